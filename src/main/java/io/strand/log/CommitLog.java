@@ -1,0 +1,317 @@
+package io.strand.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
+import java.util.zip.CRC32C;
+
+/**
+ * The append-only log of every event of every stream, in fixed-size memory-mapped segments.
+ *
+ * <p>An append encodes a batch under a short lock into the current {@link WritePath} (a pool buffer,
+ * or the mapping itself), and returns a stage that completes when the batch is committed (in the
+ * mapped file: readable, and kept if the process dies) or, when asked, flushed (fdatasync). Positions
+ * are byte offsets in the whole log and only grow: {@code flushed <= committed <= written}. Readers
+ * see bytes below {@link #committedPosition()} only; the volatile store that advances it is the
+ * release that publishes the bytes, the volatile load in readers the matching acquire.
+ *
+ * <p>Thread-safe. Stage callbacks run on the commit, flush or appending thread: keep them short
+ * and hand real work to another executor.
+ */
+public final class CommitLog implements AutoCloseable {
+    private final LogConfig config;
+    private final Segments segments;
+    private final SegmentAllocator allocator;
+    private final WritePath writePath;
+    private final TransientStorePool pool;
+    private final CommitService commitService;
+    private final FlushService flushService;
+    private final WaiterRing flushWaiters;
+    private final LogRecovery.Recovered recovered;
+    private final int maxBatchBytes;
+    private final Durability defaultDurability;
+    private final ReentrantLock appendLock = new ReentrantLock();
+    private final CRC32C crc = new CRC32C();
+    private final CopyOnWriteArrayList<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
+
+    private volatile long committedPosition;
+    private volatile LogException failure;
+    private boolean closed; // guarded by appendLock
+    private volatile boolean shutdown;
+
+    private CommitLog(LogConfig config, LogRecovery.Recovered recovered) {
+        this.config = config;
+        this.recovered = recovered;
+        this.maxBatchBytes = config.maxBatchBytes();
+        this.defaultDurability = config.flushMode().defaultDurability();
+        this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize());
+        this.segments = new Segments(config.segmentSize(), recovered.segments(), allocator);
+        long tail = recovered.tail();
+        this.committedPosition = tail;
+        this.flushWaiters = new WaiterRing(config.waitersCapacity());
+        this.flushService = new FlushService(this, segments, flushWaiters, Checkpoint.checkpoint(config.dataDir()),
+                tail, config.flushInterval().toNanos(), config.checkpointInterval().toNanos());
+        if (config.poolEnabled()) {
+            this.pool = new TransientStorePool(config.poolBuffers(), config.poolBufferSize());
+            this.commitService = new CommitService(this, pool, segments);
+            this.writePath = new PooledWritePath(pool, commitService, new WaiterRing(config.waitersCapacity()),
+                    config.segmentSize(), tail);
+        } else {
+            this.pool = null;
+            this.commitService = null;
+            this.writePath = new MappedWritePath(this, segments, tail);
+        }
+        // Have the segment the first append will land in ready before anyone appends.
+        allocator.prepareAsync(segments.baseOf(tail));
+    }
+
+    /** Recovers the log in {@code config.dataDir()} and starts its threads. */
+    public static CommitLog open(LogConfig config) throws IOException {
+        LogRecovery.Recovered recovered = new LogRecovery(config).recover();
+        CommitLog log = new CommitLog(config, recovered);
+        if (log.commitService != null) {
+            log.commitService.start();
+        }
+        log.flushService.start();
+        return log;
+    }
+
+    // ---------------------------------------------------------------- append
+
+    /** Appends with the server's default durability. */
+    public CompletionStage<AppendResult> append(EventRecord[] records, int count, long firstVersion) {
+        return append(records, count, firstVersion, defaultDurability);
+    }
+
+    /**
+     * Appends {@code records[0..count)} as one atomic batch with stream versions from
+     * {@code firstVersion}. Never blocks on I/O when the pool is enabled. The stage fails with
+     * {@link LogOverloadedException} (nothing written) when the log cannot take it now, with
+     * {@link IllegalArgumentException} when the batch is larger than {@link #maxBatchBytes()}, and
+     * with {@link LogException} when the log failed or is closed.
+     */
+    public CompletionStage<AppendResult> append(EventRecord[] records, int count, long firstVersion,
+                                                Durability durability) {
+        if (count <= 0 || count > records.length) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("bad batch: count=" + count));
+        }
+        int length = 0;
+        for (int i = 0; i < count; i++) {
+            length += records[i].framedLength();
+            if (length > maxBatchBytes || length < 0) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException(
+                        "batch too large: bytes>=" + length + ", maxBatchBytes=" + maxBatchBytes));
+            }
+        }
+        CompletableFuture<AppendResult> future = new CompletableFuture<>();
+        WaiterRing waiters = durability == Durability.FLUSHED ? flushWaiters : writePath.commitWaiters();
+        AppendResult result;
+        appendLock.lock();
+        try {
+            if (closed || failure != null) {
+                return CompletableFuture.failedFuture(failure != null ? failure : new LogException("log is closed"));
+            }
+            if (waiters != null && !waiters.hasSpace()) {
+                return CompletableFuture.failedFuture(LogOverloadedException.TOO_MANY_WAITERS);
+            }
+            if (!writePath.reserve(length)) {
+                return CompletableFuture.failedFuture(LogOverloadedException.POOL_EXHAUSTED);
+            }
+            ByteBuffer target = writePath.target();
+            ByteBuffer crcView = writePath.crcView();
+            int offset = writePath.targetOffset();
+            long position = writePath.position();
+            long timestamp = System.currentTimeMillis();
+            for (int i = 0; i < count; i++) {
+                int flags = i < count - 1 ? RecordDescriptor.FLAG_BATCH_CONTINUES : 0;
+                offset += RecordDescriptor.encode(target, crcView, crc, offset, records[i], firstVersion + i,
+                        timestamp, flags);
+            }
+            long end = position + length;
+            result = new AppendResult(position, end, firstVersion, count);
+            if (waiters != null) {
+                waiters.add(end, future, result);
+            }
+            writePath.publish(end);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(new LogException("append failed: " + e, e));
+        } finally {
+            appendLock.unlock();
+        }
+        writePath.signal();
+        if (waiters == null) {
+            future.complete(result);
+        }
+        return future;
+    }
+
+    /** Advances the committed position (commit thread, or the appender in mapped mode). */
+    void advanceCommitted(long position) {
+        committedPosition = position;
+        WaiterRing commitWaiters = writePath.commitWaiters();
+        if (commitWaiters != null) {
+            commitWaiters.completeUpTo(position);
+        }
+    }
+
+    /** After a commit, outside the append lock: wake the flush thread for sync waiters, tell listeners. */
+    void afterCommit() {
+        if (!flushWaiters.isEmpty()) {
+            flushService.wake();
+        }
+        if (!commitListeners.isEmpty()) {
+            long p = committedPosition;
+            for (LongConsumer l : commitListeners) {
+                l.accept(p);
+            }
+        }
+    }
+
+    /** Marks the log failed: waiting and future appends fail with {@code cause}. */
+    void fail(LogException cause) {
+        failure = cause;
+        WaiterRing commitWaiters = writePath.commitWaiters();
+        if (commitWaiters != null) {
+            commitWaiters.failAll(cause);
+        }
+        flushService.wakeNow();
+    }
+
+    /**
+     * Registers a listener told the new committed position after each commit. It runs on the
+     * committing thread and must not block; typically it wakes subscribers.
+     */
+    public void addCommitListener(LongConsumer listener) {
+        commitListeners.add(listener);
+    }
+
+    public void removeCommitListener(LongConsumer listener) {
+        commitListeners.remove(listener);
+    }
+
+    // ---------------------------------------------------------------- read
+
+    /** The first position still held by the log. */
+    public long firstPosition() {
+        return segments.firstPosition();
+    }
+
+    /** Everything below is readable and survives the process being killed. */
+    public long committedPosition() {
+        return committedPosition;
+    }
+
+    /** Everything below survives power loss. */
+    public long flushedPosition() {
+        return flushService.flushedPosition();
+    }
+
+    /**
+     * Raw committed bytes from {@code position}: at most {@code maxBytes}, never beyond the end of
+     * the position's segment. Returns null when nothing is committed there yet. The slice holds a
+     * reference to its segment until it is closed.
+     */
+    public LogSlice read(long position, int maxBytes) {
+        long committed = committedPosition;
+        if (position < firstPosition() || position > committed) {
+            throw new IllegalArgumentException("position out of range: position=" + position
+                    + ", first=" + firstPosition() + ", committed=" + committed);
+        }
+        if (position == committed) {
+            return null;
+        }
+        Segment s = segments.retain(position);
+        if (s == null) {
+            throw new IllegalArgumentException("position no longer held: position=" + position);
+        }
+        int offset = (int) (position - s.basePosition());
+        int length = (int) Math.min(Math.min(maxBytes, committed - position), s.size() - offset);
+        return new LogSlice(position, s, s.slice(offset, length));
+    }
+
+    /** A cursor over the records from {@code position}, which must be a record boundary. */
+    public LogCursor cursor(long position) {
+        return new LogCursor(this, segments, position);
+    }
+
+    // ---------------------------------------------------------------- status
+
+    public LogConfig config() {
+        return config;
+    }
+
+    public int maxBatchBytes() {
+        return maxBatchBytes;
+    }
+
+    /** The pool, or null when appends go straight into the mapping. */
+    public TransientStorePool pool() {
+        return pool;
+    }
+
+    public boolean recoveredCleanly() {
+        return recovered.clean();
+    }
+
+    /** Bytes validated by the crash-recovery scan at open (0 after a clean shutdown). */
+    public long recoveryScannedBytes() {
+        return recovered.scannedBytes();
+    }
+
+    public int segmentCount() {
+        return segments.count();
+    }
+
+    /** Null while healthy; the error that stopped the commit thread otherwise. */
+    public LogException failure() {
+        return failure;
+    }
+
+    /** The last flush error while flushes keep failing; null once a flush succeeds. */
+    public IOException flushFailure() {
+        return flushService.failure();
+    }
+
+    /** True while the commit thread (pooled mode) and the flush thread run. */
+    public boolean threadsAlive() {
+        return !shutdown && (commitService == null || commitService.alive()) && flushService.alive();
+    }
+
+    // ---------------------------------------------------------------- close
+
+    /**
+     * Clean shutdown: refuses new appends, commits and flushes everything, writes the checkpoint and
+     * the clean-shutdown marker, releases the log's segment references and the pool.
+     */
+    @Override
+    public void close() throws IOException {
+        appendLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (writePath instanceof PooledWritePath pooled) {
+                pooled.seal();
+            }
+        } finally {
+            appendLock.unlock();
+        }
+        try {
+            writePath.drain();
+            flushService.stopAndFlush();
+            if (failure == null) {
+                Checkpoint.cleanShutdownMarker(config.dataDir()).write(flushService.flushedPosition());
+            }
+        } finally {
+            shutdown = true;
+            writePath.close();
+            allocator.close();
+            segments.releaseAll();
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package io.strand.log;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The flush thread: forces committed bytes to disk with fdatasync. In async mode it flushes on an
+ * interval; appends that asked for {@link Durability#FLUSHED} wake it at once, and it runs as a
+ * group commit: one force covers every append committed by the time it starts, and completes all
+ * of their stages. It only ever flushes up to the committed position, and is woken again by the
+ * commit step when committed bytes that waiters need arrive, so a sync waiter never waits for a
+ * commit that nobody drives (RocketMQ #7523). Also rewrites the checkpoint, at most once per
+ * checkpoint interval.
+ */
+final class FlushService implements Runnable {
+    private static final Logger LOG = Logger.getLogger(FlushService.class.getName());
+
+    private final CommitLog log;
+    private final Segments segments;
+    private final WaiterRing waiters;
+    private final Checkpoint checkpoint;
+    private final long intervalNanos;
+    private final long checkpointIntervalNanos;
+    private final Thread thread;
+    private volatile boolean sleeping;
+    private volatile boolean stopping;
+    private volatile long flushedPosition;
+    private volatile IOException failure;
+    private long checkpointed = -1;
+    private long lastCheckpointNanos;
+    private long lastFlushNanos;
+
+    FlushService(CommitLog log, Segments segments, WaiterRing waiters, Checkpoint checkpoint,
+                 long flushedPosition, long intervalNanos, long checkpointIntervalNanos) {
+        this.log = log;
+        this.segments = segments;
+        this.waiters = waiters;
+        this.checkpoint = checkpoint;
+        this.flushedPosition = flushedPosition;
+        this.checkpointed = flushedPosition;
+        this.intervalNanos = intervalNanos;
+        this.checkpointIntervalNanos = checkpointIntervalNanos;
+        this.thread = new Thread(this, "strand-flush");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        lastFlushNanos = System.nanoTime();
+        lastCheckpointNanos = lastFlushNanos;
+        thread.start();
+    }
+
+    long flushedPosition() {
+        return flushedPosition;
+    }
+
+    /** The last flush error, if the most recent flush failed (readiness reports it); null otherwise. */
+    IOException failure() {
+        return failure;
+    }
+
+    boolean alive() {
+        return thread.isAlive();
+    }
+
+    void wakeNow() {
+        LockSupport.unpark(thread);
+    }
+
+    void wake() {
+        if (sleeping) {
+            sleeping = false;
+            LockSupport.unpark(thread);
+        }
+    }
+
+    private boolean waitersCanProgress() {
+        return !waiters.isEmpty() && log.committedPosition() > flushedPosition;
+    }
+
+    @Override
+    public void run() {
+        while (!stopping) {
+            if (log.failure() != null && !waiters.isEmpty()) {
+                // Nothing will be committed any more: flush what is, fail the rest.
+                flushOnce();
+                waiters.failAll(log.failure());
+            }
+            long now = System.nanoTime();
+            boolean due = now - lastFlushNanos >= intervalNanos;
+            if (waitersCanProgress() || (due && log.committedPosition() > flushedPosition)) {
+                flushOnce();
+                continue;
+            }
+            if (due) {
+                lastFlushNanos = now;
+            }
+            maybeCheckpoint(false);
+            sleeping = true;
+            if (waitersCanProgress() || stopping) {
+                sleeping = false;
+                continue;
+            }
+            LockSupport.parkNanos(this, Math.max(TimeUnit.MICROSECONDS.toNanos(100), intervalNanos - (now - lastFlushNanos)));
+            sleeping = false;
+        }
+    }
+
+    /** Forces every segment holding bytes in {@code [flushed, committed)} and completes the waiters it covers. */
+    void flushOnce() {
+        long target = log.committedPosition();
+        long from = flushedPosition;
+        lastFlushNanos = System.nanoTime();
+        if (target <= from) {
+            return;
+        }
+        try {
+            long at = from;
+            while (at < target) {
+                Segment s = segments.retain(at);
+                if (s == null) {
+                    throw new IOException("no segment holds committed bytes: position=" + at);
+                }
+                try {
+                    s.force();
+                    at = s.endPosition();
+                } finally {
+                    s.release();
+                }
+            }
+            failure = null;
+            flushedPosition = target;
+            waiters.completeUpTo(target);
+            maybeCheckpoint(false);
+        } catch (IOException e) {
+            // Bytes stay committed (readable, kept on kill -9); a later flush retries. Waiters for
+            // durability are failed: their bytes are not known to be on disk.
+            if (failure == null) {
+                LOG.log(Level.SEVERE, "flush failed: flushedPosition=" + from + ", target=" + target, e);
+            }
+            failure = e;
+            waiters.failAll(new LogException("flush failed: flushedPosition=" + from + ", target=" + target + ": " + e, e));
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+    }
+
+    private void maybeCheckpoint(boolean force) {
+        long flushed = flushedPosition;
+        long now = System.nanoTime();
+        if (flushed == checkpointed || (!force && now - lastCheckpointNanos < checkpointIntervalNanos)) {
+            return;
+        }
+        try {
+            checkpoint.write(flushed);
+            checkpointed = flushed;
+            lastCheckpointNanos = now;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "writing the checkpoint failed: position=" + flushed, e);
+        }
+    }
+
+    /** Stops the thread, then flushes everything committed and writes the checkpoint from the caller. */
+    void stopAndFlush() throws IOException {
+        stopping = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while stopping the flush thread", e);
+        }
+        flushOnce();
+        if (failure != null) {
+            throw failure;
+        }
+        maybeCheckpoint(true);
+    }
+}

@@ -1,0 +1,189 @@
+package io.strand.log;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.logging.Logger;
+
+/**
+ * Brings the commit log directory to a consistent state before the log opens, in named passes
+ * (after Kafka's LogLoader):
+ * <ol>
+ *   <li>{@link #listSegments}: drop temporary files, check names, sizes and contiguity;</li>
+ *   <li>{@link #readMarkers}: the clean-shutdown marker and the checkpoint;</li>
+ *   <li>{@link #scanTail}: after a crash, validate every record from the checkpoint on and stop at
+ *       the end of the last complete batch before the first invalid record;</li>
+ *   <li>{@link #truncate}: zero everything after that tail in its segment and delete later
+ *       segments, so nothing beyond the tail is ever read back, then consume the marker.</li>
+ * </ol>
+ * Not thread-safe: runs once, before any writer or reader exists.
+ */
+final class LogRecovery {
+    private static final Logger LOG = Logger.getLogger(LogRecovery.class.getName());
+
+    /** What recovery found: the segments to keep (mapped, one reference each) and the tail. */
+    record Recovered(Segment[] segments, long tail, boolean clean, long checkpoint, long scannedBytes,
+                     long truncatedBytes, String stopReason) {
+    }
+
+    private final LogConfig config;
+    private final Path dir;
+    private final int segmentSize;
+
+    LogRecovery(LogConfig config) {
+        this.config = config;
+        this.dir = config.commitLogDir();
+        this.segmentSize = config.segmentSize();
+    }
+
+    Recovered recover() throws IOException {
+        Files.createDirectories(dir);
+        TreeMap<Long, Path> files = listSegments();
+        Checkpoint cleanMarker = Checkpoint.cleanShutdownMarker(config.dataDir());
+        Checkpoint checkpoint = Checkpoint.checkpoint(config.dataDir());
+        long clean = cleanMarker.read();
+        long checkpointPosition = checkpoint.read();
+
+        List<Segment> opened = new ArrayList<>();
+        try {
+            for (var e : files.entrySet()) {
+                opened.add(Segment.open(e.getValue(), e.getKey(), segmentSize));
+            }
+            long first = opened.isEmpty() ? 0 : opened.get(0).basePosition();
+            long tail;
+            long scanned = 0;
+            String stopReason;
+            if (clean >= 0 && clean >= first && (opened.isEmpty() ? clean == 0 : clean <= lastEnd(opened))) {
+                tail = clean;
+                stopReason = "clean-shutdown";
+            } else {
+                long from = Math.max(first, Math.max(0, checkpointPosition));
+                if (!opened.isEmpty() && from > lastEnd(opened)) {
+                    throw new LogException("checkpoint beyond the last segment: checkpoint=" + checkpointPosition
+                            + ", lastSegmentEnd=" + lastEnd(opened) + ", dir=" + dir);
+                }
+                ScanOutcome outcome = scanTail(opened, from);
+                tail = outcome.tail;
+                scanned = tail - from;
+                stopReason = outcome.reason;
+            }
+            long truncated = truncate(opened, tail, clean < 0);
+            if (clean >= 0) {
+                cleanMarker.delete();
+            }
+            LOG.info("commit log recovered: dir=" + dir + ", tail=" + tail + ", clean=" + (clean >= 0)
+                    + ", checkpoint=" + checkpointPosition + ", scannedBytes=" + scanned
+                    + ", truncatedSegments=" + truncated + ", stop=" + stopReason);
+            return new Recovered(opened.toArray(new Segment[0]), tail, clean >= 0, checkpointPosition, scanned,
+                    truncated, stopReason);
+        } catch (IOException | RuntimeException e) {
+            for (Segment s : opened) {
+                s.release();
+            }
+            throw e;
+        }
+    }
+
+    private static long lastEnd(List<Segment> segments) {
+        return segments.get(segments.size() - 1).endPosition();
+    }
+
+    /** Pass 1: segment files by base position; temporary leftovers of an interrupted creation are removed. */
+    TreeMap<Long, Path> listSegments() throws IOException {
+        TreeMap<Long, Path> files = new TreeMap<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path p : stream) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(".tmp")) {
+                    Files.delete(p);
+                    continue;
+                }
+                long base = Segment.parseFileName(name);
+                if (base < 0) {
+                    continue;
+                }
+                if (base % segmentSize != 0) {
+                    throw new LogException("segment base is not a multiple of the segment size (was the size changed?): file="
+                            + p + ", segmentSize=" + segmentSize);
+                }
+                long size = Files.size(p);
+                if (size != segmentSize) {
+                    throw new LogException("segment has the wrong size (was strand.log.segment-size changed?): file="
+                            + p + ", expected=" + segmentSize + ", actual=" + size);
+                }
+                files.put(base, p);
+            }
+        }
+        long expected = -1;
+        for (long base : files.keySet()) {
+            if (expected >= 0 && base != expected) {
+                throw new LogException("segments are not contiguous: missing=" + Segment.fileName(expected) + ", dir=" + dir);
+            }
+            expected = base + segmentSize;
+        }
+        return files;
+    }
+
+    private record ScanOutcome(long tail, String reason) {
+    }
+
+    /** Pass 3: validates records from {@code from}; returns the end of the last complete batch. */
+    ScanOutcome scanTail(List<Segment> segments, long from) {
+        TailScanner scanner = new TailScanner();
+        long position = from;
+        for (Segment s : segments) {
+            if (s.endPosition() <= position) {
+                continue;
+            }
+            TailScanner.Result r = scanner.scan(s.buffer(), (int) (position - s.basePosition()));
+            if (!r.endOfSegment()) {
+                String reason = RecordDescriptor.describe(r.stopCode()) + "@" + (s.basePosition() + r.stopOffset());
+                return new ScanOutcome(s.basePosition() + r.validEnd(), reason);
+            }
+            position = s.endPosition();
+        }
+        return new ScanOutcome(position, "end-of-segments");
+    }
+
+    /**
+     * Pass 4: zeroes {@code [tail, end)} of the tail's segment (after a crash) and deletes every
+     * segment that starts at or after the tail. Returns how many segments it deleted.
+     */
+    long truncate(List<Segment> segments, long tail, boolean zeroTail) throws IOException {
+        long deleted = 0;
+        for (int i = segments.size() - 1; i >= 0; i--) {
+            Segment s = segments.get(i);
+            if (s.basePosition() < tail) {
+                if (zeroTail && tail < s.endPosition()) {
+                    zero(s, (int) (tail - s.basePosition()));
+                }
+                break;
+            }
+            segments.remove(i);
+            s.markForDeletion();
+            s.release();
+            deleted++;
+        }
+        if (deleted > 0) {
+            DirectorySync.sync(dir);
+        }
+        return deleted;
+    }
+
+    /** Zeroes a segment from {@code offset} to its end and forces it, so a torn tail is never read back. */
+    static void zero(Segment s, int offset) throws IOException {
+        int pageStart = (offset + Segment.PAGE_SIZE - 1) & -Segment.PAGE_SIZE;
+        FileChannel ch = s.channel();
+        Segment.writeZeros(ch, offset, Math.min(pageStart, s.size()));
+        if (pageStart < s.size() && NativeIO.zeroRange(s.file(), pageStart, s.size() - pageStart) != 0) {
+            Segment.writeZeros(ch, pageStart, s.size());
+        }
+        ch.force(false);
+    }
+}
