@@ -48,7 +48,7 @@ public final class CommitLog implements AutoCloseable {
         this.recovered = recovered;
         this.maxBatchBytes = config.maxBatchBytes();
         this.defaultDurability = config.flushMode().defaultDurability();
-        this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize());
+        this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize(), !config.poolEnabled());
         this.segments = new Segments(config.segmentSize(), recovered.segments(), allocator);
         long tail = recovered.tail();
         this.committedPosition = tail;
@@ -65,8 +65,10 @@ public final class CommitLog implements AutoCloseable {
             this.commitService = null;
             this.writePath = new MappedWritePath(this, segments, tail);
         }
-        // Have the segment the first append will land in ready before anyone appends.
-        allocator.prepareAsync(segments.baseOf(tail));
+        // Have the segment the writer needs next ready before anyone appends: the tail's own
+        // segment when it does not exist yet, else the one after the last.
+        allocator.prepareAsync(segments.find(tail) == null ? segments.baseOf(tail)
+                : segments.baseOf(tail) + config.segmentSize());
     }
 
     /** Recovers the log in {@code config.dataDir()} and starts its threads. */

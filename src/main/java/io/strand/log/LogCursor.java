@@ -47,6 +47,10 @@ public final class LogCursor implements AutoCloseable {
                 checkBoundary(at);
             }
             int length = RecordDescriptor.length(buffer, at);
+            if (length < RecordDescriptor.MARKER_LENGTH || length > segment.size() - at) {
+                throw new LogException("corrupt record below the committed position: position=" + nextPosition
+                        + ", length=" + length + ", committed=" + committed);
+            }
             if (RecordDescriptor.isEndOfSegment(buffer, at)) {
                 nextPosition = segment.endPosition();
                 continue;

@@ -65,6 +65,10 @@ public final class Segment {
     static Segment create(Path dir, long basePosition, int size) throws IOException {
         Path file = dir.resolve(fileName(basePosition));
         Path tmp = dir.resolve(fileName(basePosition) + TMP_SUFFIX);
+        if (Files.exists(file)) {
+            // rename(2) would silently replace it: never let a fresh segment overwrite log data.
+            throw new IOException("segment already exists: file=" + file);
+        }
         Files.deleteIfExists(tmp);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
@@ -113,13 +117,20 @@ public final class Segment {
     }
 
     /**
-     * Faults every page in and dirties it with the zero it already holds, so the write path never
-     * takes a first-touch fault (RocketMQ's warmMappedFile, without its sleeps). Only for a fresh
-     * segment: the write is only harmless because every byte is still zero.
+     * Faults every page in so the write path never takes a first-touch fault. With {@code write}
+     * each page is dirtied with the zero it already holds (RocketMQ's warmMappedFile, without its
+     * sleeps): needed when appenders write through the mapping, but it makes the kernel write the
+     * zeros back to disk. Without it pages are only read in (MappedByteBuffer.load): enough when the
+     * commit thread writes through the channel, which then finds every page in the page cache.
+     * Only for a fresh segment: writing is harmless only because every byte is still zero.
      */
-    void pretouch() {
-        for (int offset = 0; offset < size; offset += PAGE_SIZE) {
-            map.put(offset, (byte) 0);
+    void pretouch(boolean write) {
+        if (write) {
+            for (int offset = 0; offset < size; offset += PAGE_SIZE) {
+                map.put(offset, (byte) 0);
+            }
+        } else {
+            map.load();
         }
     }
 

@@ -19,13 +19,15 @@ final class SegmentAllocator implements AutoCloseable {
 
     private final Path dir;
     private final int segmentSize;
+    private final boolean writeTouch;
     private final ExecutorService executor;
     private long preparedBase = -1;
     private CompletableFuture<Segment> prepared;
 
-    SegmentAllocator(Path dir, int segmentSize) {
+    SegmentAllocator(Path dir, int segmentSize, boolean writeTouch) {
         this.dir = dir;
         this.segmentSize = segmentSize;
+        this.writeTouch = writeTouch;
         this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "strand-segment-allocator");
             t.setDaemon(true);
@@ -69,7 +71,7 @@ final class SegmentAllocator implements AutoCloseable {
 
     private Segment createAndTouch(long basePosition) throws IOException {
         Segment segment = Segment.create(dir, basePosition, segmentSize);
-        segment.pretouch();
+        segment.pretouch(writeTouch);
         return segment;
     }
 

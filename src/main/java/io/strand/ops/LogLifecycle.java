@@ -1,0 +1,64 @@
+package io.strand.ops;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.strand.log.CommitLog;
+import io.strand.log.LogConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Opens the commit log (running recovery) when the application starts and closes it cleanly
+ * (commit, flush, checkpoint, clean-shutdown marker) when it stops.
+ */
+@ApplicationScoped
+public class LogLifecycle {
+    private static final Logger LOG = Logger.getLogger(LogLifecycle.class);
+
+    private final StrandConfig config;
+    private volatile CommitLog log;
+
+    LogLifecycle(StrandConfig config) {
+        this.config = config;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        LogConfig logConfig = config.toLogConfig();
+        try {
+            log = CommitLog.open(logConfig);
+        } catch (IOException e) {
+            throw new UncheckedIOException("opening the commit log failed: dataDir=" + logConfig.dataDir(), e);
+        }
+        LOG.infof("Strand log open: dataDir=%s, tail=%d, clean=%s, pool=%s, flush=%s",
+                logConfig.dataDir().toAbsolutePath(), log.committedPosition(), log.recoveredCleanly(),
+                log.pool() == null ? "off" : (log.pool().memoryLocked() ? "locked" : "unlocked"),
+                logConfig.flushMode());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        CommitLog l = log;
+        if (l == null) {
+            return;
+        }
+        try {
+            l.close();
+            LOG.infof("Strand log closed cleanly: position=%d", l.committedPosition());
+        } catch (IOException e) {
+            LOG.error("closing the commit log failed", e);
+        }
+    }
+
+    @Produces
+    CommitLog commitLog() {
+        CommitLog l = log;
+        if (l == null) {
+            throw new IllegalStateException("the commit log is not open yet");
+        }
+        return l;
+    }
+}

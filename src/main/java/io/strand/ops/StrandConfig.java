@@ -1,0 +1,75 @@
+package io.strand.ops;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.strand.log.FlushMode;
+import io.strand.log.LogConfig;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * All of Strand's configuration, under the prefix {@code strand.}; every key has a default, so the
+ * server runs with none. Converted once into the plain records the core layers take
+ * ({@link #toLogConfig()}), which never see this interface.
+ */
+@ConfigMapping(prefix = "strand")
+public interface StrandConfig {
+
+    /** Root of everything Strand writes; env {@code STRAND_DATA_DIR}. */
+    @WithDefault("./data")
+    Path dataDir();
+
+    /** Largest encoded event (data + metadata) one append may carry. */
+    @WithDefault("1M")
+    MemorySize maxEventSize();
+
+    Log log();
+
+    interface Log {
+        /** Bytes per commit-log segment file (multiple of 4 KiB, at most 1G). */
+        @WithDefault("1G")
+        MemorySize segmentSize();
+
+        TransientPool transientPool();
+
+        /** {@code async}: flush on an interval; {@code sync}: every append waits for fdatasync. */
+        @WithDefault("async")
+        FlushMode flush();
+
+        /** How often async mode forces committed bytes to disk. */
+        @WithDefault("500ms")
+        Duration flushInterval();
+
+        /** How many appends may wait for commit or flush at once before appends are refused (503). */
+        @WithDefault("65536")
+        int maxPendingAppends();
+
+        /** How often the checkpoint (where crash recovery starts scanning) is rewritten at most. */
+        @WithDefault("1s")
+        Duration checkpointInterval();
+    }
+
+    interface TransientPool {
+        /** Stage appends in locked off-heap buffers (true) or write straight into the mapping (false). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Buffers in the ring. */
+        @WithDefault("8")
+        int buffers();
+
+        /** Bytes per buffer (multiple of 4 KiB); also bounds one atomic batch. */
+        @WithDefault("4M")
+        MemorySize bufferSize();
+    }
+
+    default LogConfig toLogConfig() {
+        Log log = log();
+        return new LogConfig(dataDir(), Math.toIntExact(log.segmentSize().asLongValue()),
+                log.transientPool().enabled(), log.transientPool().buffers(),
+                Math.toIntExact(log.transientPool().bufferSize().asLongValue()), log.flush(), log.flushInterval(),
+                log.maxPendingAppends(), log.checkpointInterval());
+    }
+}
