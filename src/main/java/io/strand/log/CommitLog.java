@@ -283,6 +283,11 @@ public final class CommitLog implements AutoCloseable {
         return !shutdown && (commitService == null || commitService.alive()) && flushService.alive();
     }
 
+    /** For tests in this package: the segment list (its monitor stalls writers that roll). */
+    Segments segments() {
+        return segments;
+    }
+
     // ---------------------------------------------------------------- close
 
     /**

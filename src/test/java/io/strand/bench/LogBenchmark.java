@@ -100,6 +100,7 @@ public final class LogBenchmark {
         System.out.println("- machine: " + machineDescription(root));
         System.out.printf(Locale.ROOT, "- warmup %.1f s, measure %.1f s per case, in-flight %d, sync threads %d, dir %s%n",
                 warmupSeconds, measureSeconds, inflight, manyThreads, root);
+        System.out.println("- load average at the start: " + loadAverage() + " (other processes share the 2 vCPUs)");
         System.out.println();
         if (experiment != null) {
             Experiments.run(experiment);
@@ -135,7 +136,8 @@ public final class LogBenchmark {
                         grouped(r.rate()), r.mbPerSecond(size), String.join(", ", r.notes));
             }
         }
-        System.out.printf(Locale.ROOT, "%n(total %.0f s)%n%n", (System.nanoTime() - start) / 1e9);
+        System.out.printf(Locale.ROOT, "%n(total %.0f s; load average at the end: %s)%n%n", (System.nanoTime() - start) / 1e9,
+                loadAverage());
         printTable(cases, results);
     }
 
@@ -743,6 +745,15 @@ public final class LogBenchmark {
         }
         try {
             return Files.getFileStore(dir).type();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Paths.get("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
         } catch (IOException e) {
             return "unknown";
         }
