@@ -225,6 +225,7 @@ public final class LogBenchmark {
         boolean measuring;
         long n0;
         long t0;
+        long end;
         long subN;
         long subT;
         double max;
@@ -235,22 +236,25 @@ public final class LogBenchmark {
             long now = System.nanoTime();
             if (!measuring) {
                 if (now >= w.measureStart) {
+                    // The window starts at the first tick after the warmup and lasts the full
+                    // measure time from there, even when a stall delayed that tick.
                     measuring = true;
                     n0 = n;
                     t0 = now;
+                    end = now + (w.measureEnd - w.measureStart);
                     subN = n;
                     subT = now;
                 }
                 return null;
             }
-            if (now - subT >= SUB_WINDOW || (now >= w.measureEnd && now - subT >= SUB_WINDOW / 2)) {
+            if (now - subT >= SUB_WINDOW || (now >= end && now - subT >= SUB_WINDOW / 2)) {
                 double r = (n - subN) * 1e9 / (now - subT);
                 max = Math.max(max, r);
                 min = Math.min(min, r);
                 subN = n;
                 subT = now;
             }
-            if (now < w.measureEnd) {
+            if (now < end) {
                 return null;
             }
             Result res = new Result(n - n0, now - t0);
