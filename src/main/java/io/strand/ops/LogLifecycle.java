@@ -27,8 +27,17 @@ public class LogLifecycle {
         this.config = config;
     }
 
+    /** Room for the header, stream name and event type next to the largest event. */
+    static final int RECORD_OVERHEAD_ALLOWANCE = 4096;
+
     void onStart(@Observes StartupEvent event) {
         LogConfig logConfig = config.toLogConfig();
+        long maxEvent = config.maxEventSize().asLongValue();
+        if (maxEvent + RECORD_OVERHEAD_ALLOWANCE > logConfig.maxBatchBytes()) {
+            throw new IllegalArgumentException("strand.max-event-size=" + maxEvent + " does not fit one append: "
+                    + "raise strand.log.transient-pool.buffer-size (or the segment size with the pool off) to at least "
+                    + (maxEvent + RECORD_OVERHEAD_ALLOWANCE) + " bytes; maxBatchBytes=" + logConfig.maxBatchBytes());
+        }
         try {
             log = CommitLog.open(logConfig);
         } catch (IOException e) {
