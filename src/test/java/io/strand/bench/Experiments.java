@@ -25,7 +25,15 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>{@code timeline:pool=true,size=1024,seconds=4}: the pipelined async appender with a
  *       sampler every 100 ms: appends, committed MB, dirty and writeback MB from /proc/meminfo,
- *       segment count, free pool buffers; then CPU time per thread.</li>
+ *       segment count, free pool buffers, minor faults; then CPU, faults and context switches
+ *       per thread. Options: {@code segment=BYTES}, {@code buffers}, {@code bufferSize},
+ *       {@code flushMs}, {@code settle=S} (wait before appending, so the allocator is idle).</li>
+ *   <li>{@code touch:mb=1024,rounds=2}: how fast fresh page-cache pages become usable.</li>
+ *   <li>{@code fsync:size=1024}: pwrite+fdatasync loop over files prepared in different ways.</li>
+ *   <li>{@code interference:size=128,bg=none;write-touch;load;read-touch}: fdatasync while another
+ *       thread touches a fresh 1 GiB file.</li>
+ *   <li>{@code encode:size=128}: the log's encoder against the plain loops' encoder, CPU only.</li>
+ *   <li>{@code groupcommit:size=128}: {@link GroupCommitModel}, a bare group commit.</li>
  * </ul>
  */
 final class Experiments {
@@ -47,6 +55,7 @@ final class Experiments {
             case "fsync" -> fsync(o);
             case "interference" -> interference(o);
             case "encode" -> encode(o);
+            case "groupcommit" -> GroupCommitModel.run(o);
             default -> throw new IllegalArgumentException("unknown experiment: " + parts[0]);
         }
     }
@@ -371,6 +380,9 @@ final class Experiments {
         ThreadMXBean tmx = ManagementFactory.getThreadMXBean();
         try (CommitLog log = CommitLog.open(cfg)) {
             log.append(batch, 1, 0).toCompletableFuture().join();
+            // settle=S: let the allocator finish preparing the next segment before measuring.
+            Thread.sleep((long) (Double.parseDouble(o.getOrDefault("settle", "0")) * 1000));
+            long[] before = taskCpu();
             Thread appender = new Thread(() -> pipelined(log, batch, seconds), "bench-appender");
             long start = System.nanoTime();
             appender.start();
@@ -394,6 +406,11 @@ final class Experiments {
             }
             System.out.printf(Locale.ROOT, "appender CPU %.0f ms, wall %.0f ms%n", appenderCpuNanos / 1e6,
                     (System.nanoTime() - start) / 1e6);
+            long[] after = taskCpu();
+            long total = appended;
+            System.out.printf(Locale.ROOT, "appends %d; per append: whole process %.0f ns CPU (user %.0f + sys %.0f)%n", total,
+                    (after[0] + after[1] - before[0] - before[1]) * 1e7 / total, (after[0] - before[0]) * 1e7 / total,
+                    (after[1] - before[1]) * 1e7 / total);
             threadStats();
             System.out.println("CPU time per thread (ms) over the run:");
             for (long id : tmx.getAllThreadIds()) {
@@ -463,6 +480,13 @@ final class Experiments {
     }
 
     static volatile long appenderCpuNanos;
+
+    /** {user, sys} ticks of this process. */
+    static long[] taskCpu() throws IOException {
+        String stat = Files.readString(Paths.get("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+    }
 
     /** Minor faults of the whole process so far. */
     static long minflt() throws IOException {

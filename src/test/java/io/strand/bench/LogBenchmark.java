@@ -59,8 +59,9 @@ import java.util.zip.CRC32C;
  * <p>Arguments (all optional): {@code quick} (short runs), {@code warmup=SECONDS},
  * {@code measure=SECONDS}, {@code sizes=128,1024}, {@code only=ID,ID...} (substring match on the
  * case id), {@code dir=PATH} (default {@code target/bench}), {@code inflight=8192},
- * {@code threads=64}, {@code keep} (do not delete directories), {@code exp=NAME} (run one of the
- * diagnostic experiments instead: {@code firstflush}, {@code commitonly}).
+ * {@code threads=64}, {@code keep} (do not delete directories), {@code exp=NAME[:k=v,...]} (run
+ * one of the diagnostic experiments in {@link Experiments} instead: {@code timeline}, {@code touch},
+ * {@code fsync}, {@code interference}, {@code encode}, {@code groupcommit}).
  */
 public final class LogBenchmark {
 
@@ -128,9 +129,15 @@ public final class LogBenchmark {
                     continue;
                 }
                 long gcBefore = gcMillis();
+                long[] cpuBefore = cpuTicks();
                 Result r = c.body.run(size, c);
+                long[] cpuAfter = cpuTicks();
                 long gc = gcMillis() - gcBefore;
                 r.notes.add("gc " + gc + " ms");
+                double wallTicks = (cpuAfter[3] - cpuBefore[3]) / (double) Runtime.getRuntime().availableProcessors();
+                r.foreignCpu = wallTicks <= 0 ? 0 : Math.max(0, (cpuAfter[0] - cpuBefore[0]) - (cpuAfter[1] - cpuBefore[1])) / wallTicks;
+                double steal = wallTicks <= 0 ? 0 : (cpuAfter[2] - cpuBefore[2]) / wallTicks;
+                r.notes.add(String.format(Locale.ROOT, "other processes %.0f%% of a CPU, steal %.0f%%", 100 * r.foreignCpu, 100 * steal));
                 results.computeIfAbsent(c.id, k -> new LinkedHashMap<>()).put(size, r);
                 System.out.printf(Locale.ROOT, "%-22s %5d B  %12s appends/s  %9.1f MB/s   (%s)%n", c.id, size,
                         grouped(r.rate()), r.mbPerSecond(size), String.join(", ", r.notes));
@@ -162,7 +169,7 @@ public final class LogBenchmark {
             case "exp" -> experiment = kv[1];
             default -> throw new IllegalArgumentException("unknown argument: " + arg
                     + " (known: quick, warmup=S, measure=S, sizes=128,1024, only=ID,..., dir=PATH, inflight=N,"
-                    + " threads=N, keep, exp=firstflush|commitonly)");
+                    + " threads=N, keep, exp=timeline|touch|fsync|interference|encode|groupcommit[:k=v,...])");
         }
     }
 
@@ -192,6 +199,8 @@ public final class LogBenchmark {
         final long ops;
         final long nanos;
         final List<String> notes = new ArrayList<>();
+        /** CPU used by other processes while the case ran, in CPUs (0.25 = a quarter of one). */
+        double foreignCpu;
 
         Result(long ops, long nanos) {
             this.ops = ops;
@@ -663,12 +672,14 @@ public final class LogBenchmark {
                 if (r == null) {
                     row.append(" — | — |");
                 } else {
-                    row.append(' ').append(grouped(r.rate())).append(" | ")
+                    row.append(' ').append(grouped(r.rate())).append(r.foreignCpu > 0.15 ? " (*)" : "").append(" | ")
                             .append(String.format(Locale.ROOT, "%.1f", r.mbPerSecond(size))).append(" |");
                 }
             }
             System.out.println(row);
         }
+        System.out.println();
+        System.out.println("(*) other processes used more than 15% of a CPU during the case: treat as disturbed.");
         System.out.println();
         for (int size : sizes) {
             StringBuilder line = new StringBuilder("- ").append(sizeLabel(size)).append(": ");
@@ -751,6 +762,31 @@ public final class LogBenchmark {
             return Files.getFileStore(dir).type();
         } catch (IOException e) {
             return "unknown";
+        }
+    }
+
+    /**
+     * {busy ticks of the whole machine, ticks of this process, steal ticks, total ticks} from
+     * /proc/stat and /proc/self/stat (USER_HZ ticks).
+     */
+    static long[] cpuTicks() {
+        try {
+            String[] f = Files.readAllLines(Paths.get("/proc/stat")).get(0).trim().split("\\s+");
+            long user = Long.parseLong(f[1]);
+            long nice = Long.parseLong(f[2]);
+            long system = Long.parseLong(f[3]);
+            long idle = Long.parseLong(f[4]);
+            long iowait = Long.parseLong(f[5]);
+            long irq = Long.parseLong(f[6]);
+            long softirq = Long.parseLong(f[7]);
+            long steal = f.length > 8 ? Long.parseLong(f[8]) : 0;
+            String self = Files.readString(Paths.get("/proc/self/stat"));
+            String[] g = self.substring(self.lastIndexOf(')') + 2).split(" ");
+            long own = Long.parseLong(g[11]) + Long.parseLong(g[12]);
+            long busy = user + nice + system + irq + softirq;
+            return new long[] {busy, own, steal, busy + idle + iowait + steal};
+        } catch (IOException | RuntimeException e) {
+            return new long[4];
         }
     }
 
