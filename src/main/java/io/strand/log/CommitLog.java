@@ -23,6 +23,9 @@ import java.util.zip.CRC32C;
  * and hand real work to another executor.
  */
 public final class CommitLog implements AutoCloseable {
+    /** How far ahead of the write position pages are kept warm when appends write through the mapping. */
+    static final int PRETOUCH_WINDOW_BYTES = 64 << 20;
+
     private final LogConfig config;
     private final Segments segments;
     private final SegmentAllocator allocator;
@@ -30,6 +33,7 @@ public final class CommitLog implements AutoCloseable {
     private final TransientStorePool pool;
     private final CommitService commitService;
     private final FlushService flushService;
+    private final Pretoucher pretoucher;
     private final WaiterRing flushWaiters;
     private final LogRecovery.Recovered recovered;
     private final int maxBatchBytes;
@@ -48,7 +52,9 @@ public final class CommitLog implements AutoCloseable {
         this.recovered = recovered;
         this.maxBatchBytes = config.maxBatchBytes();
         this.defaultDurability = config.flushMode().defaultDurability();
-        this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize(), !config.poolEnabled());
+        // Appenders writing through the mapping get a warm window ahead of them; the pool needs none.
+        int warmBytes = config.poolEnabled() ? 0 : PRETOUCH_WINDOW_BYTES;
+        this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize(), warmBytes);
         this.segments = new Segments(config.segmentSize(), recovered.segments(), allocator);
         long tail = recovered.tail();
         this.committedPosition = tail;
@@ -65,6 +71,7 @@ public final class CommitLog implements AutoCloseable {
             this.commitService = null;
             this.writePath = new MappedWritePath(this, segments, tail);
         }
+        this.pretoucher = warmBytes > 0 ? new Pretoucher(this, segments, warmBytes) : null;
         // Have the segment the writer needs next ready before anyone appends: the tail's own
         // segment when it does not exist yet, else the one after the last.
         allocator.prepareAsync(segments.find(tail) == null ? segments.baseOf(tail)
@@ -79,6 +86,9 @@ public final class CommitLog implements AutoCloseable {
             log.commitService.start();
         }
         log.flushService.start();
+        if (log.pretoucher != null) {
+            log.pretoucher.start();
+        }
         return log;
     }
 
@@ -139,8 +149,10 @@ public final class CommitLog implements AutoCloseable {
                 waiters.add(end, future, result);
             }
             writePath.publish(end);
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(new LogException("append failed: " + e, e));
+        } catch (IOException | RuntimeException e) {
+            // Nothing was published: the write position did not move past anything unwritten.
+            LogException failed = e instanceof LogException le ? le : new LogException("append failed: " + e, e);
+            return CompletableFuture.failedFuture(failed);
         } finally {
             appendLock.unlock();
         }
@@ -316,6 +328,9 @@ public final class CommitLog implements AutoCloseable {
             }
         } finally {
             shutdown = true;
+            if (pretoucher != null) {
+                pretoucher.stop();
+            }
             writePath.close();
             allocator.close();
             segments.releaseAll();

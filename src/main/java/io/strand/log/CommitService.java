@@ -18,6 +18,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class CommitService implements Runnable {
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
 
     private final CommitLog log;
     private final TransientStorePool pool;
@@ -62,6 +63,9 @@ final class CommitService implements Runnable {
                 if (stopping) {
                     return;
                 }
+                if (spinForWork()) {
+                    continue;
+                }
                 sleeping = true;
                 if (hasWork()) {
                     sleeping = false;
@@ -79,6 +83,23 @@ final class CommitService implements Runnable {
             }
             stopped = true;
         }
+    }
+
+    /**
+     * Spins briefly before parking: under a steady stream of appends the next one usually arrives
+     * within microseconds, and a park/unpark round trip costs more than that.
+     */
+    private boolean spinForWork() {
+        long deadline = System.nanoTime() + SPIN_NANOS;
+        do {
+            for (int i = 0; i < 64; i++) {
+                Thread.onSpinWait();
+            }
+            if (hasWork()) {
+                return true;
+            }
+        } while (System.nanoTime() < deadline);
+        return false;
     }
 
     private boolean hasWork() {

@@ -81,6 +81,23 @@ final class FlushService implements Runnable {
         return !waiters.isEmpty() && log.committedPosition() > flushedPosition;
     }
 
+    /** Spins briefly before parking when sync waiters exist: their commit is usually microseconds away. */
+    private boolean spinForWaiters() {
+        if (waiters.isEmpty()) {
+            return false;
+        }
+        long deadline = System.nanoTime() + CommitService.SPIN_NANOS;
+        do {
+            for (int i = 0; i < 64; i++) {
+                Thread.onSpinWait();
+            }
+            if (waitersCanProgress()) {
+                return true;
+            }
+        } while (System.nanoTime() < deadline);
+        return false;
+    }
+
     @Override
     public void run() {
         while (!stopping) {
@@ -99,6 +116,9 @@ final class FlushService implements Runnable {
                 lastFlushNanos = now;
             }
             maybeCheckpoint(false);
+            if (spinForWaiters()) {
+                continue;
+            }
             sleeping = true;
             if (waitersCanProgress() || stopping) {
                 sleeping = false;

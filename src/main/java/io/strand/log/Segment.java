@@ -116,24 +116,6 @@ public final class Segment {
         }
     }
 
-    /**
-     * Faults every page in so the write path never takes a first-touch fault. With {@code write}
-     * each page is dirtied with the zero it already holds (RocketMQ's warmMappedFile, without its
-     * sleeps): needed when appenders write through the mapping, but it makes the kernel write the
-     * zeros back to disk. Without it pages are only read in (MappedByteBuffer.load): enough when the
-     * commit thread writes through the channel, which then finds every page in the page cache.
-     * Only for a fresh segment: writing is harmless only because every byte is still zero.
-     */
-    void pretouch(boolean write) {
-        if (write) {
-            for (int offset = 0; offset < size; offset += PAGE_SIZE) {
-                map.put(offset, (byte) 0);
-            }
-        } else {
-            map.load();
-        }
-    }
-
     public long basePosition() {
         return basePosition;
     }

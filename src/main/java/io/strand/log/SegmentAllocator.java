@@ -10,24 +10,28 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Prepares the next segment in the background: reserves its blocks, maps it and pre-touches every
- * page, so that rolling to it costs the writer nothing (RocketMQ's AllocateMappedFileService, one
- * segment ahead). Thread-safe; the preparation runs on one daemon thread.
+ * Prepares the next segment in the background: reserves its blocks, maps it and, when appenders
+ * write through the mapping, warms its first {@code warmBytes} so that rolling to it costs the
+ * writer nothing (RocketMQ's AllocateMappedFileService, one segment ahead). Only a window is
+ * warmed, never the whole segment: the {@link Pretoucher} keeps the window moving ahead of the
+ * writer. With the pool on nothing is touched: the commit thread's channel writes find or allocate
+ * page-cache pages themselves, and touching a cold GiB would stall this machine for ~2 s
+ * (MEASURED.md). Thread-safe; the preparation runs on one daemon thread.
  */
 final class SegmentAllocator implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SegmentAllocator.class.getName());
 
     private final Path dir;
     private final int segmentSize;
-    private final boolean writeTouch;
+    private final int warmBytes;
     private final ExecutorService executor;
     private long preparedBase = -1;
     private CompletableFuture<Segment> prepared;
 
-    SegmentAllocator(Path dir, int segmentSize, boolean writeTouch) {
+    SegmentAllocator(Path dir, int segmentSize, int warmBytes) {
         this.dir = dir;
         this.segmentSize = segmentSize;
-        this.writeTouch = writeTouch;
+        this.warmBytes = Math.min(warmBytes, segmentSize);
         this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "strand-segment-allocator");
             t.setDaemon(true);
@@ -71,7 +75,9 @@ final class SegmentAllocator implements AutoCloseable {
 
     private Segment createAndTouch(long basePosition) throws IOException {
         Segment segment = Segment.create(dir, basePosition, segmentSize);
-        segment.pretouch(writeTouch);
+        if (warmBytes > 0) {
+            Pretoucher.touch(segment, 0, warmBytes);
+        }
         return segment;
     }
 

@@ -15,7 +15,7 @@ import java.nio.ByteBuffer;
  * nothing touches the buffer afterwards (segments enforce it by reference counting): a touch after
  * unmapping is a SIGSEGV, not an exception.
  */
-final class Unmapper {
+public final class Unmapper {
     private static final MethodHandle INVOKE_CLEANER = find();
 
     private Unmapper() {
@@ -36,11 +36,11 @@ final class Unmapper {
     }
 
     /** True when buffers are released deterministically; otherwise the GC releases them later. */
-    static boolean deterministic() {
+    public static boolean deterministic() {
         return INVOKE_CLEANER != null;
     }
 
-    static void unmap(ByteBuffer buffer) {
+    public static void unmap(ByteBuffer buffer) {
         if (INVOKE_CLEANER == null || buffer == null || !buffer.isDirect()) {
             return;
         }

@@ -51,12 +51,16 @@ final class WaiterRing {
         return (int) (tail - head);
     }
 
-    /** Consumer side: completes every waiter whose end is at or below {@code position}. */
+    /**
+     * Consumer side: completes every waiter whose end is at or below {@code position}. The slots
+     * are freed with one store of {@code head} at the end (not one per waiter): until then the
+     * producer merely sees less free space.
+     */
     @SuppressWarnings("unchecked")
     int completeUpTo(long position) {
-        long h = head;
+        long first = head;
         long t = tail;
-        int completed = 0;
+        long h = first;
         while (h < t) {
             int i = (int) (h & mask);
             if (ends[i] > position) {
@@ -67,11 +71,12 @@ final class WaiterRing {
             futures[i] = null;
             results[i] = null;
             h++;
-            head = h;
             f.complete(r);
-            completed++;
         }
-        return completed;
+        if (h != first) {
+            head = h;
+        }
+        return (int) (h - first);
     }
 
     /** Consumer side (or after the consumer stopped): fails every waiter. */

@@ -34,6 +34,14 @@ public final class CrashAppender {
             }
             CompletableFuture<AppendResult> f = log.append(batch, count, version, durability).toCompletableFuture();
             if (f.isCompletedExceptionally()) {
+                try {
+                    f.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    if (!(e.getCause() instanceof LogOverloadedException)) {
+                        e.printStackTrace();
+                        System.exit(3); // never spin forever on a real failure
+                    }
+                }
                 Thread.onSpinWait();
                 if (!inFlight.isEmpty()) {
                     inFlight.poll().join();
