@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
@@ -40,7 +40,8 @@ public final class CommitLog implements AutoCloseable {
     private final Durability defaultDurability;
     private final ReentrantLock appendLock = new ReentrantLock();
     private final CRC32C crc = new CRC32C();
-    private final CopyOnWriteArrayList<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
+    /** Copy-on-write array: iterated on every commit without allocating an iterator. */
+    private volatile LongConsumer[] commitListeners = new LongConsumer[0];
 
     private volatile long committedPosition;
     private volatile LogException failure;
@@ -52,8 +53,13 @@ public final class CommitLog implements AutoCloseable {
         this.recovered = recovered;
         this.maxBatchBytes = config.maxBatchBytes();
         this.defaultDurability = config.flushMode().defaultDurability();
-        // Appenders writing through the mapping get a warm window ahead of them; the pool needs none.
-        int warmBytes = config.poolEnabled() ? 0 : PRETOUCH_WINDOW_BYTES;
+        // Strategy, chosen once (measured, see docs/LOG.md): in async mode a 64 MiB window ahead of
+        // the writer is kept faulted in, and the commit thread copies into the mapping, which then
+        // costs memcpy instead of a pwrite into fresh page cache. In sync mode nothing is touched
+        // ahead (pre-dirtied zero pages made every fdatasync write them: sync1 fell 3x) and the
+        // commit thread writes through the channel.
+        boolean warmAhead = config.flushMode() == FlushMode.ASYNC;
+        int warmBytes = warmAhead ? PRETOUCH_WINDOW_BYTES : 0;
         this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize(), warmBytes);
         this.segments = new Segments(config.segmentSize(), recovered.segments(), allocator);
         long tail = recovered.tail();
@@ -63,7 +69,7 @@ public final class CommitLog implements AutoCloseable {
                 tail, config.flushInterval().toNanos(), config.checkpointInterval().toNanos());
         if (config.poolEnabled()) {
             this.pool = new TransientStorePool(config.poolBuffers(), config.poolBufferSize());
-            this.commitService = new CommitService(this, pool, segments);
+            this.commitService = new CommitService(this, pool, segments, warmAhead);
             this.writePath = new PooledWritePath(pool, commitService, new WaiterRing(config.waitersCapacity()),
                     config.segmentSize(), tail);
         } else {
@@ -177,9 +183,10 @@ public final class CommitLog implements AutoCloseable {
         if (!flushWaiters.isEmpty()) {
             flushService.wake();
         }
-        if (!commitListeners.isEmpty()) {
+        LongConsumer[] listeners = commitListeners;
+        if (listeners.length > 0) {
             long p = committedPosition;
-            for (LongConsumer l : commitListeners) {
+            for (LongConsumer l : listeners) {
                 l.accept(p);
             }
         }
@@ -197,14 +204,27 @@ public final class CommitLog implements AutoCloseable {
 
     /**
      * Registers a listener told the new committed position after each commit. It runs on the
-     * committing thread and must not block; typically it wakes subscribers.
+     * committing thread (with the pool off: on appending threads, possibly several at once, and a
+     * position may be reported after a larger one), must be thread-safe and must not block;
+     * typically it wakes subscribers, which then read {@link #committedPosition()} themselves.
      */
-    public void addCommitListener(LongConsumer listener) {
-        commitListeners.add(listener);
+    public synchronized void addCommitListener(LongConsumer listener) {
+        LongConsumer[] next = Arrays.copyOf(commitListeners, commitListeners.length + 1);
+        next[next.length - 1] = listener;
+        commitListeners = next;
     }
 
-    public void removeCommitListener(LongConsumer listener) {
-        commitListeners.remove(listener);
+    public synchronized void removeCommitListener(LongConsumer listener) {
+        LongConsumer[] current = commitListeners;
+        for (int i = 0; i < current.length; i++) {
+            if (current[i] == listener) {
+                LongConsumer[] next = new LongConsumer[current.length - 1];
+                System.arraycopy(current, 0, next, 0, i);
+                System.arraycopy(current, i + 1, next, i, current.length - i - 1);
+                commitListeners = next;
+                return;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- read

@@ -24,13 +24,15 @@ final class CommitService implements Runnable {
     private final TransientStorePool pool;
     private final Segments segments;
     private final Thread thread;
+    private final boolean copyIntoMapping;
     private volatile boolean sleeping;
     private volatile boolean stopping;
     private volatile boolean stopped;
     private Segment segment;
 
-    CommitService(CommitLog log, TransientStorePool pool, Segments segments) {
+    CommitService(CommitLog log, TransientStorePool pool, Segments segments, boolean copyIntoMapping) {
         this.log = log;
+        this.copyIntoMapping = copyIntoMapping;
         this.pool = pool;
         this.segments = segments;
         this.thread = new Thread(this, "strand-commit");
@@ -119,9 +121,14 @@ final class CommitService implements Runnable {
         if (written > b.committed) {
             long from = b.basePosition + b.committed;
             Segment target = segmentFor(from);
-            ByteBuffer view = b.commitView;
-            view.limit(written).position(b.committed);
-            target.write(view, (int) (from - target.basePosition()));
+            int offset = (int) (from - target.basePosition());
+            if (copyIntoMapping) {
+                target.buffer().put(offset, b.buffer, b.committed, written - b.committed);
+            } else {
+                ByteBuffer view = b.commitView;
+                view.limit(written).position(b.committed);
+                target.write(view, offset);
+            }
             b.committed = written;
             log.advanceCommitted(b.basePosition + written);
             log.afterCommit();

@@ -5,10 +5,15 @@ import io.strand.log.CommitLog;
 import io.strand.log.EventRecord;
 import io.strand.log.LogConfig;
 import io.strand.log.LogOverloadedException;
+import io.strand.log.Unmapper;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -87,55 +92,27 @@ final class Experiments {
             Path dir = LogBenchmark.freshDir("exp-touch", 0);
             for (String how : List.of("mmap-write", "mmap-load", "pwrite-4MiB", "anon-direct", "mmap-write-after-pwrite")) {
                 Path f = dir.resolve(how);
-                long t0 = System.nanoTime();
-                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
-                        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.READ,
-                        java.nio.file.StandardOpenOption.WRITE)) {
+                long t0;
+                try (FileChannel ch = openNew(f)) {
                     ch.truncate(size);
-                    ch.write(java.nio.ByteBuffer.allocate(1), size - 1);
+                    ch.write(ByteBuffer.allocate(1), size - 1);
                     t0 = System.nanoTime();
                     switch (how) {
-                        case "mmap-write" -> {
-                            var m = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, size);
-                            for (int p = 0; p < size; p += 4096) {
-                                m.put(p, (byte) 0);
-                            }
-                            Unmap.unmap(m);
-                        }
-                        case "mmap-load" -> {
-                            var m = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, size);
-                            m.load();
-                            Unmap.unmap(m);
-                        }
-                        case "pwrite-4MiB" -> {
-                            var z = java.nio.ByteBuffer.allocateDirect(4 << 20);
-                            for (long at = 0; at < size; ) {
-                                z.clear();
-                                at += ch.write(z, at);
-                            }
-                            Unmap.unmap(z);
-                        }
+                        case "mmap-write" -> Unmapper.unmap(writeTouch(map(ch, size)));
+                        case "mmap-load" -> Unmapper.unmap(map(ch, size).load());
+                        case "pwrite-4MiB" -> writeZeros(ch, size);
                         case "anon-direct" -> {
-                            var z = java.nio.ByteBuffer.allocateDirect((int) Math.min(size, Integer.MAX_VALUE - 8));
+                            var z = ByteBuffer.allocateDirect((int) Math.min(size, Integer.MAX_VALUE - 8));
                             t0 = System.nanoTime(); // allocateDirect zeroes the memory: time the touch only after
                             for (int p = 0; p < z.capacity(); p += 4096) {
                                 z.put(p, (byte) 1);
                             }
-                            Unmap.unmap(z);
+                            Unmapper.unmap(z);
                         }
                         case "mmap-write-after-pwrite" -> {
-                            var z = java.nio.ByteBuffer.allocateDirect(4 << 20);
-                            for (long at = 0; at < size; ) {
-                                z.clear();
-                                at += ch.write(z, at);
-                            }
-                            Unmap.unmap(z);
+                            writeZeros(ch, size);
                             t0 = System.nanoTime();
-                            var m = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, size);
-                            for (int p = 0; p < size; p += 4096) {
-                                m.put(p, (byte) 0);
-                            }
-                            Unmap.unmap(m);
+                            Unmapper.unmap(writeTouch(map(ch, size)));
                         }
                         default -> throw new IllegalStateException(how);
                     }
@@ -144,8 +121,68 @@ final class Experiments {
                 System.out.printf(Locale.ROOT, "round %d %-24s %7.0f ms  %6.2f GB/s  %5.2f us/page%n", round, how,
                         ns / 1e6, size / (ns / 1e9) / 1e9, ns / 1e3 / (size / 4096));
             }
-            deleteDir(dir);
+            LogBenchmark.deleteDir(dir);
         }
+    }
+
+    // ---------------------------------------------------------------- file helpers
+
+    static FileChannel openNew(Path f) throws IOException {
+        return FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    static MappedByteBuffer map(FileChannel ch, long size) throws IOException {
+        return ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
+    }
+
+    /** Stores a zero in the first byte of every page (the segment allocator's write-touch). */
+    static MappedByteBuffer writeTouch(MappedByteBuffer m) {
+        for (int p = 0; p < m.capacity(); p += 4096) {
+            m.put(p, (byte) 0);
+        }
+        return m;
+    }
+
+    /** pwrite of zeros over [0, size) in 4 MiB chunks. */
+    static void writeZeros(FileChannel ch, long size) throws IOException {
+        var z = ByteBuffer.allocateDirect(4 << 20);
+        for (long at = 0; at < size; ) {
+            z.clear();
+            at += ch.write(z, at);
+        }
+        Unmapper.unmap(z);
+    }
+
+    /** posix_fallocate over [0, size) of {@code f}; its return code. */
+    static int fallocate(CLib libc, Path f, long size) {
+        int fd = libc.open(f.toString(), 2);
+        int rc = libc.posix_fallocate(fd, 0, size);
+        libc.close(fd);
+        return rc;
+    }
+
+    /** One thread: pwrite of {@code size} bytes, then fdatasync, for {@code seconds}. */
+    static String syncLoop(FileChannel ch, int size, double seconds) throws IOException {
+        var rec = ByteBuffer.allocateDirect(size);
+        long[] lat = new long[1 << 20];
+        int n = 0;
+        long at = 0;
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (seconds * 1e9);
+        while (System.nanoTime() < end && n < lat.length) {
+            long t = System.nanoTime();
+            rec.clear();
+            while (rec.hasRemaining()) {
+                at += ch.write(rec, at);
+            }
+            ch.force(false);
+            lat[n++] = System.nanoTime() - t;
+        }
+        double rate = n * 1e9 / (System.nanoTime() - t0);
+        long[] sorted = Arrays.copyOf(lat, n);
+        Arrays.sort(sorted);
+        return String.format(Locale.ROOT, "%7.0f syncs/s  p50 %6.0f us  p99 %7.0f us  max %7.0f us", rate,
+                sorted[n / 2] / 1e3, sorted[(int) (n * 0.99)] / 1e3, sorted[n - 1] / 1e3);
     }
 
     /** libc through JNA (on the test classpath through the project's dependency). */
@@ -170,71 +207,39 @@ final class Experiments {
         for (String how : List.of("fallocate+read-touch", "fallocate+write-touch", "fallocate+write-touch+fdatasync",
                 "zeros-written+fdatasync", "sparse")) {
             Path f = dir.resolve(how);
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
-                    java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.READ,
-                    java.nio.file.StandardOpenOption.WRITE)) {
+            try (FileChannel ch = openNew(f)) {
                 long prep = System.nanoTime();
-                java.nio.MappedByteBuffer m = null;
+                MappedByteBuffer m = null;
                 if (how.startsWith("fallocate")) {
-                    int fd = libc.open(f.toString(), 2);
-                    int rc = libc.posix_fallocate(fd, 0, fileSize);
-                    libc.close(fd);
+                    int rc = fallocate(libc, f, fileSize);
                     if (rc != 0) {
                         throw new IOException("posix_fallocate: " + rc);
                     }
                     ch.force(true);
-                    m = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, fileSize);
+                    m = map(ch, fileSize);
                     if (how.contains("read-touch")) {
                         m.load();
                     } else {
-                        for (int p = 0; p < fileSize; p += 4096) {
-                            m.put(p, (byte) 0);
-                        }
+                        writeTouch(m);
                         if (how.endsWith("fdatasync")) {
                             ch.force(false);
                         }
                     }
                 } else if (how.startsWith("zeros")) {
-                    var z = java.nio.ByteBuffer.allocateDirect(4 << 20);
-                    for (long at = 0; at < fileSize; ) {
-                        z.clear();
-                        at += ch.write(z, at);
-                    }
-                    Unmap.unmap(z);
+                    writeZeros(ch, fileSize);
                     ch.force(true);
                 } else {
                     ch.truncate(fileSize);
-                    ch.write(java.nio.ByteBuffer.allocate(1), fileSize - 1);
+                    ch.write(ByteBuffer.allocate(1), fileSize - 1);
                     ch.force(true);
                 }
                 prep = System.nanoTime() - prep;
-                var rec = java.nio.ByteBuffer.allocateDirect(size);
-                long[] lat = new long[1 << 20];
-                int n = 0;
-                long end = System.nanoTime() + (long) (seconds * 1e9);
-                long at = 0;
-                long t0 = System.nanoTime();
-                while (System.nanoTime() < end && n < lat.length) {
-                    long t = System.nanoTime();
-                    rec.clear();
-                    while (rec.hasRemaining()) {
-                        at += ch.write(rec, at);
-                    }
-                    ch.force(false);
-                    lat[n++] = System.nanoTime() - t;
-                }
-                double rate = n * 1e9 / (System.nanoTime() - t0);
-                long[] sorted = Arrays.copyOf(lat, n);
-                Arrays.sort(sorted);
-                System.out.printf(Locale.ROOT, "%-34s prepare %6.0f ms   %7.0f syncs/s  p50 %5.0f us  p99 %6.0f us  max %6.0f us%n",
-                        how, prep / 1e6, rate, sorted[n / 2] / 1e3, sorted[(int) (n * 0.99)] / 1e3, sorted[n - 1] / 1e3);
-                if (m != null) {
-                    Unmap.unmap(m);
-                }
+                System.out.printf(Locale.ROOT, "%-34s prepare %6.0f ms   %s%n", how, prep / 1e6, syncLoop(ch, size, seconds));
+                Unmapper.unmap(m);
             }
             Files.delete(f);
         }
-        deleteDir(dir);
+        LogBenchmark.deleteDir(dir);
     }
 
     /**
@@ -255,36 +260,26 @@ final class Experiments {
             for (String background : List.of(o.getOrDefault("bg", "none,load,write-touch,read-touch").split(";|,"))) {
                 Path f = dir.resolve("sync-" + k);
                 Path g = dir.resolve("prep-" + k++);
-                try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE_NEW,
-                        java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
-                     var bg = java.nio.channels.FileChannel.open(g, java.nio.file.StandardOpenOption.CREATE_NEW,
-                             java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
-                    for (Path p : List.of(f, g)) {
-                        int fd = libc.open(p.toString(), 2);
-                        libc.posix_fallocate(fd, 0, fileSize);
-                        libc.close(fd);
-                    }
+                try (FileChannel ch = openNew(f); FileChannel bg = openNew(g)) {
+                    fallocate(libc, f, fileSize);
+                    fallocate(libc, g, fileSize);
                     ch.force(true);
                     bg.force(true);
-                    var m = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, fileSize);
+                    var m = map(ch, fileSize);
                     if (state.equals("written")) {
-                        for (int p = 0; p < fileSize; p += 4096) {
-                            m.put(p, (byte) 0);
-                        }
+                        writeTouch(m);
                         ch.force(false);
                     } else {
                         m.load();
                     }
-                    var bm = bg.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, fileSize);
+                    var bm = map(bg, fileSize);
                     long[] bgNanos = {0};
                     Thread t = new Thread(() -> {
                         long t0 = System.nanoTime();
                         if (background.equals("load")) {
                             bm.load();
                         } else if (background.equals("write-touch")) {
-                            for (int p = 0; p < fileSize; p += 4096) {
-                                bm.put(p, (byte) 0);
-                            }
+                            writeTouch(bm);
                         } else if (background.equals("read-touch")) {
                             long sum = 0;
                             for (int p = 0; p < fileSize; p += 4096) {
@@ -295,36 +290,18 @@ final class Experiments {
                         bgNanos[0] += System.nanoTime() - t0;
                     });
                     t.start();
-                    var rec = java.nio.ByteBuffer.allocateDirect(size);
-                    long[] lat = new long[1 << 20];
-                    int n = 0;
-                    long end = System.nanoTime() + (long) (seconds * 1e9);
-                    long at = 0;
-                    long t0 = System.nanoTime();
-                    while (System.nanoTime() < end) {
-                        long s0 = System.nanoTime();
-                        rec.clear();
-                        while (rec.hasRemaining()) {
-                            at += ch.write(rec, at);
-                        }
-                        ch.force(false);
-                        lat[n++] = System.nanoTime() - s0;
-                    }
-                    double rate = n * 1e9 / (System.nanoTime() - t0);
+                    String stats = syncLoop(ch, size, seconds);
                     t.join();
-                    long[] sorted = Arrays.copyOf(lat, n);
-                    Arrays.sort(sorted);
-                    System.out.printf(Locale.ROOT, "sync file %-9s background %-11s (took %5.0f ms): %6.0f syncs/s  p50 %6.0f us  p99 %7.0f us  max %7.0f us%n",
-                            state, background, bgNanos[0] / 1e6, rate, sorted[n / 2] / 1e3, sorted[(int) (n * 0.99)] / 1e3,
-                            sorted[n - 1] / 1e3);
-                    Unmap.unmap(m);
-                    Unmap.unmap(bm);
+                    System.out.printf(Locale.ROOT, "sync file %-9s background %-11s (took %5.0f ms): %s%n",
+                            state, background, bgNanos[0] / 1e6, stats);
+                    Unmapper.unmap(m);
+                    Unmapper.unmap(bm);
                 }
                 Files.delete(f);
                 Files.delete(g);
             }
         }
-        deleteDir(dir);
+        LogBenchmark.deleteDir(dir);
     }
 
     /**
@@ -424,7 +401,7 @@ final class Experiments {
                 }
             }
         }
-        deleteDir(dir);
+        LogBenchmark.deleteDir(dir);
     }
 
     static void pipelined(CommitLog log, EventRecord[] batch, double seconds) {
@@ -481,18 +458,21 @@ final class Experiments {
 
     static volatile long appenderCpuNanos;
 
+    /** The fields of a /proc stat file after the command name (field 3 of proc(5) is index 0). */
+    static String[] statFields(Path stat) throws IOException {
+        String s = Files.readString(stat);
+        return s.substring(s.lastIndexOf(')') + 2).split(" ");
+    }
+
     /** {user, sys} ticks of this process. */
     static long[] taskCpu() throws IOException {
-        String stat = Files.readString(Paths.get("/proc/self/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] f = statFields(Paths.get("/proc/self/stat"));
         return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
     }
 
     /** Minor faults of the whole process so far. */
     static long minflt() throws IOException {
-        String stat = Files.readString(Paths.get("/proc/self/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[7]);
+        return Long.parseLong(statFields(Paths.get("/proc/self/stat"))[7]);
     }
 
     /** Per kernel thread: minor faults, user and system CPU, voluntary and involuntary context switches. */
@@ -502,7 +482,7 @@ final class Experiments {
             for (Path t : tasks.toList()) {
                 String stat = Files.readString(t.resolve("stat"));
                 String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                String[] f = statFields(t.resolve("stat"));
                 long flt = Long.parseLong(f[7]);
                 long ut = Long.parseLong(f[11]) * 10;
                 long st = Long.parseLong(f[12]) * 10;
@@ -534,13 +514,5 @@ final class Experiments {
             }
         }
         return new long[] {dirty, wb};
-    }
-
-    static void deleteDir(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -6,6 +6,7 @@ import io.strand.log.Durability;
 import io.strand.log.EventRecord;
 import io.strand.log.LogConfig;
 import io.strand.log.LogOverloadedException;
+import io.strand.log.Unmapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,11 +51,15 @@ import java.util.zip.CRC32C;
  *       pre-faulted (write-touched) 1 GiB mapping that the loop wraps around;</li>
  *   <li>{@code strand-{pool,nopool}-async}: one appender thread, one record per append,
  *       {@link Durability#COMMITTED}, pipelined with at most {@code inflight} appends in flight;</li>
+ *   <li>{@code strand-{pool,nopool}-async-batch16}: the same loop, 16 records per append (one
+ *       atomic batch), at most {@code inflight / 16} appends (so {@code inflight} records) in flight:
+ *       the engine with its per-call cost (future, lock, waiter, wakeup) spread over 16 records;</li>
  *   <li>{@code strand-{pool,nopool}-sync{1,64}}: {@link Durability#FLUSHED}, N appender threads,
  *       each waiting for its own append before the next.</li>
  * </ul>
  * Record sizes are framed sizes (header included): the data length is chosen so that
- * {@link EventRecord#framedLength()} is exactly the size. MB/s is 10^6 bytes/s of framed records.
+ * {@link EventRecord#framedLength()} is exactly the size. Rates are records/s (one record per call
+ * except in the batch16 cases); MB/s is 10^6 bytes/s of framed records.
  *
  * <p>Arguments (all optional): {@code quick} (short runs), {@code warmup=SECONDS},
  * {@code measure=SECONDS}, {@code sizes=128,1024}, {@code only=ID,ID...} (substring match on the
@@ -68,6 +73,8 @@ public final class LogBenchmark {
     private static final int STAGING = 64 * 1024;
     private static final long PLAIN_FILE_SIZE = 1L << 30;
     private static final int PAGE = 4096;
+    /** Records per append in the batch16 cases. */
+    private static final int BATCH = 16;
     private static final String STREAM = "bench-stream";
     private static final String TYPE = "BenchEvent";
     /** Held strongly: java.util.logging keeps loggers weakly, and a collected logger forgets its level. */
@@ -114,6 +121,10 @@ public final class LogBenchmark {
                 new Case("mmap-async", "plain MappedByteBuffer loop, pre-faulted, async", LogBenchmark::mapped, false),
                 new Case("strand-pool-async", "Strand, pool on, async, 1 appender pipelined", (s, c) -> strandAsync(s, true), false),
                 new Case("strand-nopool-async", "Strand, pool off, async, 1 appender pipelined", (s, c) -> strandAsync(s, false), false),
+                new Case("strand-pool-async-batch16", "Strand, pool on, async, 1 appender pipelined, 16 records per append",
+                        (s, c) -> strandAsync(s, true, BATCH), false),
+                new Case("strand-nopool-async-batch16", "Strand, pool off, async, 1 appender pipelined, 16 records per append",
+                        (s, c) -> strandAsync(s, false, BATCH), false),
                 new Case("strand-pool-sync1", "Strand, pool on, FLUSHED, 1 appender", (s, c) -> strandSync(s, true, 1), true),
                 new Case("strand-pool-sync" + manyThreads, "Strand, pool on, FLUSHED, " + manyThreads + " appenders",
                         (s, c) -> strandSync(s, true, manyThreads), true),
@@ -139,7 +150,7 @@ public final class LogBenchmark {
                 double steal = wallTicks <= 0 ? 0 : (cpuAfter[2] - cpuBefore[2]) / wallTicks;
                 r.notes.add(String.format(Locale.ROOT, "other processes %.0f%% of a CPU, steal %.0f%%", 100 * r.foreignCpu, 100 * steal));
                 results.computeIfAbsent(c.id, k -> new LinkedHashMap<>()).put(size, r);
-                System.out.printf(Locale.ROOT, "%-22s %5d B  %12s appends/s  %9.1f MB/s   (%s)%n", c.id, size,
+                System.out.printf(Locale.ROOT, "%-28s %5d B  %12s records/s  %9.1f MB/s   (%s)%n", c.id, size,
                         grouped(r.rate()), r.mbPerSecond(size), String.join(", ", r.notes));
             }
         }
@@ -201,6 +212,9 @@ public final class LogBenchmark {
         final List<String> notes = new ArrayList<>();
         /** CPU used by other processes while the case ran, in CPUs (0.25 = a quarter of one). */
         double foreignCpu;
+        /** Fastest and slowest 100 ms sub-window (ops/s), single-thread cases only; 0 when not measured. */
+        double best;
+        double worst;
 
         Result(long ops, long nanos) {
             this.ops = ops;
@@ -268,6 +282,8 @@ public final class LogBenchmark {
             }
             Result res = new Result(n - n0, now - t0);
             if (max > 0) {
+                res.best = max;
+                res.worst = min;
                 res.notes.add("100 ms windows max " + grouped(max) + "/s min " + grouped(min) + "/s");
             }
             return res;
@@ -424,7 +440,7 @@ public final class LogBenchmark {
                     Result res = meter.tick(n);
                     if (res != null) {
                         res.notes.add(wraps + " wraps of the 1 GiB mapping");
-                        io.strand.bench.Unmap.unmap(map);
+                        Unmapper.unmap(map);
                         deleteDir(dir);
                         return res;
                     }
@@ -441,8 +457,20 @@ public final class LogBenchmark {
     }
 
     static Result strandAsync(int size, boolean pool) throws Exception {
-        Path dir = freshDir(pool ? "strand-pool-async" : "strand-nopool-async", size);
-        EventRecord[] batch = {record(size)};
+        return strandAsync(size, pool, 1);
+    }
+
+    /**
+     * One appender, {@code perAppend} records per append, pipelined: at most {@code inflight}
+     * records ({@code inflight / perAppend} appends) in flight. Counts records.
+     */
+    static Result strandAsync(int size, boolean pool, int perAppend) throws Exception {
+        String id = (pool ? "strand-pool-async" : "strand-nopool-async") + (perAppend > 1 ? "-batch" + perAppend : "");
+        Path dir = freshDir(id, size);
+        EventRecord[] batch = new EventRecord[perAppend];
+        Arrays.fill(batch, record(size));
+        // Tick the meter about every 256 records.
+        int tickMask = Math.max(1, Integer.highestOneBit(256 / perAppend)) - 1;
         Result res;
         int segments;
         long firstAppendNanos;
@@ -454,10 +482,10 @@ public final class LogBenchmark {
             long t = System.nanoTime();
             log.append(batch, 1, 0).toCompletableFuture().join(); // waits for the first segment
             firstAppendNanos = System.nanoTime() - t;
+            int capacity = Math.max(1, inflight / perAppend);
             @SuppressWarnings("unchecked")
-            CompletableFuture<AppendResult>[] ring = new CompletableFuture[Integer.highestOneBit(inflight - 1) << 1];
+            CompletableFuture<AppendResult>[] ring = new CompletableFuture[Math.max(2, Integer.highestOneBit(capacity - 1) << 1)];
             int mask = ring.length - 1;
-            int capacity = Math.min(inflight, ring.length);
             long head = 0;
             long tail = 0;
             long overloads = 0;
@@ -471,7 +499,7 @@ public final class LogBenchmark {
                     ring[(int) (head & mask)] = null;
                     head++;
                 }
-                CompletableFuture<AppendResult> f = log.append(batch, 1, version).toCompletableFuture();
+                CompletableFuture<AppendResult> f = log.append(batch, perAppend, version).toCompletableFuture();
                 if (f.isCompletedExceptionally()) {
                     Throwable e = f.handle((x, err) -> err).getNow(null);
                     if (e instanceof LogOverloadedException) {
@@ -483,9 +511,9 @@ public final class LogBenchmark {
                 }
                 ring[(int) (tail & mask)] = f;
                 tail++;
-                version++;
-                if ((tail & 255) == 0) {
-                    res = meter.tick(tail);
+                version += perAppend;
+                if ((tail & tickMask) == 0) {
+                    res = meter.tick(tail * perAppend);
                     if (res != null) {
                         res.notes.add("overload retries " + overloads);
                         break;
@@ -656,8 +684,12 @@ public final class LogBenchmark {
         sb.append("| case |");
         StringBuilder rule = new StringBuilder("| --- |");
         for (int size : sizes) {
-            sb.append(' ').append(sizeLabel(size)).append(" appends/s | ").append(sizeLabel(size)).append(" MB/s |");
+            sb.append(' ').append(sizeLabel(size)).append(" records/s | ").append(sizeLabel(size)).append(" MB/s |");
             rule.append(" ---: | ---: |");
+        }
+        for (int size : sizes) {
+            sb.append(" best / worst 100 ms at ").append(sizeLabel(size)).append(" |");
+            rule.append(" ---: |");
         }
         System.out.println(sb);
         System.out.println(rule);
@@ -676,6 +708,11 @@ public final class LogBenchmark {
                             .append(String.format(Locale.ROOT, "%.1f", r.mbPerSecond(size))).append(" |");
                 }
             }
+            for (int size : sizes) {
+                Result r = m.get(size);
+                // Sync cases: the sub-windows of a force-every-64 loop are not comparable; left blank.
+                row.append(r == null || r.best <= 0 || c.sync ? " |" : " " + millions(r.best) + " / " + millions(r.worst) + " |");
+            }
             System.out.println(row);
         }
         System.out.println();
@@ -686,6 +723,10 @@ public final class LogBenchmark {
             List<String> parts = new ArrayList<>();
             ratio(results, size, "strand-pool-async", "mmap-async", "pool-on async / plain mapped").ifPresent(parts::add);
             ratio(results, size, "strand-nopool-async", "mmap-async", "pool-off async / plain mapped").ifPresent(parts::add);
+            ratio(results, size, "strand-pool-async-batch16", "mmap-async", "pool-on async batch16 / plain mapped")
+                    .ifPresent(parts::add);
+            ratio(results, size, "strand-nopool-async-batch16", "mmap-async", "pool-off async batch16 / plain mapped")
+                    .ifPresent(parts::add);
             ratio(results, size, "strand-pool-async", "fc-async", "pool-on async / plain FileChannel").ifPresent(parts::add);
             ratio(results, size, "strand-pool-sync" + manyThreads, "strand-pool-sync1",
                     "pool-on sync " + manyThreads + "/1").ifPresent(parts::add);
@@ -711,6 +752,12 @@ public final class LogBenchmark {
 
     static String sizeLabel(int size) {
         return size % 1024 == 0 ? (size / 1024) + " KiB" : size + " B";
+    }
+
+    /** Millions with three significant digits at most: 12.97 M, 0.085 M. */
+    static String millions(double v) {
+        double m = v / 1e6;
+        return String.format(Locale.ROOT, m >= 0.1 ? "%.2f M" : "%.3f M", m);
     }
 
     static String grouped(double v) {
