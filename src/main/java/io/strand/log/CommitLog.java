@@ -23,7 +23,7 @@ import java.util.zip.CRC32C;
  * and hand real work to another executor.
  */
 public final class CommitLog implements AutoCloseable {
-    /** How far ahead of the write position pages are kept warm when appends write through the mapping. */
+    /** How far ahead of the write position pages are kept warm in async mode. */
     static final int PRETOUCH_WINDOW_BYTES = 64 << 20;
 
     private final LogConfig config;
@@ -54,10 +54,9 @@ public final class CommitLog implements AutoCloseable {
         this.maxBatchBytes = config.maxBatchBytes();
         this.defaultDurability = config.flushMode().defaultDurability();
         // Strategy, chosen once (measured, see docs/LOG.md): in async mode a 64 MiB window ahead of
-        // the writer is kept faulted in, and the commit thread copies into the mapping, which then
-        // costs memcpy instead of a pwrite into fresh page cache. In sync mode nothing is touched
-        // ahead (pre-dirtied zero pages made every fdatasync write them: sync1 fell 3x) and the
-        // commit thread writes through the channel.
+        // the writer is kept in the page cache (read-touched), and the commit thread copies into the
+        // mapping instead of a pwrite into fresh page cache. In sync mode the commit thread writes
+        // through the channel (the fast side of MEASURED.md's fdatasync table) and nothing is warmed.
         boolean warmAhead = config.flushMode() == FlushMode.ASYNC;
         int warmBytes = warmAhead ? PRETOUCH_WINDOW_BYTES : 0;
         this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize(), warmBytes);

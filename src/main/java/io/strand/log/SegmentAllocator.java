@@ -10,13 +10,11 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Prepares the next segment in the background: reserves its blocks, maps it and, when appenders
- * write through the mapping, warms its first {@code warmBytes} so that rolling to it costs the
- * writer nothing (RocketMQ's AllocateMappedFileService, one segment ahead). Only a window is
- * warmed, never the whole segment: the {@link Pretoucher} keeps the window moving ahead of the
- * writer. With the pool on nothing is touched: the commit thread's channel writes find or allocate
- * page-cache pages themselves, and touching a cold GiB would stall this machine for ~2 s
- * (MEASURED.md). Thread-safe; the preparation runs on one daemon thread.
+ * Prepares the next segment in the background: reserves its blocks, maps it and warms its first
+ * {@code warmBytes} (0 in sync mode), so that rolling to it costs the writer nothing (RocketMQ's
+ * AllocateMappedFileService, one segment ahead). Only a window is warmed, never the whole
+ * segment: the {@link Pretoucher} keeps the window moving ahead of the writer, and touching a cold
+ * GiB at once stalled this VM ~2 s. Thread-safe; the preparation runs on one daemon thread.
  */
 final class SegmentAllocator implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SegmentAllocator.class.getName());

@@ -585,7 +585,10 @@ public final class LogBenchmark {
         int segments;
         long overloadsTotal;
         long[] overloads = new long[threads * 16];
-        try (CommitLog log = CommitLog.open(strandConfig(dir, pool))) {
+        // The server's sync mode (strand.log.flush=sync), as an operator would run it for durability.
+        LogConfig config = strandConfig(dir, pool);
+        config = config.withFlush(io.strand.log.FlushMode.SYNC, config.flushInterval());
+        try (CommitLog log = CommitLog.open(config)) {
             EventRecord[] first = {record};
             log.append(first, 1, 0, Durability.COMMITTED).toCompletableFuture().join(); // first segment ready
             long t = System.nanoTime();
