@@ -119,6 +119,8 @@ public final class LogBenchmark {
                 new Case("fc-async", "plain FileChannel.write loop, async", LogBenchmark::fileChannel, false),
                 new Case("fc-sync64", "plain FileChannel.write loop, force(false) every 64", LogBenchmark::fileChannel, true),
                 new Case("mmap-async", "plain MappedByteBuffer loop, pre-faulted, async", LogBenchmark::mapped, false),
+                new Case("mmap-fresh-async", "plain MappedByteBuffer loop appending to fresh 1 GiB files, async",
+                        LogBenchmark::mappedFresh, false),
                 new Case("strand-pool-async", "Strand, pool on, async, 1 appender pipelined", (s, c) -> strandAsync(s, true), false),
                 new Case("strand-nopool-async", "Strand, pool off, async, 1 appender pipelined", (s, c) -> strandAsync(s, false), false),
                 new Case("strand-pool-async-batch16", "Strand, pool on, async, 1 appender pipelined, 16 records per append",
@@ -449,6 +451,49 @@ public final class LogBenchmark {
         }
     }
 
+    /**
+     * The plain mapped loop as a growing log meets it: every page is fresh (a new sized file per
+     * GiB, mapped, never pre-faulted), like MEASURED.md's "plain MappedByteBuffer loop" row.
+     */
+    static Result mappedFresh(int size, Case c) throws IOException {
+        Path dir = freshDir(c.id(), size);
+        EventRecord r = record(size);
+        CRC32C crc = new CRC32C();
+        Meter meter = new Meter();
+        int limit = (int) PLAIN_FILE_SIZE;
+        long n = 0;
+        int files = 0;
+        while (true) {
+            Path file = dir.resolve(String.format("%020d", (long) files * limit));
+            files++;
+            MappedByteBuffer map;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE)) {
+                ch.truncate(0);
+                ch.write(ByteBuffer.wrap(new byte[1]), limit - 1); // size the file
+                map = ch.map(FileChannel.MapMode.READ_WRITE, 0, limit);
+            }
+            ByteBuffer crcView = map.duplicate();
+            int off = 0;
+            while (off + size <= limit) {
+                encodePlain(map, crcView, crc, off, r, n, System.currentTimeMillis());
+                off += size;
+                n++;
+                if ((n & 255) == 0) {
+                    Result res = meter.tick(n);
+                    if (res != null) {
+                        res.notes.add(files + " file(s)");
+                        Unmapper.unmap(map);
+                        deleteDir(dir);
+                        return res;
+                    }
+                }
+            }
+            Unmapper.unmap(map);
+            Files.deleteIfExists(file); // keep the page cache and disk use bounded, as retention would
+        }
+    }
+
     // ---------------------------------------------------------------- strand
 
     static LogConfig strandConfig(Path dir, boolean pool) {
@@ -724,6 +769,9 @@ public final class LogBenchmark {
         for (int size : sizes) {
             StringBuilder line = new StringBuilder("- ").append(sizeLabel(size)).append(": ");
             List<String> parts = new ArrayList<>();
+            ratio(results, size, "strand-pool-async", "mmap-fresh-async", "pool-on async / plain mapped fresh").ifPresent(parts::add);
+            ratio(results, size, "strand-pool-async-batch16", "mmap-fresh-async", "pool-on async batch16 / plain mapped fresh")
+                    .ifPresent(parts::add);
             ratio(results, size, "strand-pool-async", "mmap-async", "pool-on async / plain mapped").ifPresent(parts::add);
             ratio(results, size, "strand-nopool-async", "mmap-async", "pool-off async / plain mapped").ifPresent(parts::add);
             ratio(results, size, "strand-pool-async-batch16", "mmap-async", "pool-on async batch16 / plain mapped")
