@@ -54,9 +54,8 @@ public final class CommitLog implements AutoCloseable {
         this.maxBatchBytes = config.maxBatchBytes();
         this.defaultDurability = config.flushMode().defaultDurability();
         // Strategy, chosen once (measured, see docs/LOG.md): in async mode a 64 MiB window ahead of
-        // the writer is kept in the page cache (read-touched), and the commit thread copies into the
-        // mapping instead of a pwrite into fresh page cache. In sync mode the commit thread writes
-        // through the channel (the fast side of MEASURED.md's fdatasync table) and nothing is warmed.
+        // the writer is kept in the page cache (read-touched), so neither the commit thread's pwrite
+        // nor an appender writing through the mapping allocates fresh pages. Sync mode warms nothing.
         boolean warmAhead = config.flushMode() == FlushMode.ASYNC;
         int warmBytes = warmAhead ? PRETOUCH_WINDOW_BYTES : 0;
         this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize(), warmBytes);
@@ -68,7 +67,7 @@ public final class CommitLog implements AutoCloseable {
                 tail, config.flushInterval().toNanos(), config.checkpointInterval().toNanos());
         if (config.poolEnabled()) {
             this.pool = new TransientStorePool(config.poolBuffers(), config.poolBufferSize());
-            this.commitService = new CommitService(this, pool, segments, warmAhead);
+            this.commitService = new CommitService(this, pool, segments);
             this.writePath = new PooledWritePath(pool, commitService, new WaiterRing(config.waitersCapacity()),
                     config.segmentSize(), tail);
         } else {

@@ -8,7 +8,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The commit thread of the pooled write path: moves {@code [committed, written)} of each pool
  * buffer into its segment with a positional channel write (the page-cache pages the mapping reads;
- * MEASURED.md: faster than copying through the mapping), then advances the log's committed
+ * measured against a copy into the mapping: 1.3-1.6 GB/s vs 0.7-0.8 GB/s at 1 KiB, see
+ * docs/LOG.md), then advances the log's committed
  * position, which completes the waiting appends. Woken by appends, not by a timer, so a commit
  * never waits out a sleep (RocketMQ #1372).
  *
@@ -24,15 +25,13 @@ final class CommitService implements Runnable {
     private final TransientStorePool pool;
     private final Segments segments;
     private final Thread thread;
-    private final boolean copyIntoMapping;
     private volatile boolean sleeping;
     private volatile boolean stopping;
     private volatile boolean stopped;
     private Segment segment;
 
-    CommitService(CommitLog log, TransientStorePool pool, Segments segments, boolean copyIntoMapping) {
+    CommitService(CommitLog log, TransientStorePool pool, Segments segments) {
         this.log = log;
-        this.copyIntoMapping = copyIntoMapping;
         this.pool = pool;
         this.segments = segments;
         this.thread = new Thread(this, "strand-commit");
@@ -121,14 +120,9 @@ final class CommitService implements Runnable {
         if (written > b.committed) {
             long from = b.basePosition + b.committed;
             Segment target = segmentFor(from);
-            int offset = (int) (from - target.basePosition());
-            if (copyIntoMapping) {
-                target.buffer().put(offset, b.buffer, b.committed, written - b.committed);
-            } else {
-                ByteBuffer view = b.commitView;
-                view.limit(written).position(b.committed);
-                target.write(view, offset);
-            }
+            ByteBuffer view = b.commitView;
+            view.limit(written).position(b.committed);
+            target.write(view, (int) (from - target.basePosition()));
             b.committed = written;
             log.advanceCommitted(b.basePosition + written);
             log.afterCommit();
