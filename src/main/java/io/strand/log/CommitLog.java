@@ -242,6 +242,11 @@ public final class CommitLog implements AutoCloseable {
         return flushService.flushedPosition();
     }
 
+    /** fdatasync calls made so far; with group commit far fewer than flushed appends. */
+    public long forceCount() {
+        return flushService.forces();
+    }
+
     /**
      * Raw committed bytes from {@code position}: at most {@code maxBytes}, never beyond the end of
      * the position's segment. Returns null when nothing is committed there yet. The slice holds a

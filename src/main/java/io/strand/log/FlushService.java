@@ -29,6 +29,7 @@ final class FlushService implements Runnable {
     private volatile boolean stopping;
     private volatile long flushedPosition;
     private volatile IOException failure;
+    private volatile long forces;
     private long checkpointed = -1;
     private long lastCheckpointNanos;
     private long lastFlushNanos;
@@ -55,6 +56,11 @@ final class FlushService implements Runnable {
 
     long flushedPosition() {
         return flushedPosition;
+    }
+
+    /** fdatasync calls made so far (one per segment per flush); written by the flush thread only. */
+    long forces() {
+        return forces;
     }
 
     /** The last flush error, if the most recent flush failed (readiness reports it); null otherwise. */
@@ -146,6 +152,7 @@ final class FlushService implements Runnable {
                 }
                 try {
                     s.force();
+                    forces++;
                     at = s.endPosition();
                 } finally {
                     s.release();
