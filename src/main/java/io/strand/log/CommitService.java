@@ -19,7 +19,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class CommitService implements Runnable {
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-    static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
 
     private final CommitLog log;
     private final TransientStorePool pool;
@@ -29,6 +28,8 @@ final class CommitService implements Runnable {
     private volatile boolean stopping;
     private volatile boolean stopped;
     private Segment segment;
+    /** Cached so spinning allocates nothing. */
+    private final java.util.function.BooleanSupplier hasWork = this::hasWork;
 
     CommitService(CommitLog log, TransientStorePool pool, Segments segments) {
         this.log = log;
@@ -64,7 +65,7 @@ final class CommitService implements Runnable {
                 if (stopping) {
                     return;
                 }
-                if (spinForWork()) {
+                if (SpinWait.until(hasWork)) {
                     continue;
                 }
                 sleeping = true;
@@ -84,23 +85,6 @@ final class CommitService implements Runnable {
             }
             stopped = true;
         }
-    }
-
-    /**
-     * Spins briefly before parking: under a steady stream of appends the next one usually arrives
-     * within microseconds, and a park/unpark round trip costs more than that.
-     */
-    private boolean spinForWork() {
-        long deadline = System.nanoTime() + SPIN_NANOS;
-        do {
-            for (int i = 0; i < 64; i++) {
-                Thread.onSpinWait();
-            }
-            if (hasWork()) {
-                return true;
-            }
-        } while (System.nanoTime() < deadline);
-        return false;
     }
 
     private boolean hasWork() {

@@ -33,6 +33,8 @@ final class FlushService implements Runnable {
     private long checkpointed = -1;
     private long lastCheckpointNanos;
     private long lastFlushNanos;
+    /** Cached so spinning allocates nothing. */
+    private final java.util.function.BooleanSupplier waitersCanProgress = this::waitersCanProgress;
 
     FlushService(CommitLog log, Segments segments, WaiterRing waiters, Checkpoint checkpoint,
                  long flushedPosition, long intervalNanos, long checkpointIntervalNanos) {
@@ -87,23 +89,6 @@ final class FlushService implements Runnable {
         return !waiters.isEmpty() && log.committedPosition() > flushedPosition;
     }
 
-    /** Spins briefly before parking when sync waiters exist: their commit is usually microseconds away. */
-    private boolean spinForWaiters() {
-        if (waiters.isEmpty()) {
-            return false;
-        }
-        long deadline = System.nanoTime() + CommitService.SPIN_NANOS;
-        do {
-            for (int i = 0; i < 64; i++) {
-                Thread.onSpinWait();
-            }
-            if (waitersCanProgress()) {
-                return true;
-            }
-        } while (System.nanoTime() < deadline);
-        return false;
-    }
-
     @Override
     public void run() {
         while (!stopping) {
@@ -122,7 +107,7 @@ final class FlushService implements Runnable {
                 lastFlushNanos = now;
             }
             maybeCheckpoint(false);
-            if (spinForWaiters()) {
+            if (!waiters.isEmpty() && SpinWait.until(waitersCanProgress)) {
                 continue;
             }
             sleeping = true;

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -105,37 +104,19 @@ class CommitLogRoundTripTest {
         int perThread = 400;
         ConcurrentHashMap<Long, Long> positionToRecord = new ConcurrentHashMap<>();
         try (CommitLog log = CommitLog.open(TestRecords.smallConfig(dir, pool, mode))) {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Thread> workers = new ArrayList<>();
-            List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                Thread w = new Thread(() -> {
-                    try {
-                        start.await();
-                        for (int k = 0; k < perThread; k++) {
-                            long id = (long) thread * perThread + k;
-                            // Batches of 1..3 records: the batch is atomic and contiguous.
-                            int size = (int) (id % 3) + 1;
-                            EventRecord[] batch = new EventRecord[size];
-                            for (int j = 0; j < size; j++) {
-                                batch[j] = TestRecords.record(id * 4 + j);
-                            }
-                            AppendResult r = appendRetrying(log, batch, id * 4).get(10, TimeUnit.SECONDS);
-                            positionToRecord.put(r.position(), id);
-                        }
-                    } catch (Throwable e) {
-                        errors.add(e);
+            Concurrently.run(threads, thread -> {
+                for (int k = 0; k < perThread; k++) {
+                    long id = (long) thread * perThread + k;
+                    // Batches of 1..3 records: the batch is atomic and contiguous.
+                    int size = (int) (id % 3) + 1;
+                    EventRecord[] batch = new EventRecord[size];
+                    for (int j = 0; j < size; j++) {
+                        batch[j] = TestRecords.record(id * 4 + j);
                     }
-                });
-                w.start();
-                workers.add(w);
-            }
-            start.countDown();
-            for (Thread w : workers) {
-                w.join();
-            }
-            assertTrue(errors.isEmpty(), () -> "appender failed: " + errors);
+                    AppendResult r = appendRetrying(log, batch, id * 4).get(10, TimeUnit.SECONDS);
+                    positionToRecord.put(r.position(), id);
+                }
+            });
             assertEquals(threads * perThread, positionToRecord.size());
             int seen = 0;
             try (LogCursor c = log.cursor(0)) {

@@ -5,9 +5,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,35 +25,17 @@ class GroupCommitTest {
         int perThread = 40;
         try (CommitLog log = CommitLog.open(TestRecords.smallConfig(dir, pool, FlushMode.SYNC))) {
             long forcesBefore = log.forceCount();
-            CountDownLatch start = new CountDownLatch(1);
             AtomicLong notFlushed = new AtomicLong();
-            List<Thread> workers = new ArrayList<>();
-            List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                Thread w = new Thread(() -> {
-                    try {
-                        start.await();
-                        for (int k = 0; k < perThread; k++) {
-                            long v = (long) thread * perThread + k;
-                            AppendResult r = CommitLogRoundTripTest.appendRetrying(log,
-                                    new EventRecord[] {TestRecords.record(v)}, v).get(10, TimeUnit.SECONDS);
-                            if (log.flushedPosition() < r.endPosition()) {
-                                notFlushed.incrementAndGet();
-                            }
-                        }
-                    } catch (Throwable e) {
-                        errors.add(e);
+            Concurrently.run(threads, thread -> {
+                for (int k = 0; k < perThread; k++) {
+                    long v = (long) thread * perThread + k;
+                    AppendResult r = CommitLogRoundTripTest.appendRetrying(log,
+                            new EventRecord[] {TestRecords.record(v)}, v).get(10, TimeUnit.SECONDS);
+                    if (log.flushedPosition() < r.endPosition()) {
+                        notFlushed.incrementAndGet();
                     }
-                });
-                w.start();
-                workers.add(w);
-            }
-            start.countDown();
-            for (Thread w : workers) {
-                w.join();
-            }
-            assertTrue(errors.isEmpty(), () -> "appender failed: " + errors);
+                }
+            });
             assertEquals(0, notFlushed.get(), "a sync append completes only after its bytes are flushed");
             long forces = log.forceCount() - forcesBefore;
             int appends = threads * perThread;
