@@ -85,7 +85,16 @@ public final class CommitLog implements AutoCloseable {
     /** Recovers the log in {@code config.dataDir()} and starts its threads. */
     public static CommitLog open(LogConfig config) throws IOException {
         LogRecovery.Recovered recovered = new LogRecovery(config).recover();
-        CommitLog log = new CommitLog(config, recovered);
+        CommitLog log;
+        try {
+            log = new CommitLog(config, recovered);
+        } catch (RuntimeException | Error e) {
+            // E.g. no direct memory for the pool: do not leave the recovered segments mapped.
+            for (Segment s : recovered.segments()) {
+                s.release();
+            }
+            throw e;
+        }
         if (log.commitService != null) {
             log.commitService.start();
         }
