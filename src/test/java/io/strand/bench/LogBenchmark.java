@@ -130,6 +130,8 @@ public final class LogBenchmark {
                 new Case("strand-pool-sync1", "Strand, pool on, FLUSHED, 1 appender", (s, c) -> strandSync(s, true, 1), true),
                 new Case("strand-pool-sync" + manyThreads, "Strand, pool on, FLUSHED, " + manyThreads + " appenders",
                         (s, c) -> strandSync(s, true, manyThreads), true),
+                new Case("strand-pool-sync4x16", "Strand, pool on, FLUSHED, 4 appenders with 16 appends in flight each",
+                        (s, c) -> strandSync(s, true, 4, 16), true),
                 new Case("strand-nopool-sync1", "Strand, pool off, FLUSHED, 1 appender", (s, c) -> strandSync(s, false, 1), true),
                 new Case("strand-nopool-sync" + manyThreads, "Strand, pool off, FLUSHED, " + manyThreads + " appenders",
                         (s, c) -> strandSync(s, false, manyThreads), true));
@@ -619,7 +621,15 @@ public final class LogBenchmark {
     }
 
     static Result strandSync(int size, boolean pool, int threads) throws Exception {
-        Path dir = freshDir((pool ? "strand-pool-sync" : "strand-nopool-sync") + threads, size);
+        return strandSync(size, pool, threads, 1);
+    }
+
+    /**
+     * {@code threads} appenders each keeping {@code inFlight} FLUSHED appends outstanding (waiting for
+     * the oldest when full): with {@code inFlight=1} each thread waits for its own fsync.
+     */
+    static Result strandSync(int size, boolean pool, int threads, int inFlight) throws Exception {
+        Path dir = freshDir((pool ? "strand-pool-sync" : "strand-nopool-sync") + threads + "x" + inFlight, size);
         EventRecord record = record(size);
         // 16 longs apart: one counter per cache line pair, no false sharing between appenders.
         AtomicLongArray counts = new AtomicLongArray(threads * 16);
@@ -651,6 +661,7 @@ public final class LogBenchmark {
                     EventRecord[] batch = {record};
                     long version = 1_000_000_000L * (slot / 16 + 1);
                     long done = 0;
+                    java.util.ArrayDeque<CompletableFuture<AppendResult>> pending = new java.util.ArrayDeque<>();
                     try {
                         startGate.await();
                         while (!stopFlag.get()) {
@@ -660,14 +671,22 @@ public final class LogBenchmark {
                                 Throwable e = f.handle((x, err) -> err).getNow(null);
                                 if (e instanceof LogOverloadedException) {
                                     overloads[slot]++;
-                                    Thread.yield();
+                                    if (!pending.isEmpty()) {
+                                        pending.poll().join();
+                                        counts.lazySet(slot, ++done);
+                                    } else {
+                                        Thread.yield();
+                                    }
                                     continue;
                                 }
                                 throw new IllegalStateException("append failed", e);
                             }
-                            f.join();
+                            pending.add(f);
                             version++;
-                            counts.lazySet(slot, ++done);
+                            if (pending.size() >= inFlight) {
+                                pending.poll().join();
+                                counts.lazySet(slot, ++done);
+                            }
                         }
                     } catch (Throwable e) {
                         error.compareAndSet(null, e);
@@ -783,6 +802,8 @@ public final class LogBenchmark {
                     "pool-on sync " + manyThreads + "/1").ifPresent(parts::add);
             ratio(results, size, "strand-nopool-sync" + manyThreads, "strand-nopool-sync1",
                     "pool-off sync " + manyThreads + "/1").ifPresent(parts::add);
+            ratio(results, size, "strand-pool-sync4x16", "strand-pool-sync1",
+                    "pool-on sync 4x16 in flight / 1").ifPresent(parts::add);
             ratio(results, size, "strand-pool-sync" + manyThreads, "fc-sync64",
                     "pool-on sync " + manyThreads + " / fc-sync64").ifPresent(parts::add);
             if (!parts.isEmpty()) {
