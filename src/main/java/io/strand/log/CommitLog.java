@@ -2,8 +2,6 @@ package io.strand.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
@@ -108,7 +106,7 @@ public final class CommitLog implements AutoCloseable {
     // ---------------------------------------------------------------- append
 
     /** Appends with the server's default durability. */
-    public CompletionStage<AppendResult> append(EventRecord[] records, int count, long firstVersion) {
+    public LogAppend append(EventRecord[] records, int count, long firstVersion) {
         return append(records, count, firstVersion, defaultDurability);
     }
 
@@ -119,32 +117,31 @@ public final class CommitLog implements AutoCloseable {
      * {@link IllegalArgumentException} when the batch is larger than {@link #maxBatchBytes()}, and
      * with {@link LogException} when the log failed or is closed.
      */
-    public CompletionStage<AppendResult> append(EventRecord[] records, int count, long firstVersion,
-                                                Durability durability) {
+    public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability) {
         if (count <= 0 || count > records.length) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException("bad batch: count=" + count));
+            return LogAppend.refused(new IllegalArgumentException("bad batch: count=" + count));
         }
         int length = 0;
         for (int i = 0; i < count; i++) {
             length += records[i].framedLength();
             if (length > maxBatchBytes || length < 0) {
-                return CompletableFuture.failedFuture(new IllegalArgumentException(
+                return LogAppend.refused(new IllegalArgumentException(
                         "batch too large: bytes>=" + length + ", maxBatchBytes=" + maxBatchBytes));
             }
         }
-        CompletableFuture<AppendResult> future = new CompletableFuture<>();
         WaiterRing waiters = durability == Durability.FLUSHED ? flushWaiters : writePath.commitWaiters();
         AppendResult result;
+        LogAppend future;
         appendLock.lock();
         try {
             if (closed || failure != null) {
-                return CompletableFuture.failedFuture(failure != null ? failure : new LogException("log is closed"));
+                return LogAppend.refused(failure != null ? failure : new LogException("log is closed"));
             }
             if (waiters != null && !waiters.hasSpace()) {
-                return CompletableFuture.failedFuture(LogOverloadedException.TOO_MANY_WAITERS);
+                return LogAppend.refused(LogOverloadedException.TOO_MANY_WAITERS);
             }
             if (!writePath.reserve(length)) {
-                return CompletableFuture.failedFuture(LogOverloadedException.POOL_EXHAUSTED);
+                return LogAppend.refused(LogOverloadedException.POOL_EXHAUSTED);
             }
             ByteBuffer target = writePath.target();
             ByteBuffer crcView = writePath.crcView();
@@ -158,6 +155,7 @@ public final class CommitLog implements AutoCloseable {
             }
             long end = position + length;
             result = new AppendResult(position, end, firstVersion, count);
+            future = new LogAppend(result);
             if (waiters != null) {
                 waiters.add(end, future, result);
             }
@@ -165,7 +163,7 @@ public final class CommitLog implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // Nothing was published: the write position did not move past anything unwritten.
             LogException failed = e instanceof LogException le ? le : new LogException("append failed: " + e, e);
-            return CompletableFuture.failedFuture(failed);
+            return LogAppend.refused(failed);
         } finally {
             appendLock.unlock();
         }
@@ -279,6 +277,33 @@ public final class CommitLog implements AutoCloseable {
         return new LogSlice(position, s, s.slice(offset, length));
     }
 
+    /**
+     * Exactly the committed record at {@code position}, which must be a record position the log
+     * gave out (an {@link AppendResult}, a cursor, or the index built from them): it is not checked
+     * against the CRC. Null when the record is not committed yet. Close the slice to release the segment.
+     */
+    public LogSlice readRecord(long position) {
+        if (position < firstPosition()) {
+            throw new IllegalArgumentException("position no longer held: position=" + position
+                    + ", first=" + firstPosition());
+        }
+        if (position >= committedPosition) {
+            return null;
+        }
+        Segment s = segments.retain(position);
+        if (s == null) {
+            throw new IllegalArgumentException("position no longer held: position=" + position);
+        }
+        int offset = (int) (position - s.basePosition());
+        int length = RecordDescriptor.length(s.buffer(), offset);
+        if (length < RecordDescriptor.HEADER_LENGTH || length > s.size() - offset
+                || RecordDescriptor.isEndOfSegment(s.buffer(), offset)) {
+            s.release();
+            throw new LogException("no record at position=" + position + ", length=" + length);
+        }
+        return new LogSlice(position, s, s.slice(offset, length));
+    }
+
     /** A cursor over the records from {@code position}, which must be a record boundary. */
     public LogCursor cursor(long position) {
         return new LogCursor(this, segments, position);
@@ -338,8 +363,11 @@ public final class CommitLog implements AutoCloseable {
      * Clean shutdown: refuses new appends, commits and flushes everything, writes the checkpoint and
      * the clean-shutdown marker, releases the log's segment references and the pool.
      */
-    @Override
-    public void close() throws IOException {
+    /**
+     * Refuses new appends and waits until everything appended is committed; reads keep working.
+     * The first step of a clean shutdown, so the index can catch up before {@link #close()}.
+     */
+    public synchronized void stopAppends() throws IOException {
         appendLock.lock();
         try {
             if (closed) {
@@ -352,8 +380,16 @@ public final class CommitLog implements AutoCloseable {
         } finally {
             appendLock.unlock();
         }
+        writePath.drain();
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (shutdown) {
+            return;
+        }
+        stopAppends();
         try {
-            writePath.drain();
             flushService.stopAndFlush();
             if (failure == null) {
                 Checkpoint.cleanShutdownMarker(config.dataDir()).write(flushService.flushedPosition());

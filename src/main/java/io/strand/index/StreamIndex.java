@@ -1,0 +1,182 @@
+package io.strand.index;
+
+import io.strand.log.Checkpoint;
+import io.strand.log.CommitLog;
+import io.strand.log.LogSlice;
+import io.strand.log.RecordDescriptor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The stream catalog and per-stream index over a {@link CommitLog}: resolves (stream, version) to a
+ * log position in O(1), knows each stream's last version, and remembers recent event ids.
+ *
+ * <p>In memory it is a {@link StreamCatalog} of {@link StreamEntry} position arrays and a
+ * {@link DedupIndex}; on disk, {@code index/streams}, {@code index/entries} and the index checkpoint,
+ * written by the {@link Indexer} thread (formats in docs/FORMAT.md). Opening reconciles them with the
+ * recovered log: entries at or beyond the index checkpoint or the log's tail are cut off, and the
+ * log from the last trusted entry is indexed again. So after any crash the index never points past
+ * the log and never misses an event the log holds.
+ *
+ * <p>The store keeps the in-memory index current as it appends ({@link #add}); a version is visible
+ * once its position is below the log's committed position.
+ */
+public final class StreamIndex implements AutoCloseable {
+    public static final int CHECKPOINT_MAGIC = 0x58444953; // "SIDX" little-endian
+    private static final System.Logger LOG = System.getLogger(StreamIndex.class.getName());
+
+    private final CommitLog log;
+    private final StreamCatalog catalog;
+    private final DedupIndex dedup;
+    private final CatalogFile catalogFile;
+    private final EntryFile entryFile;
+    private final Indexer indexer;
+    private final long loadedEntries;
+    private final long rebuiltEntries;
+
+    private StreamIndex(CommitLog log, StreamCatalog catalog, DedupIndex dedup, CatalogFile catalogFile,
+                        EntryFile entryFile, Indexer indexer, long loadedEntries, long rebuiltEntries) {
+        this.log = log;
+        this.catalog = catalog;
+        this.dedup = dedup;
+        this.catalogFile = catalogFile;
+        this.entryFile = entryFile;
+        this.indexer = indexer;
+        this.loadedEntries = loadedEntries;
+        this.rebuiltEntries = rebuiltEntries;
+    }
+
+    /** Loads the index of {@code log} from {@code config.dataDir()/index}, catches up with the log, and starts the indexer. */
+    public static StreamIndex open(CommitLog log, IndexConfig config) throws IOException {
+        Path dir = config.dataDir().resolve("index");
+        Files.createDirectories(dir);
+        StreamCatalog catalog = new StreamCatalog();
+        DedupIndex dedup = new DedupIndex(config.dedupWindow().toMillis());
+        long dedupFrom = System.currentTimeMillis() - config.dedupWindow().toMillis();
+        CatalogFile catalogFile = new CatalogFile(dir.resolve("streams"));
+        EntryFile entryFile = null;
+        try {
+            entryFile = new EntryFile(dir.resolve("entries"));
+            Checkpoint checkpoint = new Checkpoint(dir.resolve("checkpoint"), CHECKPOINT_MAGIC);
+
+            catalogFile.load(catalog::getOrCreate);
+            long checkpointed = Math.max(checkpoint.read(), 0);
+            // Entries below the checkpoint were forced to disk; the log may have lost a tail the
+            // index had seen (power loss before the log's flush), so the log's tail bounds them too.
+            long trusted = Math.min(checkpointed, log.committedPosition());
+            long[] last = {-1};
+            long loaded = entryFile.load(e -> {
+                StreamEntry s = catalog.byId(e.streamId);
+                if (e.position >= trusted || e.position < log.firstPosition() || s == null || e.version != s.assigned()) {
+                    return false;
+                }
+                s.add(e.position);
+                if (e.timestamp >= dedupFrom) {
+                    dedup.insert(e.key, e.position, e.timestamp);
+                }
+                last[0] = e.position;
+                return true;
+            });
+            long resume = last[0] < 0 ? log.firstPosition() : endOf(log, last[0]);
+            Indexer indexer = new Indexer(log, catalog, catalogFile, entryFile, checkpoint,
+                    config.checkpointInterval().toNanos(), resume);
+            long rebuilt = indexer.catchUp((stream, position, version, timestamp, key) -> {
+                if (version != stream.assigned()) {
+                    throw new IllegalStateException("the log holds version " + version + " of stream " + stream.name()
+                            + " at position " + position + " where version " + stream.assigned() + " was expected");
+                }
+                stream.add(position);
+                if (timestamp >= dedupFrom) {
+                    dedup.insert(key, position, timestamp);
+                }
+            });
+            indexer.checkpoint();
+            if (rebuilt > 0) {
+                LOG.log(System.Logger.Level.INFO, "index: loaded {0} entries, rebuilt {1} from the log (from position {2})",
+                        loaded, rebuilt, resume);
+            }
+            StreamIndex index = new StreamIndex(log, catalog, dedup, catalogFile, entryFile, indexer, loaded, rebuilt);
+            indexer.start();
+            return index;
+        } catch (IOException | RuntimeException e) {
+            catalogFile.close();
+            if (entryFile != null) {
+                entryFile.close();
+            }
+            throw e;
+        }
+    }
+
+    private static long endOf(CommitLog log, long position) {
+        try (LogSlice s = log.readRecord(position)) {
+            return position + RecordDescriptor.align(s.length());
+        }
+    }
+
+    public StreamCatalog catalog() {
+        return catalog;
+    }
+
+    public DedupIndex dedup() {
+        return dedup;
+    }
+
+    /**
+     * Records the next version of {@code stream} at {@code position} (reserved in the log, maybe not
+     * committed yet) and remembers its id. Caller holds the stream's monitor.
+     */
+    public void add(StreamEntry stream, long position, long idMsb, long idLsb, long timestamp) {
+        stream.add(position);
+        dedup.insert(DedupIndex.key(stream.id(), idMsb, idLsb), position, timestamp);
+    }
+
+    /** The stream's last committed version, or -1 when none of its events is committed. */
+    public long lastVersion(StreamEntry stream) {
+        long committed = log.committedPosition();
+        int n = stream.assigned();
+        // Only the versions of appends still in flight lie at or beyond the committed position.
+        while (n > 0 && stream.position(n - 1) >= committed) {
+            n--;
+        }
+        return n - 1;
+    }
+
+    /** Entries read from disk at open, and entries rebuilt from the log at open. */
+    public long loadedEntries() {
+        return loadedEntries;
+    }
+
+    public long rebuiltEntries() {
+        return rebuiltEntries;
+    }
+
+    /** Log position up to which entries are written (not necessarily forced). */
+    public long indexedPosition() {
+        return indexer.indexedPosition();
+    }
+
+    public long checkpointedPosition() {
+        return indexer.checkpointedPosition();
+    }
+
+    /** False when the indexer thread died (the index on disk then lags; it is rebuilt at restart). */
+    public boolean indexerAlive() {
+        return indexer.alive();
+    }
+
+    /**
+     * Indexes what is committed, forces the files and writes the index checkpoint. Call it after the
+     * log stopped taking appends and before the log is closed.
+     */
+    @Override
+    public void close() throws IOException {
+        try {
+            indexer.stop();
+        } finally {
+            catalogFile.close();
+            entryFile.close();
+        }
+    }
+}

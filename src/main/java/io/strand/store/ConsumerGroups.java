@@ -1,0 +1,85 @@
+package io.strand.store;
+
+import io.strand.index.StreamEntry;
+import io.strand.log.Durability;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Consumer-group positions, stored through the log (like Kafka's {@code __consumer_offsets}): each
+ * commit is a flushed event of the store's own stream {@code $groups}, and the latest position per
+ * (group, stream) is kept in memory, rebuilt from that stream at open. Event data, little-endian:
+ * {@code u16 group length, group, u16 stream length, stream, i64 version}.
+ */
+final class ConsumerGroups {
+    static final String EVENT_TYPE = "group-committed";
+
+    private final EventStore store;
+    /** "group/stream" (neither name can hold '/') -> {version, log position of the commit}. */
+    private final ConcurrentHashMap<String, long[]> positions = new ConcurrentHashMap<>();
+
+    ConsumerGroups(EventStore store) {
+        this.store = store;
+    }
+
+    void load() {
+        StreamEntry s = store.index().catalog().get(EventStore.GROUPS_STREAM);
+        if (s == null) {
+            return;
+        }
+        long last = store.index().lastVersion(s);
+        for (long v = 0; v <= last; v++) {
+            RecordedEvent e = store.readAt(s.position(v));
+            ByteBuffer b = ByteBuffer.wrap(e.data()).order(ByteOrder.LITTLE_ENDIAN);
+            String group = string(b);
+            String stream = string(b);
+            apply(group, stream, b.getLong(), e.position());
+        }
+    }
+
+    CompletionStage<Void> commit(String group, String stream, long version) {
+        try {
+            StreamNames.check("group", group);
+            StreamNames.check("stream", stream);
+            if (version < -1) {
+                throw new IllegalArgumentException("a group's version is -1 (nothing consumed) or more: " + version);
+            }
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        byte[] g = group.getBytes(StandardCharsets.UTF_8);
+        byte[] st = stream.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer data = ByteBuffer.allocate(4 + g.length + st.length + 8).order(ByteOrder.LITTLE_ENDIAN);
+        data.putShort((short) g.length).put(g).putShort((short) st.length).put(st).putLong(version);
+        NewEvent event = new NewEvent(UUID.randomUUID(), EVENT_TYPE, data.array(), null, true);
+        return store.appendToStream(EventStore.GROUPS_STREAM, List.of(event), ExpectedVersion.ANY, Durability.FLUSHED)
+                .thenApply(o -> {
+                    apply(group, stream, version, o.position());
+                    return null;
+                });
+    }
+
+    OptionalLong version(String group, String stream) {
+        long[] p = positions.get(group + '/' + stream);
+        return p == null ? OptionalLong.empty() : OptionalLong.of(p[0]);
+    }
+
+    private void apply(String group, String stream, long version, long position) {
+        // Commits complete in log order, but keep the later one should two race here.
+        positions.merge(group + '/' + stream, new long[]{version, position}, (old, neu) -> neu[1] > old[1] ? neu : old);
+    }
+
+    private static String string(ByteBuffer b) {
+        byte[] bytes = new byte[Short.toUnsignedInt(b.getShort())];
+        b.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,6 @@
+package io.strand.store;
+
+public enum Direction {
+    FORWARD,
+    BACKWARD
+}

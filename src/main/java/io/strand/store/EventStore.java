@@ -1,0 +1,394 @@
+package io.strand.store;
+
+import io.smallrye.mutiny.Multi;
+import io.strand.index.IndexConfig;
+import io.strand.index.StreamCatalog;
+import io.strand.index.StreamEntry;
+import io.strand.index.StreamIndex;
+import io.strand.log.AppendResult;
+import io.strand.log.CommitLog;
+import io.strand.log.Durability;
+import io.strand.log.EventRecord;
+import io.strand.log.LogAppend;
+import io.strand.log.LogCursor;
+import io.strand.log.LogException;
+import io.strand.log.LogSlice;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+
+/**
+ * Streams on the commit log: appends with expected-version checks and idempotent re-sends, reads by
+ * stream and by log position, subscriptions, and consumer-group positions.
+ *
+ * <p>An append holds its stream's monitor while it checks ids and the expected version, takes the
+ * next versions and hands the batch to the log (a memory copy, no I/O with the pool on): versions
+ * are race-free per stream and appends to different streams proceed side by side. The returned
+ * stage completes on the log's commit (or flush) thread: callers hop to their own thread.
+ *
+ * <p>Reads return heap copies; they read mapped pages that may not be resident, so event-loop
+ * callers should run them on a worker. Thread-safe.
+ */
+public final class EventStore implements AutoCloseable {
+    /** For subscriptions: start after the last event at the time of subscribing. */
+    public static final long END = -1;
+    /** The store's own stream of consumer-group commits. */
+    static final String GROUPS_STREAM = "$groups";
+
+    private final CommitLog log;
+    private final StreamIndex index;
+    private final StreamCatalog catalog;
+    private final StoreConfig config;
+    private final Durability defaultDurability;
+    private final ConsumerGroups groups;
+    private final Set<LogSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private EventStore(CommitLog log, StreamIndex index, StoreConfig config) {
+        this.log = log;
+        this.index = index;
+        this.catalog = index.catalog();
+        this.config = config;
+        this.defaultDurability = log.config().flushMode().defaultDurability();
+        this.groups = new ConsumerGroups(this);
+    }
+
+    /** Opens the store over an open log: loads and catches up the index, then the group positions. */
+    public static EventStore open(CommitLog log, StoreConfig config) throws IOException {
+        StreamIndex index = StreamIndex.open(log, new IndexConfig(log.config().dataDir(), config.dedupWindow(),
+                log.config().checkpointInterval()));
+        EventStore store = new EventStore(log, index, config);
+        store.groups.load();
+        return store;
+    }
+
+    // ---------------------------------------------------------------- append
+
+    /**
+     * Appends {@code events} to {@code stream} as one atomic batch with contiguous versions.
+     * {@code expectedVersion} is a version or one of {@link ExpectedVersion}'s markers;
+     * {@code durability} null means the server's default. The stage fails with
+     * {@link IllegalArgumentException} (bad name or batch), {@link WrongExpectedVersionException},
+     * {@link IdempotencyConflictException}, {@link io.strand.log.LogOverloadedException} (retry
+     * later) or {@link LogException}; in every failure nothing was written.
+     */
+    public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
+                                                 Durability durability) {
+        try {
+            StreamNames.check("stream", stream);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return appendToStream(stream, events, expectedVersion, durability);
+    }
+
+    CompletionStage<AppendOutcome> appendToStream(String stream, List<NewEvent> events, long expectedVersion,
+                                                  Durability durability) {
+        int n = events == null ? 0 : events.size();
+        EventRecord[] records = new EventRecord[n];
+        try {
+            if (n == 0) {
+                throw new IllegalArgumentException("a batch needs at least one event");
+            }
+            if (expectedVersion < 0 && expectedVersion != ExpectedVersion.ANY && expectedVersion != ExpectedVersion.NO_STREAM
+                    && expectedVersion != ExpectedVersion.EXISTS) {
+                throw new IllegalArgumentException("bad expected version: " + expectedVersion);
+            }
+            byte[] name = stream.getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < n; i++) {
+                NewEvent e = events.get(i);
+                if (e.type().isEmpty()) {
+                    throw new IllegalArgumentException("event " + i + " has an empty type");
+                }
+                records[i] = RecordCodec.encode(name, e);
+                for (int j = 0; j < i; j++) {
+                    if (records[j].idMsb() == records[i].idMsb() && records[j].idLsb() == records[i].idLsb()) {
+                        throw new IllegalArgumentException("event id " + e.id() + " appears twice in the batch");
+                    }
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Durability resolved = durability == null ? defaultDurability : durability;
+        StreamEntry s = catalog.getOrCreate(stream);
+        LogAppend appended;
+        synchronized (s) {
+            if (closed) {
+                return CompletableFuture.failedFuture(new LogException("the store is closed"));
+            }
+            CompletionStage<AppendOutcome> repeat = checkRepeat(s, stream, records, resolved, events, expectedVersion);
+            if (repeat != null) {
+                return repeat;
+            }
+            long current = s.assigned() - 1;
+            if (!ExpectedVersion.matches(expectedVersion, current)) {
+                return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, current));
+            }
+            appended = log.append(records, n, current + 1, resolved);
+            AppendResult r = appended.reserved();
+            if (r == null) {
+                return appended.thenApply(x -> (AppendOutcome) null); // already failed: nothing was written
+            }
+            long timestamp = System.currentTimeMillis();
+            long position = r.position();
+            for (EventRecord record : records) {
+                index.add(s, position, record.idMsb(), record.idLsb(), timestamp);
+                position += record.framedLength();
+            }
+            s.inFlight(appended);
+        }
+        appended.whenComplete((r, e) -> {
+            s.completed(appended);
+            s.wakeListeners();
+        });
+        return appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(), r.position(),
+                resolved, false));
+    }
+
+    /**
+     * Null when no event of the batch was appended before; else the original outcome, a conflict,
+     * or (when a candidate is still in flight) a retry once the stream's in-flight append completes.
+     */
+    private CompletionStage<AppendOutcome> checkRepeat(StreamEntry s, String stream, EventRecord[] records,
+                                                       Durability durability, List<NewEvent> events, long expected) {
+        CompletionStage<?> inFlight = s.inFlight();
+        long committed = log.committedPosition(); // read after inFlight: with none in flight, all of s is below it
+        boolean[] wait = {false};
+        long[] found = new long[records.length];
+        int matches = 0;
+        for (int i = 0; i < records.length; i++) {
+            EventRecord r = records[i];
+            found[i] = index.dedup().find(io.strand.index.DedupIndex.key(s.id(), r.idMsb(), r.idLsb()), p -> {
+                if (p >= committed) {
+                    wait[0] |= inFlight != null; // maybe ours, not readable yet
+                    return false;
+                }
+                return isEvent(p, r);
+            });
+            if (found[i] >= 0) {
+                matches++;
+            }
+        }
+        if (wait[0]) {
+            return inFlight.handle((x, e) -> null)
+                    .thenCompose(x -> appendToStream(stream, events, expected, durability));
+        }
+        if (matches == 0) {
+            return null;
+        }
+        if (matches < records.length) {
+            return CompletableFuture.failedFuture(new IdempotencyConflictException(
+                    "the batch mixes " + matches + " event ids already appended to " + stream + " with "
+                            + (records.length - matches) + " new ones"));
+        }
+        long firstVersion = -1;
+        for (int i = 0; i < records.length; i++) {
+            try (LogSlice slice = log.readRecord(found[i])) {
+                long v = io.strand.log.RecordDescriptor.streamVersion(slice.buffer(), 0);
+                if (i == 0) {
+                    firstVersion = v;
+                } else if (v != firstVersion + i) {
+                    return CompletableFuture.failedFuture(new IdempotencyConflictException(
+                            "the batch's event ids were appended to " + stream + " in another order or other batches"));
+                }
+                if (!RecordCodec.sameContent(slice.buffer(), 0, records[i])) {
+                    return CompletableFuture.failedFuture(new IdempotencyConflictException(
+                            "event id " + events.get(i).id() + " was appended to " + stream + " with other content"));
+                }
+            }
+        }
+        return CompletableFuture.completedFuture(new AppendOutcome(stream, firstVersion,
+                firstVersion + records.length - 1, found[0], durability, true));
+    }
+
+    private boolean isEvent(long position, EventRecord r) {
+        try (LogSlice slice = log.readRecord(position)) {
+            return slice != null && RecordCodec.sameId(slice.buffer(), 0, r.stream(), r.idMsb(), r.idLsb());
+        } catch (IllegalArgumentException gone) {
+            return false; // below the log's first position: no longer held
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /** One event; {@link StreamNotFoundException} when the stream or the version does not exist. */
+    public RecordedEvent readEvent(String stream, long version) {
+        StreamEntry s = existing(stream);
+        if (version < 0 || version > index.lastVersion(s)) {
+            throw new StreamNotFoundException(stream, version);
+        }
+        return readAt(s.position(version));
+    }
+
+    /**
+     * A page of {@code stream}: forward from {@code from} (a negative {@code from} means the first
+     * event), or backward from it (negative or past the end: the last event).
+     */
+    public ReadPage readStream(String stream, long from, int limit, Direction direction) {
+        checkLimit(limit);
+        StreamEntry s = existing(stream);
+        long last = index.lastVersion(s);
+        List<RecordedEvent> events = new ArrayList<>((int) Math.min(limit, last + 1));
+        if (direction == Direction.FORWARD) {
+            long start = Math.max(0, from);
+            if (start > last) {
+                return new ReadPage(events, -1);
+            }
+            long end = Math.min(last, start + limit - 1);
+            for (long v = start; v <= end; v++) {
+                events.add(readAt(s.position(v)));
+            }
+            return new ReadPage(events, end < last ? end + 1 : -1);
+        }
+        long start = from < 0 || from > last ? last : from;
+        long end = Math.max(0, start - limit + 1);
+        for (long v = start; v >= end; v--) {
+            events.add(readAt(s.position(v)));
+        }
+        return new ReadPage(events, end > 0 ? end - 1 : -1);
+    }
+
+    /**
+     * A page of the whole log from {@code fromPosition} (which must be a record boundary; 0 or
+     * negative means the first retained event); {@code next} is the following event's position.
+     */
+    public ReadPage readAll(long fromPosition, int limit) {
+        checkLimit(limit);
+        long from = fromPosition <= 0 ? log.firstPosition() : fromPosition;
+        List<RecordedEvent> events = new ArrayList<>(Math.min(limit, 256));
+        try (LogCursor c = log.cursor(from)) {
+            while (events.size() < limit && c.next()) {
+                events.add(RecordCodec.decode(c.buffer(), c.offset(), c.position()));
+            }
+            long next = events.size() == limit && c.next() ? c.position() : -1;
+            return new ReadPage(events, next);
+        }
+    }
+
+    /** First and last version; {@link StreamNotFoundException} when the stream has no events. */
+    public StreamInfo streamInfo(String stream) {
+        StreamEntry s = existing(stream);
+        return new StreamInfo(stream, 0, index.lastVersion(s));
+    }
+
+    /** Streams with events, in creation order, from cursor {@code from} (0 for the first page). */
+    public StreamPage listStreams(long from, int limit) {
+        checkLimit(limit);
+        List<StreamInfo> page = new ArrayList<>();
+        int size = catalog.size();
+        long id = Math.max(0, from);
+        for (; id < size && page.size() < limit; id++) {
+            StreamEntry s = catalog.byId((int) id);
+            long last = index.lastVersion(s);
+            if (last >= 0 && !s.name().startsWith("$")) {
+                page.add(new StreamInfo(s.name(), 0, last));
+            }
+        }
+        return new StreamPage(page, id < size ? id : -1);
+    }
+
+    /** Heap copy of the committed record at a position the index gave out. */
+    RecordedEvent readAt(long position) {
+        try (LogSlice slice = log.readRecord(position)) {
+            if (slice == null) {
+                throw new IllegalStateException("not committed: position=" + position);
+            }
+            return RecordCodec.decode(slice.buffer(), 0, position);
+        }
+    }
+
+    private StreamEntry existing(String stream) {
+        StreamEntry s = catalog.get(stream);
+        if (s == null || index.lastVersion(s) < 0) {
+            throw new StreamNotFoundException(stream);
+        }
+        return s;
+    }
+
+    private void checkLimit(int limit) {
+        if (limit <= 0 || limit > config.maxPageSize()) {
+            throw new IllegalArgumentException("limit must be between 1 and " + config.maxPageSize() + ": " + limit);
+        }
+    }
+
+    // ---------------------------------------------------------------- subscriptions
+
+    /**
+     * Events of {@code stream} from {@code fromVersion} (or {@link #END}): catch-up, then live,
+     * read on demand on {@code executor}. A stream that does not exist yet is waited for.
+     */
+    public Multi<RecordedEvent> subscribeStream(String stream, long fromVersion, Executor executor) {
+        return Multi.createFrom().publisher((Flow.Publisher<RecordedEvent>) subscriber -> {
+            StreamEntry s = catalog.getOrCreate(stream);
+            long from = fromVersion == END ? index.lastVersion(s) + 1 : Math.max(0, fromVersion);
+            track(new StreamSubscription(subscriber, executor, this, index, s, from, subscriptions::remove));
+        });
+    }
+
+    /** The whole log from {@code fromPosition} (a record boundary, or {@link #END}), catch-up then live. */
+    public Multi<RecordedEvent> subscribeAll(long fromPosition, Executor executor) {
+        return Multi.createFrom().publisher((Flow.Publisher<RecordedEvent>) subscriber -> {
+            long from = fromPosition == END ? log.committedPosition() : Math.max(fromPosition, log.firstPosition());
+            track(new AllSubscription(subscriber, executor, log, from, subscriptions::remove));
+        });
+    }
+
+    private void track(LogSubscription subscription) {
+        subscriptions.add(subscription);
+        subscription.start();
+        if (closed) {
+            subscription.complete();
+        }
+    }
+
+    /** Subscriptions currently open. */
+    public int subscriptionCount() {
+        return subscriptions.size();
+    }
+
+    // ---------------------------------------------------------------- consumer groups
+
+    /** Durably records that {@code group} has consumed {@code stream} up to {@code version} (-1: nothing). */
+    public CompletionStage<Void> commitGroup(String group, String stream, long version) {
+        return groups.commit(group, stream, version);
+    }
+
+    /** The group's committed version of the stream, if it committed one. */
+    public OptionalLong groupVersion(String group, String stream) {
+        return groups.version(group, stream);
+    }
+
+    // ---------------------------------------------------------------- status
+
+    public CommitLog log() {
+        return log;
+    }
+
+    public StreamIndex index() {
+        return index;
+    }
+
+    /**
+     * Refuses further appends, lets in-flight ones commit, completes every subscription, and brings
+     * the index on disk up to date. The log itself stays open: its owner closes it after this.
+     */
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        log.stopAppends();
+        for (LogSubscription s : subscriptions) {
+            s.complete();
+        }
+        index.close();
+    }
+}
