@@ -7,15 +7,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Starts a main class of the test classpath in a child JVM, optionally behind a wrapper command. */
-final class ChildJvm {
+public final class ChildJvm {
     private ChildJvm() {
     }
 
-    static Process start(List<String> wrapper, Class<?> main, String... args) throws IOException {
+    public static Process start(List<String> wrapper, Class<?> main, String... args) throws IOException {
+        return start(wrapper, "256m", main, args);
+    }
+
+    public static Process start(List<String> wrapper, String maxHeap, Class<?> main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(wrapper);
         Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
         cmd.add(java.toString());
-        cmd.add("-Xmx256m");
+        cmd.add("-Xmx" + maxHeap);
         cmd.add("-XX:+UseSerialGC");
         if (Runtime.version().feature() >= 21) {
             cmd.add("--enable-native-access=ALL-UNNAMED");
