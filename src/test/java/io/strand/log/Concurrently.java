@@ -6,15 +6,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 
 /** Runs a body on N threads released together, and fails with every error any of them threw. */
-final class Concurrently {
-    interface Body {
+public final class Concurrently {
+    public interface Body {
         void run(int thread) throws Exception;
     }
 
     private Concurrently() {
     }
 
-    static void run(int threads, Body body) throws InterruptedException {
+    public static void run(int threads, Body body) throws InterruptedException {
         CountDownLatch start = new CountDownLatch(1);
         List<Throwable> errors = new CopyOnWriteArrayList<>();
         List<Thread> workers = new ArrayList<>();

@@ -1,0 +1,128 @@
+package io.strand.store;
+
+import io.strand.log.Durability;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static io.strand.store.StoreFixture.event;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Re-sent batches return the original result and write nothing; near-repeats are refused. */
+class IdempotencyTest {
+
+    @Test
+    void shouldAnswerARepeatedBatchWithTheOriginalResultAndWriteNothing(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            f.append("pre", ExpectedVersion.ANY, event(100));
+            AppendOutcome first = f.append("s", ExpectedVersion.NO_STREAM, event(0), event(1), event(2));
+            long end = f.log.committedPosition();
+
+            AppendOutcome again = f.append("s", ExpectedVersion.NO_STREAM, event(0), event(1), event(2));
+            assertTrue(again.duplicate());
+            assertEquals(first.firstVersion(), again.firstVersion());
+            assertEquals(first.lastVersion(), again.lastVersion());
+            assertEquals(first.position(), again.position());
+            assertEquals(end, f.log.committedPosition(), "a repeat writes nothing");
+
+            AppendOutcome middle = f.append("s", ExpectedVersion.ANY, event(1));
+            assertTrue(middle.duplicate());
+            assertEquals(1, middle.firstVersion());
+            assertEquals(1, middle.lastVersion());
+            assertEquals(2, f.store.streamInfo("s").lastVersion());
+
+            // The same id in another stream is another event.
+            AppendOutcome elsewhere = f.append("t", ExpectedVersion.ANY, event(0));
+            assertFalse(elsewhere.duplicate());
+        }
+    }
+
+    @Test
+    void shouldRefuseBatchesThatAreNotExactRepeats(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            f.append("s", ExpectedVersion.ANY, event(0), event(1), event(2));
+            long end = f.log.committedPosition();
+            assertThrows(IdempotencyConflictException.class, () -> f.append("s", ExpectedVersion.ANY, event(2), event(3)),
+                    "old and new ids mixed");
+            assertThrows(IdempotencyConflictException.class, () -> f.append("s", ExpectedVersion.ANY, event(1), event(0)),
+                    "another order");
+            NewEvent changed = new NewEvent(event(1).id(), event(1).type(), "{\"other\":true}".getBytes(StandardCharsets.UTF_8),
+                    event(1).metadata(), false);
+            assertThrows(IdempotencyConflictException.class, () -> f.append("s", ExpectedVersion.ANY, changed),
+                    "same id, other content");
+            NewEvent otherType = new NewEvent(event(1).id(), "Else", event(1).data(), event(1).metadata(), false);
+            assertThrows(IdempotencyConflictException.class, () -> f.append("s", ExpectedVersion.ANY, otherType));
+            assertEquals(end, f.log.committedPosition(), "refusals write nothing");
+            assertEquals(2, f.store.streamInfo("s").lastVersion());
+        }
+    }
+
+    @Test
+    void shouldRecogniseRepeatsAfterACleanRestartAndAfterTheIndexIsRebuilt(@TempDir Path dir) throws Exception {
+        AppendOutcome first;
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            first = f.append("s", ExpectedVersion.ANY, event(0), event(1));
+            for (int i = 10; i < 300; i++) {
+                f.append("other-" + (i % 5), ExpectedVersion.ANY, event(i));
+            }
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            AppendOutcome again = f.append("s", ExpectedVersion.ANY, event(0), event(1));
+            assertTrue(again.duplicate());
+            assertEquals(first.position(), again.position());
+            assertThrows(IdempotencyConflictException.class, () -> f.append("s", ExpectedVersion.ANY, event(1), event(7)));
+        }
+        try (var files = Files.list(dir.resolve("index"))) {
+            for (Path p : files.toList()) {
+                Files.delete(p);
+            }
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertTrue(f.store.index().rebuiltEntries() > 0);
+            AppendOutcome again = f.append("s", ExpectedVersion.ANY, event(0), event(1));
+            assertTrue(again.duplicate());
+            assertEquals(first.firstVersion(), again.firstVersion());
+            assertEquals(1, f.store.streamInfo("s").lastVersion());
+        }
+    }
+
+    @Test
+    void shouldWriteARepeatSentConcurrentlyExactlyOnce(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            for (int round = 0; round < 50; round++) {
+                List<NewEvent> batch = StoreFixture.events(round * 10L, 3);
+                ConcurrentLinkedQueue<AppendOutcome> outcomes = new ConcurrentLinkedQueue<>();
+                io.strand.log.Concurrently.run(8, t -> outcomes.add(
+                        f.store.append("c", batch, ExpectedVersion.ANY, t % 2 == 0 ? null : Durability.FLUSHED)
+                                .toCompletableFuture().join()));
+                assertEquals(8, outcomes.size());
+                assertEquals(1, outcomes.stream().filter(o -> !o.duplicate()).count(), "exactly one send writes");
+                assertEquals(1, outcomes.stream().map(AppendOutcome::position).distinct().count());
+                assertEquals(round * 3L + 2, f.store.streamInfo("c").lastVersion());
+            }
+        }
+    }
+
+    @Test
+    void shouldForgetIdsOnlyAfterTheWindow(@TempDir Path dir) throws Exception {
+        StoreConfig shortWindow = new StoreConfig(Duration.ofMillis(300), 1000);
+        try (StoreFixture f = StoreFixture.open(StoreFixture.logConfig(dir), shortWindow)) {
+            f.append("w", ExpectedVersion.ANY, event(0));
+            assertTrue(f.append("w", ExpectedVersion.ANY, event(0)).duplicate(), "inside the window");
+            Thread.sleep(700); // more than twice the window
+            f.append("w", ExpectedVersion.ANY, event(1)); // an insert is what retires old generations
+            AppendOutcome late = f.append("w", ExpectedVersion.ANY, event(0));
+            assertFalse(late.duplicate(), "past the window the id is forgotten, so memory stays bounded");
+            assertEquals(2, late.firstVersion());
+        }
+    }
+}
