@@ -21,6 +21,7 @@ public final class ChildJvm {
         cmd.add(java.toString());
         cmd.add("-Xmx" + maxHeap);
         cmd.add("-XX:+UseSerialGC");
+        cmd.add("-Djava.util.logging.manager=org.jboss.logmanager.LogManager"); // as under Quarkus; quiets its warning
         if (Runtime.version().feature() >= 21) {
             cmd.add("--enable-native-access=ALL-UNNAMED");
         }
