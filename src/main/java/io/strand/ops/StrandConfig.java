@@ -5,6 +5,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.strand.log.FlushMode;
 import io.strand.log.LogConfig;
+import io.strand.store.StoreConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,22 @@ public interface StrandConfig {
     MemorySize maxEventSize();
 
     Log log();
+
+    Dedup dedup();
+
+    Read read();
+
+    interface Dedup {
+        /** Event ids are remembered at least this long (of appends), across restarts, for idempotent re-sends. */
+        @WithDefault("10m")
+        Duration window();
+    }
+
+    interface Read {
+        /** The most events one read may return (a request's {@code limit} is capped here). */
+        @WithDefault("1000")
+        int maxPageSize();
+    }
 
     interface Log {
         /** Bytes per commit-log segment file (multiple of 4 KiB, at most 1G). */
@@ -63,6 +80,10 @@ public interface StrandConfig {
         /** Bytes per buffer (multiple of 4 KiB); also bounds one atomic batch. */
         @WithDefault("4M")
         MemorySize bufferSize();
+    }
+
+    default StoreConfig toStoreConfig() {
+        return new StoreConfig(dedup().window(), read().maxPageSize());
     }
 
     default LogConfig toLogConfig() {

@@ -1,16 +1,19 @@
 package io.strand.ops;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.strand.log.AppendResult;
 import io.strand.log.CommitLog;
-import io.strand.log.EventRecord;
 import io.strand.log.LogCursor;
 import io.strand.log.RecordDescriptor;
+import io.strand.store.AppendOutcome;
+import io.strand.store.EventStore;
+import io.strand.store.ExpectedVersion;
+import io.strand.store.NewEvent;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 
 import static io.restassured.RestAssured.given;
@@ -24,6 +27,9 @@ class StrandApplicationTest {
     CommitLog log;
 
     @Inject
+    EventStore store;
+
+    @Inject
     StrandConfig config;
 
     @Test
@@ -31,12 +37,13 @@ class StrandApplicationTest {
         assertEquals(Path.of("target/test-data"), config.dataDir());
         assertEquals(4 << 20, log.config().segmentSize(), "strand.log.segment-size=4M from the test profile");
         assertEquals(4, log.config().poolBuffers());
-        AppendResult r = log.append(new EventRecord[] {EventRecord.of("app-test", "Checked", UUID.randomUUID(), null,
-                "{\"ok\":true}".getBytes(), false)}, 1, 0).toCompletableFuture().get();
+        AppendOutcome r = store.append("app-test", List.of(NewEvent.json(UUID.randomUUID(), "Checked", "{\"ok\":true}")),
+                ExpectedVersion.ANY, null).toCompletableFuture().get();
         try (LogCursor c = log.cursor(r.position())) {
             assertTrue(c.next());
-            assertEquals(0, RecordDescriptor.streamVersion(c.buffer(), c.offset()));
+            assertEquals(r.firstVersion(), RecordDescriptor.streamVersion(c.buffer(), c.offset()));
         }
+        assertEquals(r.lastVersion(), store.streamInfo("app-test").lastVersion());
         Path segment = config.dataDir().resolve("commitlog").resolve("00000000000000000000");
         assertTrue(Files.exists(segment));
         assertEquals(4 << 20, Files.size(segment));

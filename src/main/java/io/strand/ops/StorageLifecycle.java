@@ -4,6 +4,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.strand.log.CommitLog;
 import io.strand.log.LogConfig;
+import io.strand.store.EventStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -13,17 +14,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * Opens the commit log (running recovery) when the application starts and closes it cleanly
- * (commit, flush, checkpoint, clean-shutdown marker) when it stops.
+ * Opens the commit log (running recovery) and then the store over it (loading the index and
+ * catching it up with the log) when the application starts; at stop, closes the store (no more
+ * appends, in-flight ones committed, subscriptions completed, index checkpointed) and then the log
+ * (flush, checkpoint, clean-shutdown marker).
  */
 @ApplicationScoped
-public class LogLifecycle {
-    private static final Logger LOG = Logger.getLogger(LogLifecycle.class);
+public class StorageLifecycle {
+    private static final Logger LOG = Logger.getLogger(StorageLifecycle.class);
 
     private final StrandConfig config;
     private volatile CommitLog log;
+    private volatile EventStore store;
 
-    LogLifecycle(StrandConfig config) {
+    StorageLifecycle(StrandConfig config) {
         this.config = config;
     }
 
@@ -47,6 +51,23 @@ public class LogLifecycle {
                 logConfig.dataDir().toAbsolutePath(), log.committedPosition(), log.recoveredCleanly(),
                 log.pool() == null ? "off" : (log.pool().memoryLocked() ? "locked" : "unlocked"),
                 logConfig.flushMode());
+        try {
+            store = EventStore.open(log, config.toStoreConfig());
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(log);
+            log = null;
+            throw e instanceof IOException io ? new UncheckedIOException("opening the store failed", io) : (RuntimeException) e;
+        }
+        LOG.infof("Strand store open: streams=%d, indexEntriesLoaded=%d, rebuiltFromLog=%d",
+                store.index().catalog().size(), store.index().loadedEntries(), store.index().rebuiltEntries());
+    }
+
+    private static void closeQuietly(CommitLog l) {
+        try {
+            l.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("closing the commit log after a failed start failed", e);
+        }
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -54,12 +75,29 @@ public class LogLifecycle {
         if (l == null) {
             return;
         }
+        EventStore s = store;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.error("closing the store failed; the index will catch up from the log at the next start", e);
+            }
+        }
         try {
             l.close();
             LOG.infof("Strand log closed cleanly: position=%d", l.committedPosition());
         } catch (IOException e) {
             LOG.error("closing the commit log failed", e);
         }
+    }
+
+    @Produces
+    EventStore eventStore() {
+        EventStore s = store;
+        if (s == null) {
+            throw new IllegalStateException("the store is not open yet");
+        }
+        return s;
     }
 
     @Produces
