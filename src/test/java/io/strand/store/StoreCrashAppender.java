@@ -17,7 +17,7 @@ import java.util.concurrent.CompletionException;
  * Child-JVM main for {@link StoreCrashTest}: appends batches of 1-3 events to 23 streams with up to
  * 32 appends in flight, printing {@code ACK round seq count stream firstVersion position} when each
  * completes, and commits a consumer-group position every 50 batches, printing {@code GROUP version}
- * once the commit returned. The parent kills it with SIGKILL.
+ * once the commit returned. Odd rounds run with the pool off. The parent kills it with SIGKILL.
  */
 public final class StoreCrashAppender {
     static final String GROUP = "crash-group";
@@ -36,7 +36,7 @@ public final class StoreCrashAppender {
         Path dir = Path.of(args[0]);
         int round = Integer.parseInt(args[1]);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true);
-        StoreFixture f = StoreFixture.open(dir);
+        StoreFixture f = round % 2 == 0 ? StoreFixture.open(dir) : StoreFixture.openWithoutPool(dir);
         out.println("START " + f.log.committedPosition());
         ArrayDeque<CompletableFuture<AppendOutcome>> inFlight = new ArrayDeque<>();
         long seq = 0;

@@ -36,6 +36,11 @@ final class StoreFixture implements AutoCloseable {
         return open(logConfig(dir), StoreConfig.defaults());
     }
 
+    /** With the pool off, appends write straight into the mapping and commit on the appending thread. */
+    static StoreFixture openWithoutPool(Path dir) throws IOException {
+        return open(logConfig(dir).withPool(false, 4, 64 * 1024), StoreConfig.defaults());
+    }
+
     static StoreFixture open(LogConfig config, StoreConfig storeConfig) throws IOException {
         CommitLog log = CommitLog.open(config);
         try {

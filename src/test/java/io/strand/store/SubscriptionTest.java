@@ -33,41 +33,52 @@ class SubscriptionTest {
     @Test
     void shouldDeliverCatchUpThenLiveInOrderWhileAppendsRaceTheSwitch(@TempDir Path dir) throws Exception {
         try (StoreFixture f = StoreFixture.open(dir)) {
-            for (int i = 0; i < 3000; i++) {
-                f.append("live", ExpectedVersion.ANY, event(i));
-                f.append("noise", ExpectedVersion.ANY, event(100_000 + i));
-            }
-            AssertSubscriber<RecordedEvent> stream = f.store.subscribeStream("live", 0, readers)
-                    .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
-            AssertSubscriber<RecordedEvent> all = f.store.subscribeAll(0, readers)
-                    .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
-            Thread appender = new Thread(() -> {
-                for (int i = 3000; i < 6000; i++) {
-                    f.append("live", ExpectedVersion.ANY, event(i));
-                    if (i % 3 == 0) {
-                        f.append("noise", ExpectedVersion.ANY, event(100_000 + i));
-                    }
-                }
-            });
-            appender.start(); // races the catch-up reads and the switch to live
-            appender.join();
-            stream.awaitItems(6000, WAIT);
-            List<RecordedEvent> got = stream.getItems();
-            assertEquals(6000, got.size(), "no repeats");
-            for (int i = 0; i < 6000; i++) {
-                assertEquals(i, got.get(i).version(), "in order, no gaps");
-                assertEvent(event(i), got.get(i));
-            }
-            int total = 6000 + 3000 + 1000;
-            all.awaitItems(total, WAIT);
-            List<RecordedEvent> log = all.getItems();
-            assertEquals(total, log.size());
-            for (int i = 1; i < log.size(); i++) {
-                assertTrue(log.get(i).position() > log.get(i - 1).position(), "$all in log order");
-            }
-            stream.assertNotTerminated();
-            all.assertNotTerminated();
+            catchUpThenLive(f);
         }
+    }
+
+    @Test
+    void shouldDeliverCatchUpThenLiveWithThePoolOff(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.openWithoutPool(dir)) {
+            catchUpThenLive(f);
+        }
+    }
+
+    private void catchUpThenLive(StoreFixture f) throws Exception {
+        for (int i = 0; i < 3000; i++) {
+            f.append("live", ExpectedVersion.ANY, event(i));
+            f.append("noise", ExpectedVersion.ANY, event(100_000 + i));
+        }
+        AssertSubscriber<RecordedEvent> stream = f.store.subscribeStream("live", 0, readers)
+                .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+        AssertSubscriber<RecordedEvent> all = f.store.subscribeAll(0, readers)
+                .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+        Thread appender = new Thread(() -> {
+            for (int i = 3000; i < 6000; i++) {
+                f.append("live", ExpectedVersion.ANY, event(i));
+                if (i % 3 == 0) {
+                    f.append("noise", ExpectedVersion.ANY, event(100_000 + i));
+                }
+            }
+        });
+        appender.start(); // races the catch-up reads and the switch to live
+        appender.join();
+        stream.awaitItems(6000, WAIT);
+        List<RecordedEvent> got = stream.getItems();
+        assertEquals(6000, got.size(), "no repeats");
+        for (int i = 0; i < 6000; i++) {
+            assertEquals(i, got.get(i).version(), "in order, no gaps");
+            assertEvent(event(i), got.get(i));
+        }
+        int total = 6000 + 3000 + 1000;
+        all.awaitItems(total, WAIT);
+        List<RecordedEvent> log = all.getItems();
+        assertEquals(total, log.size());
+        for (int i = 1; i < log.size(); i++) {
+            assertTrue(log.get(i).position() > log.get(i - 1).position(), "$all in log order");
+        }
+        stream.assertNotTerminated();
+        all.assertNotTerminated();
     }
 
     @Test
