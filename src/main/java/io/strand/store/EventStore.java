@@ -120,7 +120,15 @@ public final class EventStore implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         Durability resolved = durability == null ? defaultDurability : durability;
-        StreamEntry s = catalog.getOrCreate(stream);
+        StreamEntry s = catalog.get(stream);
+        if (s == null) {
+            if (expectedVersion != ExpectedVersion.ANY && expectedVersion != ExpectedVersion.NO_STREAM) {
+                // Refuse without creating a catalog entry: bad requests must not grow the catalog.
+                return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, -1));
+            }
+            s = catalog.getOrCreate(stream);
+        }
+        StreamEntry entry = s;
         LogAppend appended;
         synchronized (s) {
             if (closed) {
@@ -148,8 +156,8 @@ public final class EventStore implements AutoCloseable {
             s.inFlight(appended);
         }
         appended.whenComplete((r, e) -> {
-            s.completed(appended);
-            s.wakeListeners();
+            entry.completed(appended);
+            entry.wakeListeners();
         });
         return appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(), r.position(),
                 resolved, false));

@@ -204,7 +204,14 @@ public final class StoreBenchmark {
         double best;
         double worst;
         long retries = -1;
+        /** CPUs other processes used while the case ran (0.25 = a quarter of one). */
+        double foreign;
         final List<String> notes = new ArrayList<>();
+
+        void probe(Probe p) {
+            foreign = p.foreign;
+            notes.add(p.summary);
+        }
 
         Result(String id, String title) {
             this.id = id;
@@ -588,6 +595,8 @@ public final class StoreBenchmark {
         final long wall0 = System.nanoTime();
         final Map<Long, Long> threadCpu0 = threadCpu();
         String summary;
+        /** CPUs used by other processes meanwhile. */
+        double foreign;
 
         void finish() {
             long[] cpu1 = cpuTicks();
@@ -596,7 +605,7 @@ public final class StoreBenchmark {
             Map<Long, Long> threadCpu1 = threadCpu();
             double wallTicks = (cpu1[3] - cpu0[3]) / (double) Runtime.getRuntime().availableProcessors();
             double own = wallTicks <= 0 ? 0 : (cpu1[1] - cpu0[1]) / wallTicks;
-            double foreign = wallTicks <= 0 ? 0 : Math.max(0, (cpu1[0] - cpu0[0]) - (cpu1[1] - cpu0[1])) / wallTicks;
+            foreign = wallTicks <= 0 ? 0 : Math.max(0, (cpu1[0] - cpu0[0]) - (cpu1[1] - cpu0[1])) / wallTicks;
             // Thread CPU, grouped by name without a trailing number, as % of one CPU.
             Map<String, Long> groups = new HashMap<>();
             long[] ids = threadCpu1.keySet().stream().mapToLong(Long::longValue).toArray();
@@ -662,7 +671,7 @@ public final class StoreBenchmark {
             }
             r.notes.add(grouped(a.events()) + " events in " + s.log.segmentCount() + " segment(s), "
                     + s.store.index().catalog().size() + " streams");
-            r.notes.add(w.probe.summary);
+            r.probe(w.probe);
             long closeNanos = System.nanoTime();
             s.close();
             r.notes.add(String.format(Locale.ROOT, "close+delete %.0f ms", (System.nanoTime() - closeNanos) / 1e6));
@@ -702,7 +711,7 @@ public final class StoreBenchmark {
             long hotCount = s.store.streamInfo(HOT).lastVersion() + 1;
             f.notes.add(grouped(total) + " events, " + grouped(hotCount) + " in '" + HOT + "', log "
                     + (s.log.committedPosition() >> 20) + " MiB in " + s.log.segmentCount() + " segment(s)");
-            f.notes.add(probe.summary);
+            f.probe(probe);
             report(f);
 
             // A full pass of $all checks the count and order before anything is timed on it.
@@ -833,7 +842,7 @@ public final class StoreBenchmark {
             throw new IllegalStateException(id + " failed", error.get());
         }
         w.fill(r, 0, 1);
-        r.notes.add(w.probe.summary);
+        r.probe(w.probe);
         report(r);
     }
 
@@ -980,7 +989,7 @@ public final class StoreBenchmark {
         if (got != expected || c.disorder != 0 || c.error != null) {
             r.notes.add("MISMATCH" + (c.error != null ? ", error " + c.error : ""));
         }
-        r.notes.add(probe.summary);
+        r.probe(probe);
         report(r);
     }
 
@@ -1059,13 +1068,14 @@ public final class StoreBenchmark {
         all.cancel();
         hot.cancel();
 
-        w.fill(r, 0, 4);
+        w.fill(r, 0, 3);
         r.retries = a.sum(2) + a.sum(3);
-        r.notes.add(w.probe.summary);
+        r.probe(w.probe);
         r.notes.add(String.format(Locale.ROOT, "after the window: appends drained in %.0f ms, subscribers caught up %.0f ms"
                 + " after the stop", appendsDone / 1e6, caughtUp / 1e6));
         report(r);
 
+        rAll.foreign = r.foreign;
         rAll.events = w.delta(1);
         rAll.nanos = w.t1 - w.t0;
         rAll.notes.add("lag at the end of the window " + grouped(lagAll) + " events");
@@ -1076,6 +1086,7 @@ public final class StoreBenchmark {
                 + (all.error != null ? " error " + all.error : "")));
         report(rAll);
 
+        rHot.foreign = r.foreign;
         rHot.events = w.delta(2);
         rHot.nanos = w.t1 - w.t0;
         rHot.notes.add("lag at the end of the window vs 1/5 of appends ~" + grouped(w.c1[0] / HOT_EVERY - w.c1[2]) + " events");
@@ -1098,7 +1109,8 @@ public final class StoreBenchmark {
         System.out.println("| case | what | events/s | calls/s | data MB/s | log MB/s | best / worst 100 ms, events/s | overload retries |");
         System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Result r : results) {
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %s | %s | %s |%n", r.id, r.title, grouped(r.rate()),
+            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %.1f | %s | %s | %s |%n", r.id, r.title,
+                    grouped(r.rate()) + (r.foreign > 0.15 ? " (*)" : ""),
                     r.calls > 0 ? grouped(r.callRate()) : "",
                     r.rate() * DATA_SIZE / 1e6,
                     r.logBytes >= 0 ? String.format(Locale.ROOT, "%.1f", r.logBytes * 1e3 / r.nanos) : "",
@@ -1106,6 +1118,7 @@ public final class StoreBenchmark {
                     r.retries >= 0 ? grouped(r.retries) : "");
         }
         System.out.println();
+        System.out.println("(*) other processes used more than 15% of a CPU during the case: treat as disturbed.");
         System.out.println("data MB/s: events/s x " + DATA_SIZE + " B of event data; log MB/s: framed records committed"
                 + " per second (header, stream name, type and data).");
     }

@@ -49,6 +49,7 @@ class EventStoreTest {
                     () -> f.append("s", ExpectedVersion.EXISTS, event(0)));
             assertEquals(-1, none.current());
             assertThrows(WrongExpectedVersionException.class, () -> f.append("s", 0, event(0)));
+            assertEquals(0, f.store.index().catalog().size(), "a refused append to a new stream leaves no trace");
             f.append("s", ExpectedVersion.NO_STREAM, event(0));
             WrongExpectedVersionException exists = assertThrows(WrongExpectedVersionException.class,
                     () -> f.append("s", ExpectedVersion.NO_STREAM, event(1)));
