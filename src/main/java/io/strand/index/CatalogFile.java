@@ -1,10 +1,12 @@
 package io.strand.index;
 
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.function.Consumer;
@@ -27,31 +29,32 @@ final class CatalogFile implements AutoCloseable {
     }
 
     /** Reads every valid name in order, cuts off anything after the last one, and returns how many. */
-    int load(Consumer<String> names) throws IOException {
+    int load(Consumer<byte[]> names) throws IOException {
         long size = channel.size();
-        ByteBuffer in = ByteBuffer.allocate((int) Math.min(size, Integer.MAX_VALUE - 8)).order(ByteOrder.LITTLE_ENDIAN);
-        while (in.hasRemaining() && channel.read(in, in.position()) > 0) {
-            // read it all
-        }
-        in.flip();
+        // Small reads: a heap buffer the size of the file would also pin a direct buffer that large.
+        DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel.position(0)), 64 << 10));
+        byte[] lengthBytes = new byte[2];
         int count = 0;
-        int good = 0;
-        while (in.remaining() >= 2) {
-            int start = in.position();
-            int len = Short.toUnsignedInt(in.getShort());
-            if (len == 0 || in.remaining() < len + 4) {
+        long good = 0;
+        while (good + 2 <= size) {
+            int len = in.readUnsignedByte() | in.readUnsignedByte() << 8;
+            if (len == 0 || good + 2 + len + 4 > size) {
                 break;
             }
+            byte[] name = new byte[len];
+            in.readFully(name);
+            int stored = Integer.reverseBytes(in.readInt());
+            lengthBytes[0] = (byte) len;
+            lengthBytes[1] = (byte) (len >>> 8);
             crc.reset();
-            crc.update(in.array(), start, 2 + len);
-            String name = new String(in.array(), start + 2, len, StandardCharsets.UTF_8);
-            in.position(start + 2 + len);
-            if (in.getInt() != (int) crc.getValue()) {
+            crc.update(lengthBytes);
+            crc.update(name);
+            if (stored != (int) crc.getValue()) {
                 break;
             }
             names.accept(name);
             count++;
-            good = in.position();
+            good += 2 + len + 4;
         }
         if (good < size) {
             channel.truncate(good);
@@ -66,8 +69,7 @@ final class CatalogFile implements AutoCloseable {
         return persisted;
     }
 
-    void append(String name) throws IOException {
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+    void append(byte[] bytes) throws IOException {
         if (buffer.remaining() < bytes.length + 6) {
             writeBuffered();
         }

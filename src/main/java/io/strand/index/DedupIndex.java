@@ -14,7 +14,9 @@ import java.util.function.LongPredicate;
  * tables: a full (or older than the window) table is never resized or rehashed — it is kept as it is
  * and a new one started, so an insert never stalls — and a generation whose newest entry is older than
  * the window is dropped whole. An id therefore stays known for at least the window and at most about
- * twice it; memory is about 11 bytes per event appended within the window.
+ * twice it; memory is 8 to 16 bytes per entry. Only events beyond their stream's first
+ * {@link StreamIndex#SCAN_VERSIONS} versions are entered here (the first ones are found through
+ * the stream's own index), so a store of many small streams keeps this index nearly empty.
  *
  * <p>Thread-safe (one lock; callers read the log outside it).
  */
@@ -46,19 +48,19 @@ public final class DedupIndex {
         Generation g = generations.peekLast();
         if (g.size >= g.limit || timestampMillis - g.firstMillis > windowMillis) {
             expire(timestampMillis);
-            g = new Generation(nextCapacity(g), timestampMillis);
+            g = new Generation(nextCapacity(), timestampMillis);
             generations.add(g);
         }
         g.insert(key, position, timestampMillis);
     }
 
-    private int nextCapacity(Generation full) {
+    /** Room for what the live generations hold (about the window's appends) at under 3/4 load. */
+    private int nextCapacity() {
         long live = 0;
         for (Generation g : generations) {
             live += g.size;
         }
-        // Room for what the window held recently at under 3/4 load; never below the full table's size.
-        long want = Math.max(full.slots.length, Long.highestOneBit(Math.max(MIN_CAPACITY, live * 2) - 1) << 1);
+        long want = Long.highestOneBit(Math.max(MIN_CAPACITY, live + live / 2) - 1) << 1;
         return (int) Math.min(MAX_CAPACITY, want);
     }
 

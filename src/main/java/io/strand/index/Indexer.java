@@ -7,7 +7,6 @@ import io.strand.log.RecordDescriptor;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 
@@ -65,11 +64,8 @@ final class Indexer implements Runnable {
         while (cursor.next()) {
             ByteBuffer b = cursor.buffer();
             int at = cursor.offset();
-            String name = new String(nameBytes(b, at), StandardCharsets.UTF_8);
-            StreamEntry stream = sink == null ? catalog.get(name) : catalog.getOrCreate(name);
-            if (stream == null) {
-                stream = catalog.getOrCreate(name); // not through the store (a test appending to the log)
-            }
+            byte[] name = nameBytes(b, at);
+            StreamEntry stream = catalog.getOrCreate(name); // the store created it before appending, but for recovery
             long version = RecordDescriptor.streamVersion(b, at);
             long timestamp = RecordDescriptor.timestamp(b, at);
             long key = DedupIndex.key(stream.id(), RecordDescriptor.idMsb(b, at), RecordDescriptor.idLsb(b, at));
@@ -77,7 +73,7 @@ final class Indexer implements Runnable {
                 sink.accept(stream, cursor.position(), version, timestamp, key);
             }
             while (catalogFile.persisted() <= stream.id()) {
-                catalogFile.append(catalog.byId(catalogFile.persisted()).name());
+                catalogFile.append(catalog.byId(catalogFile.persisted()).nameBytes());
             }
             entryFile.append(cursor.position(), version, timestamp, key, stream.id());
             n++;

@@ -8,6 +8,7 @@ import io.strand.log.RecordDescriptor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.LongPredicate;
 
 /**
  * The stream catalog and per-stream index over a {@link CommitLog}: resolves (stream, version) to a
@@ -25,6 +26,8 @@ import java.nio.file.Path;
  */
 public final class StreamIndex implements AutoCloseable {
     public static final int CHECKPOINT_MAGIC = 0x58444953; // "SIDX" little-endian
+    /** A stream's first versions are checked for repeats by scanning its own index, not the dedup index. */
+    public static final int SCAN_VERSIONS = 64;
     private static final System.Logger LOG = System.getLogger(StreamIndex.class.getName());
 
     private final CommitLog log;
@@ -72,10 +75,7 @@ public final class StreamIndex implements AutoCloseable {
                 if (e.position >= trusted || e.position < log.firstPosition() || s == null || e.version != s.assigned()) {
                     return false;
                 }
-                s.add(e.position);
-                if (e.timestamp >= dedupFrom) {
-                    dedup.insert(e.key, e.position, e.timestamp);
-                }
+                index(s, e.position, e.key, e.timestamp, dedup, dedupFrom);
                 last[0] = e.position;
                 return true;
             });
@@ -87,10 +87,7 @@ public final class StreamIndex implements AutoCloseable {
                     throw new IllegalStateException("the log holds version " + version + " of stream " + stream.name()
                             + " at position " + position + " where version " + stream.assigned() + " was expected");
                 }
-                stream.add(position);
-                if (timestamp >= dedupFrom) {
-                    dedup.insert(key, position, timestamp);
-                }
+                index(stream, position, key, timestamp, dedup, dedupFrom);
             });
             indexer.checkpoint();
             if (rebuilt > 0) {
@@ -106,6 +103,20 @@ public final class StreamIndex implements AutoCloseable {
                 entryFile.close();
             }
             throw e;
+        }
+    }
+
+    /**
+     * Adds the next version of {@code stream}. Its id fingerprint is kept beside its position, which
+     * is how repeats of a stream's first {@link #SCAN_VERSIONS} events are found (by scanning, so
+     * most streams cost the dedup index nothing); later versions go to the {@link DedupIndex}.
+     */
+    private static void index(StreamEntry stream, long position, long key, long timestamp, DedupIndex dedup,
+                              long dedupFrom) {
+        int version = stream.assigned();
+        stream.add(position, key);
+        if (version >= SCAN_VERSIONS && timestamp >= dedupFrom) {
+            dedup.insert(key, position, timestamp);
         }
     }
 
@@ -128,8 +139,28 @@ public final class StreamIndex implements AutoCloseable {
      * committed yet) and remembers its id. Caller holds the stream's monitor.
      */
     public void add(StreamEntry stream, long position, long idMsb, long idLsb, long timestamp) {
-        stream.add(position);
-        dedup.insert(DedupIndex.key(stream.id(), idMsb, idLsb), position, timestamp);
+        index(stream, position, DedupIndex.key(stream.id(), idMsb, idLsb), timestamp, dedup, Long.MIN_VALUE);
+    }
+
+    /**
+     * Finds where event id {@code (idMsb, idLsb)} was appended to {@code stream} (within the dedup
+     * window, or ever for the stream's first {@link #SCAN_VERSIONS} versions): each candidate
+     * position whose fingerprint matches is passed to {@code confirm} (which reads the record)
+     * until one is confirmed. Returns its position, or -1. Caller holds the stream's monitor.
+     */
+    public long find(StreamEntry stream, long idMsb, long idLsb, LongPredicate confirm) {
+        long key = DedupIndex.key(stream.id(), idMsb, idLsb);
+        int fingerprint = StreamEntry.fingerprint(key);
+        int assigned = stream.assigned();
+        for (int v = 0, n = Math.min(assigned, SCAN_VERSIONS); v < n; v++) {
+            if (stream.fingerprint(v) == fingerprint) {
+                long p = stream.position(v);
+                if (confirm.test(p)) {
+                    return p;
+                }
+            }
+        }
+        return assigned > SCAN_VERSIONS ? dedup.find(key, confirm) : -1;
     }
 
     /** The stream's last committed version, or -1 when none of its events is committed. */

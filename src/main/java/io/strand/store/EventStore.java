@@ -120,13 +120,14 @@ public final class EventStore implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         Durability resolved = durability == null ? defaultDurability : durability;
-        StreamEntry s = catalog.get(stream);
+        byte[] name = records[0].stream();
+        StreamEntry s = catalog.get(name);
         if (s == null) {
             if (expectedVersion != ExpectedVersion.ANY && expectedVersion != ExpectedVersion.NO_STREAM) {
                 // Refuse without creating a catalog entry: bad requests must not grow the catalog.
                 return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, -1));
             }
-            s = catalog.getOrCreate(stream);
+            s = catalog.getOrCreate(name);
         }
         StreamEntry entry = s;
         LogAppend appended;
@@ -176,7 +177,7 @@ public final class EventStore implements AutoCloseable {
         int matches = 0;
         for (int i = 0; i < records.length; i++) {
             EventRecord r = records[i];
-            found[i] = index.dedup().find(io.strand.index.DedupIndex.key(s.id(), r.idMsb(), r.idLsb()), p -> {
+            found[i] = index.find(s, r.idMsb(), r.idLsb(), p -> {
                 if (p >= committed) {
                     wait[0] |= inFlight != null; // maybe ours, not readable yet
                     return false;

@@ -84,16 +84,12 @@ abstract class LogSubscription implements Flow.Subscription, Runnable {
 
     @Override
     public final void run() {
-        int missed = 1;
-        boolean more = false;
-        do {
-            if (done) {
-                return;
-            }
-            more = false;
+        // Every wake-up so far is served by this pass; wake-ups during it make it go round again.
+        int missed = wip.get();
+        while (!done) {
+            long emitted = 0;
             try {
                 long d = demand.get();
-                long emitted = 0;
                 while (emitted < d && emitted < BATCH && !cancelled && !completing && pendingError == null) {
                     RecordedEvent e = poll();
                     if (e == null) {
@@ -105,7 +101,6 @@ abstract class LogSubscription implements Flow.Subscription, Runnable {
                 if (emitted > 0 && d != Long.MAX_VALUE) {
                     demand.addAndGet(-emitted);
                 }
-                more = emitted == BATCH;
             } catch (RuntimeException e) {
                 pendingError = e;
             }
@@ -113,10 +108,22 @@ abstract class LogSubscription implements Flow.Subscription, Runnable {
                 finish();
                 return;
             }
+            if (emitted == BATCH) {
+                // Yield the executor to other subscriptions, even when onNext requested more: wip
+                // stays above zero, so nobody else schedules this subscription meanwhile.
+                try {
+                    executor.execute(this);
+                    return;
+                } catch (RuntimeException rejected) {
+                    pendingError = rejected;
+                    finish();
+                    return;
+                }
+            }
             missed = wip.addAndGet(-missed);
-        } while (missed != 0);
-        if (more) {
-            wake(); // yield the executor between batches
+            if (missed == 0) {
+                return;
+            }
         }
     }
 

@@ -113,16 +113,42 @@ class IdempotencyTest {
     }
 
     @Test
-    void shouldForgetIdsOnlyAfterTheWindow(@TempDir Path dir) throws Exception {
+    void shouldRecogniseRepeatsDeepInALongStreamAcrossARestart(@TempDir Path dir) throws Exception {
+        AppendOutcome deep;
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            for (int i = 0; i < 300; i++) {
+                f.append("long", ExpectedVersion.ANY, event(i)); // versions past SCAN_VERSIONS use the dedup index
+            }
+            deep = f.append("long", ExpectedVersion.ANY, event(1000), event(1001));
+            assertTrue(f.append("long", ExpectedVersion.ANY, event(1000), event(1001)).duplicate());
+            assertTrue(f.append("long", ExpectedVersion.ANY, event(200)).duplicate());
+            assertTrue(f.store.index().dedup().size() >= 300 - io.strand.index.StreamIndex.SCAN_VERSIONS);
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            AppendOutcome again = f.append("long", ExpectedVersion.ANY, event(1000), event(1001));
+            assertTrue(again.duplicate());
+            assertEquals(deep.firstVersion(), again.firstVersion());
+            assertEquals(300, again.firstVersion());
+            assertTrue(f.append("long", ExpectedVersion.ANY, event(7)).duplicate(), "an early version, found by scanning");
+            assertThrows(IdempotencyConflictException.class, () -> f.append("long", ExpectedVersion.ANY, event(150), event(2000)));
+        }
+    }
+
+    @Test
+    void shouldForgetIdsPastAStreamsFirstVersionsOnlyAfterTheWindow(@TempDir Path dir) throws Exception {
         StoreConfig shortWindow = new StoreConfig(Duration.ofMillis(300), 1000);
         try (StoreFixture f = StoreFixture.open(StoreFixture.logConfig(dir), shortWindow)) {
-            f.append("w", ExpectedVersion.ANY, event(0));
-            assertTrue(f.append("w", ExpectedVersion.ANY, event(0)).duplicate(), "inside the window");
+            for (int i = 0; i < io.strand.index.StreamIndex.SCAN_VERSIONS; i++) {
+                f.append("w", ExpectedVersion.ANY, event(i));
+            }
+            f.append("w", ExpectedVersion.ANY, event(1000));
+            assertTrue(f.append("w", ExpectedVersion.ANY, event(1000)).duplicate(), "inside the window");
             Thread.sleep(700); // more than twice the window
-            f.append("w", ExpectedVersion.ANY, event(1)); // an insert is what retires old generations
-            AppendOutcome late = f.append("w", ExpectedVersion.ANY, event(0));
+            f.append("w", ExpectedVersion.ANY, event(1001)); // an insert is what retires old generations
+            AppendOutcome late = f.append("w", ExpectedVersion.ANY, event(1000));
             assertFalse(late.duplicate(), "past the window the id is forgotten, so memory stays bounded");
-            assertEquals(2, late.firstVersion());
+            assertEquals(io.strand.index.StreamIndex.SCAN_VERSIONS + 2, late.firstVersion());
+            assertTrue(f.append("w", ExpectedVersion.ANY, event(3)).duplicate(), "a stream's first versions are always found");
         }
     }
 }

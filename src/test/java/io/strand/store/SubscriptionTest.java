@@ -124,6 +124,64 @@ class SubscriptionTest {
     }
 
     @Test
+    void shouldShareTheExecutorBetweenSubscriptionsThatKeepRequesting(@TempDir Path dir) throws Exception {
+        ExecutorService single = Executors.newSingleThreadExecutor();
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            byte[] data = new byte[16];
+            List<java.util.concurrent.CompletableFuture<AppendOutcome>> pending = new ArrayList<>();
+            for (int i = 0; i < 100_000; i++) {
+                pending.add(f.store.append("big", List.of(new NewEvent(new java.util.UUID(9, i), "T", data, null, true)),
+                        ExpectedVersion.ANY, null).toCompletableFuture());
+                if (pending.size() == 1000) {
+                    pending.forEach(java.util.concurrent.CompletableFuture::join);
+                    pending.clear();
+                }
+            }
+            pending.forEach(java.util.concurrent.CompletableFuture::join);
+            f.append("small", ExpectedVersion.ANY, event(0));
+            java.util.concurrent.atomic.AtomicLong bigSeen = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.CountDownLatch bigDone = new java.util.concurrent.CountDownLatch(1);
+            // Requests from inside onNext, as Mutiny operators do.
+            f.store.subscribeStream("big", 0, single).subscribe().withSubscriber(new java.util.concurrent.Flow.Subscriber<RecordedEvent>() {
+                java.util.concurrent.Flow.Subscription subscription;
+
+                @Override
+                public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                    subscription = s;
+                    s.request(256);
+                }
+
+                @Override
+                public void onNext(RecordedEvent item) {
+                    if (bigSeen.incrementAndGet() % 256 == 0) {
+                        subscription.request(256);
+                    }
+                    if (bigSeen.get() == 100_000) {
+                        bigDone.countDown();
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onComplete() {
+                }
+            });
+            AssertSubscriber<RecordedEvent> small = f.store.subscribeStream("small", 0, single)
+                    .subscribe().withSubscriber(AssertSubscriber.create(1));
+            small.awaitItems(1, WAIT);
+            long bigWhenSmallServed = bigSeen.get();
+            assertTrue(bigDone.await(30, TimeUnit.SECONDS));
+            assertTrue(bigWhenSmallServed < 100_000,
+                    "the small subscription was served while the big one caught up, not after: " + bigWhenSmallServed);
+        } finally {
+            single.shutdownNow();
+        }
+    }
+
+    @Test
     void shouldHoldMemoryFlatForSubscribersThatStopRequesting(@TempDir Path dir) throws Exception {
         try (StoreFixture f = StoreFixture.open(dir)) {
             List<AssertSubscriber<RecordedEvent>> idle = new ArrayList<>();
