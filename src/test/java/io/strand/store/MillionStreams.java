@@ -207,7 +207,7 @@ public final class MillionStreams {
                     filled = 0;
                 }
             }
-            System.err.println("[MillionStreams] round " + v + " appended in " + fmt(seconds(round)) + " s, heap used "
+            OUT.println("PROGRESS round " + v + " appended in " + fmt(seconds(round)) + " s, heap used "
                     + usedMiB() + " MiB, dedup " + store.index().dedup().size() + " entries in "
                     + store.index().dedup().generationCount() + " generations, "
                     + store.index().dedup().footprintBytes() / (1 << 20) + " MiB");

@@ -30,7 +30,12 @@ class ScaleTest {
 
     @Test
     void shouldAppendAndReadAMillionStreamsOfTenEventsIn512MiB(@TempDir Path dir) throws Exception {
-        Process child = ChildJvm.start(List.of(), "512m", MillionStreams.class, dir.toString(), Integer.toString(STREAMS));
+        List<String> args = new java.util.ArrayList<>(List.of(dir.toString(), Integer.toString(STREAMS)));
+        String window = System.getProperty("strand.scale.dedupWindowSeconds"); // for diagnosis only
+        if (window != null) {
+            args.add(window);
+        }
+        Process child = ChildJvm.start(List.of(), "512m", MillionStreams.class, args.toArray(String[]::new));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Thread reader = new Thread(() -> copy(child.getInputStream(), out), "scale-child-stdout");
         reader.start();
@@ -58,13 +63,20 @@ class ScaleTest {
         assertEquals("ok", figures.get("RESULT"), output);
         assertEquals(STREAMS, number(figures, "LISTED_STREAMS"));
         assertEquals(STREAMS, number(figures, "REOPEN_LISTED_STREAMS"));
+        // Not running out of 512 MiB is the requirement; staying under 320 MiB live (measured: ~190)
+        // leaves the collector room, and GC taking under half the run shows it is not thrashing.
         long heap = number(figures, "HEAP_USED_AFTER_GC_BYTES");
-        assertTrue(heap < 512 * MIB, "heap used after GC with a million streams loaded: " + heap / MIB + " MiB");
-        assertTrue(number(figures, "REOPEN_HEAP_USED_AFTER_GC_BYTES") < 512 * MIB, "heap used after GC after reopen");
+        assertTrue(heap < 320 * MIB, "heap used after GC with a million streams loaded: " + heap / MIB + " MiB");
+        assertTrue(number(figures, "REOPEN_HEAP_USED_AFTER_GC_BYTES") < 320 * MIB, "heap used after GC after reopen");
+        double elapsed = Double.parseDouble(figures.get("ELAPSED_SECONDS"));
+        assertTrue(number(figures, "GC_MILLIS") < elapsed * 500, "GC time " + figures.get("GC_MILLIS") + " ms of " + elapsed + " s");
         for (String prefix : new String[] {"AFTER_APPEND_", "", "REOPEN_"}) {
-            long fds = number(figures, prefix + "OPEN_FDS");
+            // The JVM keeps every jar of the (test) class path open: ~220 descriptors that depend on
+            // the class path, not on the store, so they are left out of the bound.
+            long fds = number(figures, prefix + "OPEN_NON_JAR_FDS");
             long mapped = number(figures, prefix + "MAPPED_DATA_FILES");
-            assertTrue(fds < 200, prefix + "OPEN_FDS: no file per stream: " + fds);
+            assertTrue(fds < 200, prefix + "OPEN_NON_JAR_FDS: no file per stream: " + fds);
+            assertTrue(number(figures, prefix + "OPEN_DATA_FDS") < 64, prefix + "OPEN_DATA_FDS: no file per stream");
             assertTrue(mapped < 64, prefix + "MAPPED_DATA_FILES: no mapping per stream: " + mapped);
         }
         assertEquals((long) STREAMS * MillionStreams.EVENTS_PER_STREAM, number(figures, "LOADED_ENTRIES"),
