@@ -6,23 +6,28 @@ import io.strand.log.LogCursor;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 
 /**
  * Follows the whole log by position with a {@link LogCursor}; woken by every commit. The cursor
  * (and its segment reference) is opened on the first drain and closed when the subscription ends.
  */
-final class AllSubscription extends LogSubscription {
+final class AllSubscription<T> extends LogSubscription<T> {
     private final CommitLog log;
-    private final Consumer<LogSubscription> onRelease;
+    private final EventStore store;
+    private final Function<EventView, T> mapper;
+    private final Consumer<LogSubscription<?>> onRelease;
     private final LongConsumer listener = p -> wake();
     private final long fromPosition;
     private LogCursor cursor;
 
-    AllSubscription(Flow.Subscriber<? super RecordedEvent> subscriber, Executor executor, CommitLog log,
-                    long fromPosition, Consumer<LogSubscription> onRelease) {
+    AllSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, EventStore store,
+                    long fromPosition, Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease) {
         super(subscriber, executor);
-        this.log = log;
+        this.store = store;
+        this.log = store.log();
+        this.mapper = mapper;
         this.fromPosition = fromPosition;
         this.onRelease = onRelease;
     }
@@ -33,11 +38,11 @@ final class AllSubscription extends LogSubscription {
     }
 
     @Override
-    RecordedEvent poll() {
+    T poll() {
         if (cursor == null) {
             cursor = log.cursor(fromPosition);
         }
-        return cursor.next() ? RecordCodec.decode(cursor.buffer(), cursor.offset(), cursor.position()) : null;
+        return cursor.next() ? mapper.apply(store.viewAt(cursor.position())) : null;
     }
 
     @Override

@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
+import java.util.function.Function;
 
 /**
  * Streams on the commit log: appends with expected-version checks and idempotent re-sends, reads by
@@ -50,7 +51,7 @@ public final class EventStore implements AutoCloseable {
     private final StoreConfig config;
     private final Durability defaultDurability;
     private final ConsumerGroups groups;
-    private final Set<LogSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+    private final Set<LogSubscription<?>> subscriptions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     private EventStore(CommitLog log, StreamIndex index, StoreConfig config) {
@@ -232,11 +233,18 @@ public final class EventStore implements AutoCloseable {
 
     /** One event; {@link StreamNotFoundException} when the stream or the version does not exist. */
     public RecordedEvent readEvent(String stream, long version) {
+        try (EventView v = readEventView(stream, version)) {
+            return v.copy();
+        }
+    }
+
+    /** One event in place; the caller closes it. */
+    public EventView readEventView(String stream, long version) {
         StreamEntry s = existing(stream);
         if (version < 0 || version > index.lastVersion(s)) {
             throw new StreamNotFoundException(stream, version);
         }
-        return readAt(s.position(version));
+        return viewAt(s.position(version));
     }
 
     /**
@@ -244,27 +252,37 @@ public final class EventStore implements AutoCloseable {
      * event), or backward from it (negative or past the end: the last event).
      */
     public ReadPage readStream(String stream, long from, int limit, Direction direction) {
+        return copies(readStreamViews(stream, from, limit, direction));
+    }
+
+    /** {@link #readStream} in place: the caller closes the page. */
+    public ViewPage readStreamViews(String stream, long from, int limit, Direction direction) {
         checkLimit(limit);
         StreamEntry s = existing(stream);
         long last = index.lastVersion(s);
-        List<RecordedEvent> events = new ArrayList<>((int) Math.min(limit, last + 1));
-        if (direction == Direction.FORWARD) {
-            long start = Math.max(0, from);
-            if (start > last) {
-                return new ReadPage(events, -1);
+        ViewPage page = new ViewPage((int) Math.min(limit, last + 1));
+        try {
+            if (direction == Direction.FORWARD) {
+                long start = Math.max(0, from);
+                if (start > last) {
+                    return page.next(-1);
+                }
+                long end = Math.min(last, start + limit - 1);
+                for (long v = start; v <= end; v++) {
+                    page.add(viewAt(s.position(v)));
+                }
+                return page.next(end < last ? end + 1 : -1);
             }
-            long end = Math.min(last, start + limit - 1);
-            for (long v = start; v <= end; v++) {
-                events.add(readAt(s.position(v)));
+            long start = from < 0 || from > last ? last : from;
+            long end = Math.max(0, start - limit + 1);
+            for (long v = start; v >= end; v--) {
+                page.add(viewAt(s.position(v)));
             }
-            return new ReadPage(events, end < last ? end + 1 : -1);
+            return page.next(end > 0 ? end - 1 : -1);
+        } catch (RuntimeException e) {
+            page.close();
+            throw e;
         }
-        long start = from < 0 || from > last ? last : from;
-        long end = Math.max(0, start - limit + 1);
-        for (long v = start; v >= end; v--) {
-            events.add(readAt(s.position(v)));
-        }
-        return new ReadPage(events, end > 0 ? end - 1 : -1);
     }
 
     /**
@@ -272,15 +290,32 @@ public final class EventStore implements AutoCloseable {
      * negative means the first retained event); {@code next} is the following event's position.
      */
     public ReadPage readAll(long fromPosition, int limit) {
+        return copies(readAllViews(fromPosition, limit));
+    }
+
+    /** {@link #readAll} in place: the caller closes the page. */
+    public ViewPage readAllViews(long fromPosition, int limit) {
         checkLimit(limit);
         long from = fromPosition <= 0 ? log.firstPosition() : fromPosition;
-        List<RecordedEvent> events = new ArrayList<>(Math.min(limit, 256));
+        ViewPage page = new ViewPage(Math.min(limit, 256));
         try (LogCursor c = log.cursor(from)) {
-            while (events.size() < limit && c.next()) {
-                events.add(RecordCodec.decode(c.buffer(), c.offset(), c.position()));
+            while (page.size() < limit && c.next()) {
+                page.add(viewAt(c.position()));
             }
-            long next = events.size() == limit && c.next() ? c.position() : -1;
-            return new ReadPage(events, next);
+            return page.next(page.size() == limit && c.next() ? c.position() : -1);
+        } catch (RuntimeException e) {
+            page.close();
+            throw e;
+        }
+    }
+
+    private static ReadPage copies(ViewPage views) {
+        try (views) {
+            List<RecordedEvent> events = new ArrayList<>(views.size());
+            for (EventView v : views.events()) {
+                events.add(v.copy());
+            }
+            return new ReadPage(events, views.next());
         }
     }
 
@@ -308,12 +343,18 @@ public final class EventStore implements AutoCloseable {
 
     /** Heap copy of the committed record at a position the index gave out. */
     RecordedEvent readAt(long position) {
-        try (LogSlice slice = log.readRecord(position)) {
-            if (slice == null) {
-                throw new IllegalStateException("not committed: position=" + position);
-            }
-            return RecordCodec.decode(slice.buffer(), 0, position);
+        try (EventView v = viewAt(position)) {
+            return v.copy();
         }
+    }
+
+    /** The committed record at a position the index or a cursor gave out, in place. */
+    EventView viewAt(long position) {
+        LogSlice slice = log.readRecord(position);
+        if (slice == null) {
+            throw new IllegalStateException("not committed: position=" + position);
+        }
+        return new EventView(slice);
     }
 
     private StreamEntry existing(String stream) {
@@ -337,22 +378,46 @@ public final class EventStore implements AutoCloseable {
      * read on demand on {@code executor}. A stream that does not exist yet is waited for.
      */
     public Multi<RecordedEvent> subscribeStream(String stream, long fromVersion, Executor executor) {
-        return Multi.createFrom().publisher((Flow.Publisher<RecordedEvent>) subscriber -> {
-            StreamEntry s = catalog.getOrCreate(stream);
-            long from = fromVersion == END ? index.lastVersion(s) + 1 : Math.max(0, fromVersion);
-            track(new StreamSubscription(subscriber, executor, this, index, s, from, subscriptions::remove));
-        });
+        return subscribeStream(stream, fromVersion, executor, EventStore::copyAndClose);
+    }
+
+    /** {@link #subscribeStream} in place: the subscriber closes every view it receives. */
+    public Multi<EventView> subscribeStreamViews(String stream, long fromVersion, Executor executor) {
+        return subscribeStream(stream, fromVersion, executor, v -> v);
     }
 
     /** The whole log from {@code fromPosition} (a record boundary, or {@link #END}), catch-up then live. */
     public Multi<RecordedEvent> subscribeAll(long fromPosition, Executor executor) {
-        return Multi.createFrom().publisher((Flow.Publisher<RecordedEvent>) subscriber -> {
-            long from = fromPosition == END ? log.committedPosition() : Math.max(fromPosition, log.firstPosition());
-            track(new AllSubscription(subscriber, executor, log, from, subscriptions::remove));
+        return subscribeAll(fromPosition, executor, EventStore::copyAndClose);
+    }
+
+    /** {@link #subscribeAll} in place: the subscriber closes every view it receives. */
+    public Multi<EventView> subscribeAllViews(long fromPosition, Executor executor) {
+        return subscribeAll(fromPosition, executor, v -> v);
+    }
+
+    private <T> Multi<T> subscribeStream(String stream, long fromVersion, Executor executor, Function<EventView, T> mapper) {
+        return Multi.createFrom().publisher((Flow.Publisher<T>) subscriber -> {
+            StreamEntry s = catalog.getOrCreate(stream);
+            long from = fromVersion == END ? index.lastVersion(s) + 1 : Math.max(0, fromVersion);
+            track(new StreamSubscription<>(subscriber, executor, this, index, s, from, mapper, subscriptions::remove));
         });
     }
 
-    private void track(LogSubscription subscription) {
+    private <T> Multi<T> subscribeAll(long fromPosition, Executor executor, Function<EventView, T> mapper) {
+        return Multi.createFrom().publisher((Flow.Publisher<T>) subscriber -> {
+            long from = fromPosition == END ? log.committedPosition() : Math.max(fromPosition, log.firstPosition());
+            track(new AllSubscription<>(subscriber, executor, this, from, mapper, subscriptions::remove));
+        });
+    }
+
+    private static RecordedEvent copyAndClose(EventView v) {
+        try (v) {
+            return v.copy();
+        }
+    }
+
+    private void track(LogSubscription<?> subscription) {
         subscriptions.add(subscription);
         subscription.start();
         if (closed) {
@@ -395,7 +460,7 @@ public final class EventStore implements AutoCloseable {
     public void close() throws IOException {
         closed = true;
         log.stopAppends();
-        for (LogSubscription s : subscriptions) {
+        for (LogSubscription<?> s : subscriptions) {
             s.complete();
         }
         index.close();

@@ -15,10 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * serialises them and hands the state from run to run), so reads that may fault pages in never run
  * on the caller's (event-loop) thread. Cancel, complete and errors release the read state at once.
  */
-abstract class LogSubscription implements Flow.Subscription, Runnable {
+abstract class LogSubscription<T> implements Flow.Subscription, Runnable {
     static final int BATCH = 256;
 
-    private final Flow.Subscriber<? super RecordedEvent> subscriber;
+    private final Flow.Subscriber<? super T> subscriber;
     private final Executor executor;
     private final AtomicLong demand = new AtomicLong();
     private final AtomicInteger wip = new AtomicInteger();
@@ -27,13 +27,13 @@ abstract class LogSubscription implements Flow.Subscription, Runnable {
     private volatile Throwable pendingError;
     private boolean done; // drain-thread state
 
-    LogSubscription(Flow.Subscriber<? super RecordedEvent> subscriber, Executor executor) {
+    LogSubscription(Flow.Subscriber<? super T> subscriber, Executor executor) {
         this.subscriber = subscriber;
         this.executor = executor;
     }
 
     /** Reads the next committed event, or returns null when caught up. Runs on a drain. */
-    abstract RecordedEvent poll();
+    abstract T poll();
 
     /** Registers for wake-ups; called before the first drain, so no commit is missed. */
     abstract void register();
@@ -91,7 +91,7 @@ abstract class LogSubscription implements Flow.Subscription, Runnable {
             try {
                 long d = demand.get();
                 while (emitted < d && emitted < BATCH && !cancelled && !completing && pendingError == null) {
-                    RecordedEvent e = poll();
+                    T e = poll();
                     if (e == null) {
                         break;
                     }

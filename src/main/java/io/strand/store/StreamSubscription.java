@@ -6,19 +6,23 @@ import io.strand.index.StreamIndex;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /** Follows one stream by version: its index gives each next event's position. */
-final class StreamSubscription extends LogSubscription {
+final class StreamSubscription<T> extends LogSubscription<T> {
     private final EventStore store;
     private final StreamIndex index;
+    private final Function<EventView, T> mapper;
     private final StreamEntry stream;
-    private final Consumer<LogSubscription> onRelease;
+    private final Consumer<LogSubscription<?>> onRelease;
     private final Runnable listener = this::wake;
     private long nextVersion;
 
-    StreamSubscription(Flow.Subscriber<? super RecordedEvent> subscriber, Executor executor, EventStore store,
-                       StreamIndex index, StreamEntry stream, long fromVersion, Consumer<LogSubscription> onRelease) {
+    StreamSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, EventStore store,
+                       StreamIndex index, StreamEntry stream, long fromVersion, Function<EventView, T> mapper,
+                       Consumer<LogSubscription<?>> onRelease) {
         super(subscriber, executor);
+        this.mapper = mapper;
         this.store = store;
         this.index = index;
         this.stream = stream;
@@ -32,11 +36,11 @@ final class StreamSubscription extends LogSubscription {
     }
 
     @Override
-    RecordedEvent poll() {
+    T poll() {
         if (nextVersion > index.lastVersion(stream)) {
             return null;
         }
-        RecordedEvent e = store.readAt(stream.position(nextVersion));
+        T e = mapper.apply(store.viewAt(stream.position(nextVersion)));
         nextVersion++;
         return e;
     }
