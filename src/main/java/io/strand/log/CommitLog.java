@@ -304,6 +304,34 @@ public final class CommitLog implements AutoCloseable {
         return new LogSlice(position, s, s.slice(offset, length));
     }
 
+    /**
+     * The whole records from {@code position} (a record boundary) that fit in {@code maxBytes}
+     * (always at least one) and lie in the same segment, as a file range for sendfile. A segment
+     * file is never changed below the committed position, so the range stays valid while the file
+     * exists. Returns an empty range (no file) when nothing is committed at {@code position} yet.
+     */
+    public LogRange range(long position, int maxBytes) {
+        try (LogCursor c = cursor(position)) {
+            if (!c.next()) {
+                return new LogRange(null, 0, 0, position, position);
+            }
+            long base = segments.baseOf(c.position());
+            long start = c.position();
+            long end = c.nextPosition();
+            long next = committedPosition;
+            while (c.next()) {
+                if (segments.baseOf(c.position()) != base || c.nextPosition() - start > maxBytes) {
+                    next = c.position();
+                    break;
+                }
+                end = c.nextPosition();
+                next = end;
+            }
+            Segment s = segments.find(base);
+            return new LogRange(s.file(), start - base, (int) (end - start), start, next);
+        }
+    }
+
     /** A cursor over the records from {@code position}, which must be a record boundary. */
     public LogCursor cursor(long position) {
         return new LogCursor(this, segments, position);

@@ -91,6 +91,11 @@ public class StorageLifecycle {
         }
     }
 
+    /** The store, or null while the application is starting (or failed to start): callers answer 503. */
+    public EventStore storeOrNull() {
+        return store;
+    }
+
     @Produces
     EventStore eventStore() {
         EventStore s = store;

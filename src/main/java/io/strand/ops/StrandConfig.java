@@ -30,6 +30,30 @@ public interface StrandConfig {
 
     Dedup dedup();
 
+    Http http();
+
+    Sse sse();
+
+    interface Http {
+        /** Largest request body (an atomic batch of JSON events) read before answering 413. */
+        @WithDefault("4M")
+        MemorySize maxBodySize();
+
+        /** Threads that run reads and subscriptions off the event loop. */
+        @WithDefault("4")
+        int readThreads();
+
+        /** Reads that may wait for a read thread before requests get 503. */
+        @WithDefault("1024")
+        int readQueue();
+    }
+
+    interface Sse {
+        /** Interval of the heartbeat comment on idle Server-Sent Events streams. */
+        @WithDefault("15s")
+        Duration heartbeat();
+    }
+
     Read read();
 
     interface Dedup {

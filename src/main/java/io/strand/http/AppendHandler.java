@@ -1,0 +1,151 @@
+package io.strand.http;
+
+import io.strand.log.Durability;
+import io.strand.ops.StorageLifecycle;
+import io.strand.store.AppendOutcome;
+import io.strand.store.EventStore;
+import io.strand.store.ExpectedVersion;
+import io.strand.store.NewEvent;
+import io.strand.store.StreamNames;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+
+/**
+ * {@code POST /streams/{stream}}: validates everything before the store sees it (name, media type,
+ * JSON, sizes, headers), appends, and answers 201 from the request's own event loop once the log
+ * committed (or flushed) the batch. With the pool on, the append itself is a memory copy and runs
+ * on the event loop; with it off, appends write into the mapping and run on a storage thread.
+ */
+final class AppendHandler {
+    private final StorageLifecycle storage;
+    private final Executor storageThreads;
+    private final long maxEventSize;
+
+    AppendHandler(StorageLifecycle storage, Executor storageThreads, long maxEventSize) {
+        this.storage = storage;
+        this.storageThreads = storageThreads;
+        this.maxEventSize = maxEventSize;
+    }
+
+    void handle(RoutingContext ctx) {
+        String stream = ctx.pathParam("stream");
+        List<NewEvent> events;
+        long expected;
+        Durability durability;
+        EventStore store;
+        try {
+            checkName(stream);
+            store = Http.store(storage);
+            events = events(ctx);
+            expected = expectedVersion(ctx);
+            durability = durability(ctx);
+        } catch (RuntimeException e) {
+            Http.problem(ctx, e);
+            return;
+        }
+        Context loop = Vertx.currentContext();
+        CompletionStage<AppendOutcome> appended;
+        if (store.log().pool() != null) {
+            appended = store.append(stream, events, expected, durability);
+        } else {
+            CompletableFuture<AppendOutcome> f = new CompletableFuture<>();
+            try {
+                storageThreads.execute(() -> store.append(stream, events, expected, durability).whenComplete((o, e) -> {
+                    if (e != null) {
+                        f.completeExceptionally(e);
+                    } else {
+                        f.complete(o);
+                    }
+                }));
+            } catch (RuntimeException rejected) {
+                f.completeExceptionally(rejected);
+            }
+            appended = f;
+        }
+        appended.whenComplete((o, e) -> loop.runOnContext(v -> {
+            if (e != null) {
+                Http.problem(ctx, e);
+            } else {
+                created(ctx, o);
+            }
+        }));
+    }
+
+    static void checkName(String stream) {
+        if (!StreamNames.isValid(stream)) {
+            throw Problem.badRequest("stream names are 1-" + StreamNames.MAX_LENGTH
+                    + " characters of letters, digits and -_.:@ (not starting with $): " + EventParser.abbreviate(String.valueOf(stream)));
+        }
+    }
+
+    private List<NewEvent> events(RoutingContext ctx) {
+        String type = Params.contentType(ctx);
+        byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        if (type.equals(Http.JSON)) {
+            return EventParser.parse(body, maxEventSize);
+        }
+        if (type.equals(Http.OCTETS)) {
+            String eventType = ctx.request().getHeader("Event-Type");
+            if (eventType == null) {
+                throw Problem.badRequest("a binary event needs its type in the Event-Type header");
+            }
+            EventParser.checkType(eventType, "Event-Type");
+            if (body.length > maxEventSize) {
+                throw Problem.tooLarge("the event is " + body.length + " bytes; strand.max-event-size is " + maxEventSize);
+            }
+            String id = ctx.request().getHeader("Event-Id");
+            UUID uuid = id == null ? UUID.randomUUID() : EventParser.uuid(id, "Event-Id");
+            return List.of(new NewEvent(uuid, eventType, body, null, true));
+        }
+        throw Problem.unsupportedType("appends take application/json (an event or an array of events) or "
+                + "application/octet-stream (one binary event, type in Event-Type); got " + (type.isEmpty() ? "none" : type));
+    }
+
+    private static long expectedVersion(RoutingContext ctx) {
+        String v = ctx.request().getHeader("Expected-Version");
+        if (v == null) {
+            return ExpectedVersion.ANY;
+        }
+        try {
+            return ExpectedVersion.parse(v.trim());
+        } catch (IllegalArgumentException e) {
+            throw Problem.badRequest(e.getMessage());
+        }
+    }
+
+    private static Durability durability(RoutingContext ctx) {
+        String v = ctx.request().getHeader("Durability");
+        if (v == null) {
+            return null;
+        }
+        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "fsync" -> Durability.FLUSHED;
+            case "async" -> Durability.COMMITTED;
+            default -> throw Problem.badRequest("Durability must be fsync or async: " + EventParser.abbreviate(v));
+        };
+    }
+
+    private static void created(RoutingContext ctx, AppendOutcome o) {
+        if (ctx.response().closed()) {
+            return;
+        }
+        JsonObject body = new JsonObject()
+                .put("stream", o.stream())
+                .put("firstVersion", o.firstVersion())
+                .put("lastVersion", o.lastVersion())
+                .put("position", o.position())
+                .put("durability", o.durability() == Durability.FLUSHED ? "fsync" : "async");
+        ctx.response().setStatusCode(201)
+                .putHeader("Location", "/streams/" + o.stream() + "/" + o.firstVersion())
+                .putHeader("Content-Type", Http.JSON)
+                .end(body.toBuffer());
+    }
+}

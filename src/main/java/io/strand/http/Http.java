@@ -1,0 +1,114 @@
+package io.strand.http;
+
+import io.netty.buffer.ByteBuf;
+import io.strand.ops.StorageLifecycle;
+import io.strand.store.EventStore;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/** Small helpers the handlers share: answering, problems, and hopping between threads. */
+final class Http {
+    static final String JSON = "application/json";
+    static final String NDJSON = "application/x-ndjson";
+    static final String OCTETS = "application/octet-stream";
+    static final String EVENT_STREAM = "text/event-stream";
+
+    private Http() {
+    }
+
+    /** The store, or a 503 problem while the application starts. */
+    static EventStore store(StorageLifecycle storage) {
+        EventStore store = storage.storeOrNull();
+        if (store == null) {
+            throw Problem.unavailable("the store is starting (recovering the log and index)", 2);
+        }
+        return store;
+    }
+
+    static void problem(RoutingContext ctx, Throwable t) {
+        Problem p = Problem.of(t);
+        HttpServerResponse r = ctx.response();
+        if (r.ended() || r.closed()) {
+            return;
+        }
+        if (r.headWritten()) { // a streamed answer already started: all we can do is stop it
+            r.reset();
+            return;
+        }
+        r.setStatusCode(p.status).putHeader("Content-Type", Problem.CONTENT_TYPE);
+        if (p.retryAfter > 0) {
+            r.putHeader("Retry-After", Integer.toString(p.retryAfter));
+        }
+        r.end(p.toJson().toBuffer());
+    }
+
+    /**
+     * Runs {@code work} on {@code executor} (reads fault pages in; never on the event loop) and
+     * answers from the event loop: {@code work} returns the body and a release action, or throws.
+     */
+    static void offLoop(RoutingContext ctx, Executor executor, Supplier<Reply> work) {
+        Context loop = Vertx.currentContext();
+        try {
+            executor.execute(() -> {
+                Reply reply;
+                try {
+                    reply = work.get();
+                } catch (Throwable t) {
+                    loop.runOnContext(v -> problem(ctx, t));
+                    return;
+                }
+                loop.runOnContext(v -> reply.send(ctx));
+            });
+        } catch (RuntimeException rejected) {
+            problem(ctx, rejected);
+        }
+    }
+
+    /** A body built off the loop, with what to release once it has been written. */
+    static final class Reply {
+        final int status;
+        final String contentType;
+        final ByteBuf body;
+        final Runnable release;
+        final java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+
+        Reply(int status, String contentType, ByteBuf body, Runnable release) {
+            this.status = status;
+            this.contentType = contentType;
+            this.body = body;
+            this.release = release;
+        }
+
+        Reply header(String name, String value) {
+            headers.put(name, value);
+            return this;
+        }
+
+        void send(RoutingContext ctx) {
+            HttpServerResponse r = ctx.response();
+            if (r.ended() || r.closed()) {
+                done();
+                return;
+            }
+            r.setStatusCode(status).putHeader("Content-Type", contentType);
+            headers.forEach(r::putHeader);
+            r.end(Buffer.buffer(body), ar -> done());
+        }
+
+        private void done() {
+            try {
+                body.release();
+            } finally {
+                if (release != null) {
+                    release.run();
+                }
+            }
+        }
+    }
+}

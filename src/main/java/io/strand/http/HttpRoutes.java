@@ -1,0 +1,81 @@
+package io.strand.http;
+
+import io.strand.ops.StorageLifecycle;
+import io.strand.ops.StrandConfig;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+/**
+ * The HTTP contract of DESIGN.md as Vert.x routes: handlers run on the event loop and never block;
+ * reads go to the {@link ReadExecutor}; bodies are bounded before they are read. Every error is an
+ * RFC 9457 problem ({@link Problem}).
+ */
+@ApplicationScoped
+public class HttpRoutes {
+    private static final long GROUP_BODY_LIMIT = 4096;
+
+    private final StrandConfig config;
+    private final StorageLifecycle storage;
+    private final ReadExecutor readers;
+
+    HttpRoutes(StrandConfig config, StorageLifecycle storage, ReadExecutor readers) {
+        this.config = config;
+        this.storage = storage;
+        this.readers = readers;
+    }
+
+    void register(@Observes Router router) {
+        long maxEvent = config.maxEventSize().asLongValue();
+        int maxPage = config.read().maxPageSize();
+        AppendHandler append = new AppendHandler(storage, readers, maxEvent);
+        ReadHandler read = new ReadHandler(storage, readers, maxPage);
+        SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis());
+        GroupHandler groups = new GroupHandler(storage);
+        LogHandler log = new LogHandler(storage, readers);
+
+        router.post("/streams/:stream")
+                .handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodySize().asLongValue()))
+                .handler(append::handle)
+                .failureHandler(HttpRoutes::failure);
+        router.get("/streams").handler(read::list).failureHandler(HttpRoutes::failure);
+        router.get("/streams/:stream").handler(ctx -> {
+            if (SseHandler.wants(ctx)) {
+                sse.stream(ctx);
+            } else {
+                read.streamPage(ctx);
+            }
+        }).failureHandler(HttpRoutes::failure);
+        router.get("/streams/:stream/:version").handler(read::event).failureHandler(HttpRoutes::failure);
+        router.get("/all").handler(ctx -> {
+            if (SseHandler.wants(ctx)) {
+                sse.all(ctx);
+            } else {
+                read.allPage(ctx);
+            }
+        }).failureHandler(HttpRoutes::failure);
+        router.put("/groups/:group/streams/:stream")
+                .handler(BodyHandler.create(false).setBodyLimit(GROUP_BODY_LIMIT))
+                .handler(groups::put)
+                .failureHandler(HttpRoutes::failure);
+        router.get("/groups/:group/streams/:stream").handler(groups::get).failureHandler(HttpRoutes::failure);
+        router.get("/log").handler(log::handle).failureHandler(HttpRoutes::failure);
+    }
+
+    /** Failures raised by Vert.x itself (a body over the limit, a bad request line) as problems too. */
+    private static void failure(RoutingContext ctx) {
+        Throwable t = ctx.failure();
+        int status = ctx.statusCode();
+        if (status == 413) {
+            Http.problem(ctx, Problem.tooLarge("the request body is larger than strand.http.max-body-size"));
+        } else if (t != null) {
+            Http.problem(ctx, t);
+        } else if (status >= 400 && status < 500) {
+            Http.problem(ctx, new Problem(status, "bad-request", "Bad request", "the request was refused: status " + status));
+        } else {
+            Http.problem(ctx, new Problem(500, "internal", "Internal server error", "status " + status));
+        }
+    }
+}

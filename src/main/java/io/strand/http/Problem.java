@@ -1,0 +1,113 @@
+package io.strand.http;
+
+import io.strand.log.LogException;
+import io.strand.log.LogOverloadedException;
+import io.strand.store.IdempotencyConflictException;
+import io.strand.store.StreamNotFoundException;
+import io.strand.store.WrongExpectedVersionException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * An RFC 9457 problem: {@code type}, {@code title}, {@code status}, {@code detail}, plus members
+ * such as {@code currentVersion}. {@link #of(Throwable)} is the one place that maps store and log
+ * failures to HTTP statuses.
+ */
+final class Problem extends RuntimeException {
+    static final String CONTENT_TYPE = "application/problem+json";
+    private static final String TYPE_PREFIX = "urn:strand:problem:";
+
+    final int status;
+    final String type;
+    final String title;
+    final JsonObject extra = new JsonObject();
+    /** Seconds for {@code Retry-After}, or 0 for none. */
+    int retryAfter;
+
+    Problem(int status, String slug, String title, String detail) {
+        super(detail, null, false, false);
+        this.status = status;
+        this.type = TYPE_PREFIX + slug;
+        this.title = title;
+    }
+
+    static Problem badRequest(String detail) {
+        return new Problem(400, "bad-request", "Bad request", detail);
+    }
+
+    static Problem notFound(String detail) {
+        return new Problem(404, "not-found", "Not found", detail);
+    }
+
+    static Problem tooLarge(String detail) {
+        return new Problem(413, "too-large", "Payload too large", detail);
+    }
+
+    static Problem unsupportedType(String detail) {
+        return new Problem(415, "unsupported-media-type", "Unsupported media type", detail);
+    }
+
+    static Problem unavailable(String detail, int retryAfterSeconds) {
+        Problem p = new Problem(503, "unavailable", "Service unavailable", detail);
+        p.retryAfter = retryAfterSeconds;
+        return p;
+    }
+
+    Problem with(String key, Object value) {
+        extra.put(key, value);
+        return this;
+    }
+
+    /** The problem for a failure of the store, the log, or this layer. */
+    static Problem of(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof Problem p) {
+            return p;
+        }
+        if (t instanceof WrongExpectedVersionException w) {
+            return new Problem(409, "wrong-expected-version", "Wrong expected version", w.getMessage())
+                    .with("stream", w.stream())
+                    .with("currentVersion", w.current() < 0 ? null : w.current());
+        }
+        if (t instanceof IdempotencyConflictException) {
+            return new Problem(409, "idempotency-conflict", "Event ids reused with other events", t.getMessage());
+        }
+        if (t instanceof StreamNotFoundException nf) {
+            Problem p = notFound(nf.getMessage()).with("stream", nf.stream());
+            return nf.streamExists() ? p.with("version", nf.version()) : p;
+        }
+        if (t instanceof LogOverloadedException) {
+            return unavailable("the log is overloaded (" + t.getMessage() + "); retry shortly", 1);
+        }
+        if (t instanceof RejectedExecutionException) {
+            return unavailable("too many reads in progress; retry shortly", 1);
+        }
+        if (t instanceof IllegalArgumentException) {
+            return badRequest(t.getMessage());
+        }
+        if (t instanceof LogException && String.valueOf(t.getMessage()).contains("No space left")) {
+            return new Problem(507, "insufficient-storage", "Insufficient storage", t.getMessage());
+        }
+        if (t instanceof LogException) {
+            return unavailable("the log cannot take writes: " + t.getMessage(), 5);
+        }
+        return new Problem(500, "internal", "Internal server error", String.valueOf(t));
+    }
+
+    JsonObject toJson() {
+        JsonObject json = new JsonObject()
+                .put("type", type)
+                .put("title", title)
+                .put("status", status)
+                .put("detail", getMessage());
+        for (String key : extra.fieldNames()) {
+            json.put(key, extra.getValue(key));
+        }
+        return json;
+    }
+}

@@ -1,0 +1,214 @@
+package io.strand.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.strand.store.EventView;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One Server-Sent Events response fed by a store subscription of event views.
+ *
+ * <p>Frames are built on the read thread: a small header ({@code id:}, {@code event:}, and the
+ * event JSON up to {@code "data":}) followed by the mapped data bytes themselves (JSON data is
+ * never copied into the heap) and {@code }\n\n}. The event loop writes them and releases each view
+ * once its frame is written. Demand is credit-based: at most {@link #CREDIT} events are requested
+ * ahead, and only while the socket's write queue has room, so a slow client costs a read position
+ * and at most {@code CREDIT} retained views — never a growing queue. Closing the connection cancels
+ * the subscription at once.
+ */
+final class SseConnection implements Flow.Subscriber<EventView> {
+    static final int CREDIT = 64;
+    private static final byte[] TAIL = {'}', '\n', '\n'};
+
+    private final HttpServerResponse response;
+    private final Context loop;
+    private final boolean positions;
+    private final long skipPosition;
+    private final ConcurrentLinkedQueue<Frame> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private volatile Flow.Subscription subscription;
+    private volatile boolean closed;
+    private int credit;       // event loop only
+    private long heartbeatTimer = -1;
+
+    private record Frame(ByteBuf bytes, EventView view) {
+        void release() {
+            try {
+                bytes.release();
+            } finally {
+                view.close();
+            }
+        }
+    }
+
+    /**
+     * @param positions    frames carry log positions as ids ({@code /all}) rather than versions
+     * @param skipPosition a position not to send again (the {@code Last-Event-ID} of an {@code /all} resume), or -1
+     */
+    SseConnection(HttpServerResponse response, Context loop, boolean positions, long skipPosition) {
+        this.response = response;
+        this.loop = loop;
+        this.positions = positions;
+        this.skipPosition = skipPosition;
+    }
+
+    /** Sends the head and starts the heartbeat. On the event loop, before subscribing. */
+    void open(long heartbeatMillis) {
+        response.setStatusCode(200).setChunked(true)
+                .putHeader("Content-Type", Http.EVENT_STREAM)
+                .putHeader("Cache-Control", "no-cache")
+                .putHeader("X-Accel-Buffering", "no")
+                .putHeader("Content-Encoding", "identity"); // never compressed: a compressor would buffer frames
+        response.closeHandler(v -> close());
+        response.exceptionHandler(e -> close());
+        response.write(": connected\n\n");
+        heartbeatTimer = loop.owner().setPeriodic(heartbeatMillis, id -> {
+            if (!closed && !response.writeQueueFull()) {
+                response.write(": heartbeat\n\n");
+            }
+        });
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+        subscription = s;
+        if (closed) {
+            s.cancel();
+            return;
+        }
+        loop.runOnContext(v -> requestMore());
+    }
+
+    @Override
+    public void onNext(EventView view) {
+        if (closed || view.position() == skipPosition) {
+            view.close();
+            if (!closed) {
+                subscription.request(1); // the skipped one does not use the client's credit
+            }
+            return;
+        }
+        Frame f;
+        try {
+            f = new Frame(frame(view), view);
+        } catch (RuntimeException e) {
+            view.close();
+            throw e;
+        }
+        pending.add(f);
+        if (flushScheduled.compareAndSet(false, true)) {
+            loop.runOnContext(v -> flush());
+        }
+    }
+
+    private ByteBuf frame(EventView v) {
+        ByteBuf head = ByteBufAllocator.DEFAULT.directBuffer(256);
+        EventJson.ascii(head, "id: ");
+        EventJson.ascii(head, Long.toString(positions ? v.position() : v.version()));
+        EventJson.ascii(head, "\nevent: ");
+        head.writeBytes(v.typeBytes());
+        EventJson.ascii(head, "\ndata: ");
+        EventJson.writeHead(head, v);
+        if (v.binary()) {
+            EventJson.writeData(head, v);
+            head.writeBytes(TAIL);
+            return head;
+        }
+        ByteBuffer data = ReadHandler.touch(v.data());
+        CompositeByteBuf frame = ByteBufAllocator.DEFAULT.compositeDirectBuffer(3);
+        frame.addComponent(true, head);
+        frame.addComponent(true, Unpooled.wrappedBuffer(data));
+        frame.addComponent(true, Unpooled.wrappedBuffer(TAIL));
+        return frame;
+    }
+
+    private void flush() {
+        flushScheduled.set(false);
+        Frame f;
+        while ((f = pending.poll()) != null) {
+            if (closed) {
+                f.release();
+                continue;
+            }
+            credit--;
+            Frame written = f;
+            response.write(Buffer.buffer(f.bytes()), ar -> written.release());
+        }
+        requestMore();
+    }
+
+    private void requestMore() {
+        Flow.Subscription s = subscription;
+        if (closed || s == null) {
+            return;
+        }
+        if (response.writeQueueFull()) {
+            response.drainHandler(v -> requestMore());
+            return;
+        }
+        if (credit <= CREDIT / 2) {
+            int n = CREDIT - credit;
+            credit += n;
+            s.request(n);
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        loop.runOnContext(v -> {
+            if (closed) {
+                return;
+            }
+            Problem p = Problem.of(t);
+            response.write("event: error\ndata: " + p.toJson().encode() + "\n\n");
+            end();
+        });
+    }
+
+    @Override
+    public void onComplete() {
+        loop.runOnContext(v -> end());
+    }
+
+    private void end() {
+        if (!closed) {
+            closed = true;
+            cancelTimer();
+            flush();
+            response.end();
+        }
+    }
+
+    /** The client went away (or the response failed): stop reading now. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cancelTimer();
+        Flow.Subscription s = subscription;
+        if (s != null) {
+            s.cancel();
+        }
+        Frame f;
+        while ((f = pending.poll()) != null) {
+            f.release();
+        }
+    }
+
+    private void cancelTimer() {
+        if (heartbeatTimer >= 0) {
+            loop.owner().cancelTimer(heartbeatTimer);
+            heartbeatTimer = -1;
+        }
+    }
+}

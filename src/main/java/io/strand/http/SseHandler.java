@@ -1,0 +1,110 @@
+package io.strand.http;
+
+import io.strand.log.CommitLog;
+import io.strand.ops.StorageLifecycle;
+import io.strand.store.EventStore;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.OptionalLong;
+import java.util.concurrent.Executor;
+
+/**
+ * {@code GET /streams/{stream}} and {@code GET /all} with {@code Accept: text/event-stream}: where
+ * to start ({@code Last-Event-ID} wins over {@code ?group=}, which wins over {@code ?from=}, a number
+ * or {@code end}), then an {@link SseConnection} on a store subscription read on the read threads.
+ */
+final class SseHandler {
+    private final StorageLifecycle storage;
+    private final Executor readers;
+    private final long heartbeatMillis;
+
+    SseHandler(StorageLifecycle storage, Executor readers, long heartbeatMillis) {
+        this.storage = storage;
+        this.readers = readers;
+        this.heartbeatMillis = heartbeatMillis;
+    }
+
+    static boolean wants(RoutingContext ctx) {
+        String accept = ctx.request().getHeader("Accept");
+        return accept != null && accept.contains(Http.EVENT_STREAM);
+    }
+
+    void stream(RoutingContext ctx) {
+        try {
+            String stream = ctx.pathParam("stream");
+            AppendHandler.checkName(stream);
+            EventStore store = Http.store(storage);
+            long from = start(ctx);
+            String lastEventId = ctx.request().getHeader("Last-Event-ID");
+            if (lastEventId != null) {
+                from = Params.parse(lastEventId, "Last-Event-ID") + 1;
+            } else if (ctx.request().getParam("group") != null) {
+                String group = ctx.request().getParam("group");
+                OptionalLong committed = store.groupVersion(group, stream);
+                if (committed.isPresent()) {
+                    from = committed.getAsLong() + 1;
+                }
+            }
+            SseConnection connection = new SseConnection(ctx.response(), Vertx.currentContext(), false, -1);
+            connection.open(heartbeatMillis);
+            store.subscribeStreamViews(stream, from, readers).subscribe().withSubscriber(connection);
+        } catch (RuntimeException e) {
+            Http.problem(ctx, e);
+        }
+    }
+
+    void all(RoutingContext ctx) {
+        try {
+            EventStore store = Http.store(storage);
+            CommitLog log = store.log();
+            long from = start(ctx);
+            long skip = -1;
+            String lastEventId = ctx.request().getHeader("Last-Event-ID");
+            if (lastEventId != null) {
+                from = Params.parse(lastEventId, "Last-Event-ID");
+                skip = from;
+            }
+            long start = from;
+            long skipPosition = skip;
+            Context loop = Vertx.currentContext();
+            // A position from the client must be a record boundary: check it (it reads the log) on a
+            // read thread, so a bad one is a 400 rather than an error frame after a 200.
+            readers.execute(() -> {
+                try {
+                    if (start != EventStore.END && start > log.firstPosition()) {
+                        try (var c = log.cursor(start)) {
+                            c.next();
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    loop.runOnContext(v -> Http.problem(ctx, e));
+                    return;
+                }
+                loop.runOnContext(v -> {
+                    if (ctx.response().closed()) {
+                        return;
+                    }
+                    SseConnection connection = new SseConnection(ctx.response(), loop, true, skipPosition);
+                    connection.open(heartbeatMillis);
+                    store.subscribeAllViews(start, readers).subscribe().withSubscriber(connection);
+                });
+            });
+        } catch (RuntimeException e) {
+            Http.problem(ctx, e);
+        }
+    }
+
+    /** {@code ?from=}: a number, {@code end}, or absent (the beginning). */
+    private static long start(RoutingContext ctx) {
+        String from = ctx.request().getParam("from");
+        if (from == null) {
+            return 0;
+        }
+        if (from.equals("end")) {
+            return EventStore.END;
+        }
+        return Params.parse(from, "query parameter from");
+    }
+}
