@@ -45,6 +45,7 @@ public final class CommitLog implements AutoCloseable {
     private volatile LogException failure;
     private boolean closed; // guarded by appendLock
     private volatile boolean shutdown;
+    private DataDirLock lock; // set once by open
 
     private CommitLog(LogConfig config, LogRecovery.Recovered recovered) {
         this.config = config;
@@ -82,17 +83,24 @@ public final class CommitLog implements AutoCloseable {
 
     /** Recovers the log in {@code config.dataDir()} and starts its threads. */
     public static CommitLog open(LogConfig config) throws IOException {
-        LogRecovery.Recovered recovered = new LogRecovery(config).recover();
+        DataDirLock lock = DataDirLock.acquire(config.dataDir());
         CommitLog log;
         try {
-            log = new CommitLog(config, recovered);
-        } catch (RuntimeException | Error e) {
-            // E.g. no direct memory for the pool: do not leave the recovered segments mapped.
-            for (Segment s : recovered.segments()) {
-                s.release();
+            LogRecovery.Recovered recovered = new LogRecovery(config).recover();
+            try {
+                log = new CommitLog(config, recovered);
+            } catch (RuntimeException | Error e) {
+                // E.g. no direct memory for the pool: do not leave the recovered segments mapped.
+                for (Segment s : recovered.segments()) {
+                    s.release();
+                }
+                throw e;
             }
+        } catch (IOException | RuntimeException | Error e) {
+            lock.close();
             throw e;
         }
+        log.lock = lock;
         if (log.commitService != null) {
             log.commitService.start();
         }
@@ -430,6 +438,9 @@ public final class CommitLog implements AutoCloseable {
             writePath.close();
             allocator.close();
             segments.releaseAll();
+            if (lock != null) {
+                lock.close();
+            }
         }
     }
 }
