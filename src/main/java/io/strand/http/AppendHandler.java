@@ -1,6 +1,7 @@
 package io.strand.http;
 
 import io.strand.log.Durability;
+import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.AppendOutcome;
 import io.strand.store.EventStore;
@@ -26,11 +27,13 @@ import java.util.concurrent.Executor;
  */
 final class AppendHandler {
     private final StorageLifecycle storage;
+    private final DiskSpace disk;
     private final Executor storageThreads;
     private final long maxEventSize;
 
-    AppendHandler(StorageLifecycle storage, Executor storageThreads, long maxEventSize) {
+    AppendHandler(StorageLifecycle storage, DiskSpace disk, Executor storageThreads, long maxEventSize) {
         this.storage = storage;
+        this.disk = disk;
         this.storageThreads = storageThreads;
         this.maxEventSize = maxEventSize;
     }
@@ -45,6 +48,9 @@ final class AppendHandler {
             checkName(stream);
             store = Http.store(storage);
             events = events(ctx);
+            if (disk.belowFloor()) {
+                throw Problem.diskFull(disk.freeBytes(), disk.minFree());
+            }
             expected = expectedVersion(ctx);
             durability = durability(ctx);
         } catch (RuntimeException e) {

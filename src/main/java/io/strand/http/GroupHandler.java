@@ -1,5 +1,6 @@
 package io.strand.http;
 
+import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.EventStore;
 import io.strand.store.StreamNames;
@@ -14,9 +15,11 @@ import java.util.OptionalLong;
 /** {@code PUT}/{@code GET /groups/{group}/streams/{stream}}: a consumer group's committed version. */
 final class GroupHandler {
     private final StorageLifecycle storage;
+    private final DiskSpace disk;
 
-    GroupHandler(StorageLifecycle storage) {
+    GroupHandler(StorageLifecycle storage, DiskSpace disk) {
         this.storage = storage;
+        this.disk = disk;
     }
 
     void put(RoutingContext ctx) {
@@ -28,6 +31,9 @@ final class GroupHandler {
                 throw Problem.unsupportedType("a group commit is application/json: {\"version\": n}");
             }
             long version = version(ctx);
+            if (disk.belowFloor()) {
+                throw Problem.diskFull(disk.freeBytes(), disk.minFree());
+            }
             Context loop = Vertx.currentContext();
             store.commitGroup(group, stream, version).whenComplete((v, e) -> loop.runOnContext(x -> {
                 if (e != null) {

@@ -1,5 +1,6 @@
 package io.strand.http;
 
+import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.ops.StrandConfig;
 import io.vertx.ext.web.Router;
@@ -20,9 +21,11 @@ public class HttpRoutes {
     private final StrandConfig config;
     private final StorageLifecycle storage;
     private final ReadExecutor readers;
+    private final DiskSpace disk;
 
-    HttpRoutes(StrandConfig config, StorageLifecycle storage, ReadExecutor readers) {
+    HttpRoutes(StrandConfig config, StorageLifecycle storage, ReadExecutor readers, DiskSpace disk) {
         this.config = config;
+        this.disk = disk;
         this.storage = storage;
         this.readers = readers;
     }
@@ -30,10 +33,10 @@ public class HttpRoutes {
     void register(@Observes Router router) {
         long maxEvent = config.maxEventSize().asLongValue();
         int maxPage = config.read().maxPageSize();
-        AppendHandler append = new AppendHandler(storage, readers, maxEvent);
+        AppendHandler append = new AppendHandler(storage, disk, readers, maxEvent);
         ReadHandler read = new ReadHandler(storage, readers, maxPage);
         SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis());
-        GroupHandler groups = new GroupHandler(storage);
+        GroupHandler groups = new GroupHandler(storage, disk);
         LogHandler log = new LogHandler(storage, readers);
 
         router.post("/streams/:stream")

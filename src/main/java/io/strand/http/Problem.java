@@ -56,6 +56,13 @@ final class Problem extends RuntimeException {
         return p;
     }
 
+    static Problem diskFull(long free, long minFree) {
+        return new Problem(507, "insufficient-storage", "Insufficient storage",
+                "free space on the data volume (" + free + " bytes) is below strand.disk.min-free (" + minFree
+                        + " bytes); appends resume when space returns")
+                .with("freeBytes", free).with("minFreeBytes", minFree);
+    }
+
     Problem with(String key, Object value) {
         extra.put(key, value);
         return this;

@@ -32,6 +32,18 @@ public interface StrandConfig {
 
     Http http();
 
+    Disk disk();
+
+    interface Disk {
+        /** Appends are refused with 507 while the data directory's file system has less free space than this. */
+        @WithDefault("1G")
+        MemorySize minFree();
+
+        /** How often free space is measured. */
+        @WithDefault("1s")
+        Duration checkInterval();
+    }
+
     Sse sse();
 
     interface Http {
