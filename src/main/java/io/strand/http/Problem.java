@@ -97,13 +97,22 @@ final class Problem extends RuntimeException {
         if (t instanceof IllegalArgumentException) {
             return badRequest(t.getMessage());
         }
-        if (t instanceof LogException && String.valueOf(t.getMessage()).contains("No space left")) {
+        if (t instanceof LogException && noSpace(t)) {
             return new Problem(507, "insufficient-storage", "Insufficient storage", t.getMessage());
         }
         if (t instanceof LogException) {
             return unavailable("the log cannot take writes: " + t.getMessage(), 5);
         }
         return new Problem(500, "internal", "Internal server error", String.valueOf(t));
+    }
+
+    private static boolean noSpace(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (String.valueOf(c.getMessage()).contains("No space left")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     JsonObject toJson() {

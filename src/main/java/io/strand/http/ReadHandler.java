@@ -4,10 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.strand.log.CommitLog;
+import io.strand.log.LogSlice;
+import io.strand.log.RecordDescriptor;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.Direction;
 import io.strand.store.EventStore;
 import io.strand.store.EventView;
+import io.strand.store.PositionPage;
 import io.strand.store.StreamInfo;
 import io.strand.store.StreamPage;
 import io.strand.store.ViewPage;
@@ -16,7 +20,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.function.LongFunction;
 
 /**
  * Reads: a stream's page, one event, {@code $all} by position, the stream list. Pages are read on
@@ -45,9 +52,11 @@ final class ReadHandler {
             long from = Params.number(ctx, "from", direction == Direction.FORWARD ? 0 : -1);
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
-            Http.offLoop(ctx, readers, () -> page(store.readStreamViews(stream, from, limit, direction), as,
-                    next -> "/streams/" + stream + "?from=" + next + "&limit=" + limit
-                            + (direction == Direction.BACKWARD ? "&direction=backward" : "")));
+            java.util.function.LongFunction<String> link = next -> "/streams/" + stream + "?from=" + next + "&limit=" + limit
+                    + (direction == Direction.BACKWARD ? "&direction=backward" : "");
+            Http.offLoop(ctx, readers, () -> as.equals(Http.OCTETS)
+                    ? binary(store.log(), store.readStreamPositions(stream, from, limit, direction), link)
+                    : page(store.readStreamViews(stream, from, limit, direction), as, link));
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -60,8 +69,10 @@ final class ReadHandler {
             long from = Params.number(ctx, "from", 0);
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
-            Http.offLoop(ctx, readers, () -> page(store.readAllViews(from, limit), as,
-                    next -> "/all?from=" + next + "&limit=" + limit));
+            java.util.function.LongFunction<String> link = next -> "/all?from=" + next + "&limit=" + limit;
+            Http.offLoop(ctx, readers, () -> as.equals(Http.OCTETS)
+                    ? binary(store.log(), store.readAllPositions(from, limit), link)
+                    : page(store.readAllViews(from, limit), as, link));
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -128,63 +139,120 @@ final class ReadHandler {
         throw Problem.badRequest("query parameter direction must be forward or backward: " + EventParser.abbreviate(d));
     }
 
-    /** The page in the asked format; the views are closed when the reply has been written (or now). */
-    private static Http.Reply page(ViewPage page, String as, java.util.function.LongFunction<String> link) {
-        try {
-            Http.Reply reply;
-            if (as.equals(Http.OCTETS)) {
-                reply = new Http.Reply(200, Http.OCTETS, binary(page), page::close);
-            } else {
-                ByteBuf out = ByteBufAllocator.DEFAULT.heapBuffer(256 * Math.max(1, page.size()));
-                if (as.equals(Http.NDJSON)) {
-                    for (EventView v : page.events()) {
-                        EventJson.write(out, v);
-                        out.writeByte('\n');
-                    }
-                } else {
-                    EventJson.ascii(out, "{\"events\":[");
-                    boolean first = true;
-                    for (EventView v : page.events()) {
-                        if (!first) {
-                            out.writeByte(',');
-                        }
-                        first = false;
-                        EventJson.write(out, v);
-                    }
-                    EventJson.ascii(out, "],\"next\":" + (page.next() < 0 ? "null" : Long.toString(page.next())) + "}");
+    /** A JSON or NDJSON page; the views are copied into the body and closed. */
+    private static Http.Reply page(ViewPage page, String as, LongFunction<String> link) {
+        try (page) {
+            ByteBuf out = ByteBufAllocator.DEFAULT.heapBuffer(256 * Math.max(1, page.size()));
+            if (as.equals(Http.NDJSON)) {
+                for (EventView v : page.events()) {
+                    EventJson.write(out, v);
+                    out.writeByte('\n');
                 }
-                page.close();
-                reply = new Http.Reply(200, as, out, null);
+            } else {
+                EventJson.ascii(out, "{\"events\":[");
+                boolean first = true;
+                for (EventView v : page.events()) {
+                    if (!first) {
+                        out.writeByte(',');
+                    }
+                    first = false;
+                    EventJson.write(out, v);
+                }
+                EventJson.ascii(out, "],\"next\":" + (page.next() < 0 ? "null" : Long.toString(page.next())) + "}");
             }
-            if (page.next() >= 0) {
-                reply.header("Strand-Next", Long.toString(page.next()))
-                        .header("Link", "<" + link.apply(page.next()) + ">; rel=\"next\"");
-            }
-            return reply;
-        } catch (RuntimeException e) {
-            page.close();
-            throw e;
+            return next(new Http.Reply(200, as, out, null), page.next(), link);
         }
     }
 
-    /**
-     * The binary page format (docs/FORMAT.md): per event {@code u32 record length, i64 position} then
-     * the record as stored in the log. The 12-byte headers share one small buffer; the records are
-     * the mapped bytes themselves.
-     */
-    static ByteBuf binary(ViewPage page) {
-        int n = page.size();
-        CompositeByteBuf out = ByteBufAllocator.DEFAULT.compositeDirectBuffer(Math.max(2, n * 2));
-        ByteBuf headers = ByteBufAllocator.DEFAULT.directBuffer(Math.max(1, n * 12));
-        for (EventView v : page.events()) {
-            ByteBuffer record = touch(v.record());
-            int at = headers.writerIndex();
-            headers.writeIntLE(record.remaining()).writeLongLE(v.position());
-            out.addComponent(true, headers.retainedSlice(at, 12));
-            out.addComponent(true, Unpooled.wrappedBuffer(record));
+    private static Http.Reply next(Http.Reply reply, long next, LongFunction<String> link) {
+        if (next >= 0) {
+            reply.header("Strand-Next", Long.toString(next)).header("Link", "<" + link.apply(next) + ">; rel=\"next\"");
         }
-        headers.release();
-        return out;
+        return reply;
+    }
+
+    /**
+     * The binary page (docs/FORMAT.md): {@code u32 count}, then {@code count x (u32 record length,
+     * i64 position)}, then the records as they lie in the log (each padded to 8 bytes). The table is
+     * one small direct buffer; the records are the mapped segment bytes themselves, one slice per run
+     * of adjacent records (a page of {@code $all} is usually one slice), so serving an event
+     * allocates almost nothing on the heap. Segment references are released once the page is written.
+     */
+    static Http.Reply binary(CommitLog log, PositionPage page, LongFunction<String> link) {
+        int n = page.count();
+        long[] positions = page.positions();
+        List<LogSlice> held = new ArrayList<>(2);
+        List<ByteBuf> runs = new ArrayList<>();
+        ByteBuf table = ByteBufAllocator.DEFAULT.directBuffer(4 + 12 * n).writeIntLE(n);
+        try {
+            LogSlice segment = null;
+            ByteBuf wrapped = null;
+            int runStart = 0;
+            int runEnd = -1;
+            for (int i = 0; i < n; i++) {
+                long p = positions[i];
+                if (segment == null || p < segment.position() || p >= segment.position() + segment.length()) {
+                    if (runEnd >= 0) {
+                        runs.add(wrapped.slice(runStart, runEnd - runStart));
+                        runEnd = -1;
+                    }
+                    segment = held(log, held, p);
+                    wrapped = Unpooled.wrappedBuffer(segment.buffer());
+                }
+                ByteBuffer b = segment.buffer();
+                int offset = (int) (p - segment.position());
+                int length = RecordDescriptor.length(b, offset);
+                int framed = RecordDescriptor.align(length);
+                table.writeIntLE(length).writeLongLE(p);
+                touch(b, offset, framed);
+                if (offset != runEnd) {
+                    if (runEnd >= 0) {
+                        runs.add(wrapped.slice(runStart, runEnd - runStart));
+                    }
+                    runStart = offset;
+                    runEnd = offset;
+                }
+                runEnd += framed;
+            }
+            if (runEnd >= 0) {
+                runs.add(wrapped.slice(runStart, runEnd - runStart));
+            }
+        } catch (RuntimeException e) {
+            table.release();
+            held.forEach(LogSlice::close);
+            throw e;
+        }
+        // A component's length is fixed when it is added, so the table goes in once complete.
+        CompositeByteBuf out = ByteBufAllocator.DEFAULT.compositeDirectBuffer(runs.size() + 1);
+        out.addComponent(true, table);
+        for (ByteBuf run : runs) {
+            out.addComponent(true, run);
+        }
+        return next(new Http.Reply(200, Http.OCTETS, out, () -> held.forEach(LogSlice::close)), page.next(), link);
+    }
+
+    /** The held segment slice containing {@code p}, retaining it first when it is not held yet. */
+    private static LogSlice held(CommitLog log, List<LogSlice> held, long p) {
+        for (LogSlice s : held) {
+            if (p >= s.position() && p < s.position() + s.length()) {
+                return s;
+            }
+        }
+        LogSlice s = log.readSegment(p);
+        if (s == null) {
+            throw new IllegalStateException("not committed: position=" + p);
+        }
+        held.add(s);
+        return s;
+    }
+
+    private static void touch(ByteBuffer b, int offset, int length) {
+        int sum = 0;
+        for (int i = offset; i < offset + length; i += 4096) {
+            sum += b.get(i);
+        }
+        sum += b.get(offset + length - 1);
+        SINK = sum;
     }
 
     /** Reads one byte per page so the event loop will not fault on it; returns {@code b}. */

@@ -42,6 +42,10 @@ final class SseHandler {
                 from = Params.parse(lastEventId, "Last-Event-ID") + 1;
             } else if (ctx.request().getParam("group") != null) {
                 String group = ctx.request().getParam("group");
+                if (!io.strand.store.StreamNames.isValid(group)) {
+                    throw Problem.badRequest("group names are 1-200 characters of letters, digits and -_.:@: "
+                            + EventParser.abbreviate(group));
+                }
                 OptionalLong committed = store.groupVersion(group, stream);
                 if (committed.isPresent()) {
                     from = committed.getAsLong() + 1;

@@ -313,6 +313,24 @@ public final class CommitLog implements AutoCloseable {
     }
 
     /**
+     * The committed bytes of the segment holding {@code position}, from the segment's start: one
+     * reference for many records of the segment (readers slice records out by their offsets).
+     * Null when nothing is committed there yet. Close it to release the segment.
+     */
+    public LogSlice readSegment(long position) {
+        long committed = committedPosition;
+        if (position < firstPosition() || position >= committed) {
+            return null;
+        }
+        Segment s = segments.retain(position);
+        if (s == null) {
+            throw new IllegalArgumentException("position no longer held: position=" + position);
+        }
+        int length = (int) Math.min(committed - s.basePosition(), s.size());
+        return new LogSlice(s.basePosition(), s, s.slice(0, length));
+    }
+
+    /**
      * The whole records from {@code position} (a record boundary) that fit in {@code maxBytes}
      * (always at least one) and lie in the same segment, as a file range for sendfile. A segment
      * file is never changed below the committed position, so the range stays valid while the file

@@ -257,28 +257,42 @@ public final class EventStore implements AutoCloseable {
 
     /** {@link #readStream} in place: the caller closes the page. */
     public ViewPage readStreamViews(String stream, long from, int limit, Direction direction) {
+        return views(readStreamPositions(stream, from, limit, direction));
+    }
+
+    /** {@link #readStream} as log positions only (for writers that slice records themselves). */
+    public PositionPage readStreamPositions(String stream, long from, int limit, Direction direction) {
         checkLimit(limit);
         StreamEntry s = existing(stream);
         long last = index.lastVersion(s);
-        ViewPage page = new ViewPage((int) Math.min(limit, last + 1));
+        if (direction == Direction.FORWARD) {
+            long start = Math.max(0, from);
+            if (start > last) {
+                return new PositionPage(new long[0], 0, -1);
+            }
+            long end = Math.min(last, start + limit - 1);
+            long[] positions = new long[(int) (end - start + 1)];
+            for (long v = start; v <= end; v++) {
+                positions[(int) (v - start)] = s.position(v);
+            }
+            return new PositionPage(positions, positions.length, end < last ? end + 1 : -1);
+        }
+        long start = from < 0 || from > last ? last : from;
+        long end = Math.max(0, start - limit + 1);
+        long[] positions = new long[(int) (start - end + 1)];
+        for (long v = start; v >= end; v--) {
+            positions[(int) (start - v)] = s.position(v);
+        }
+        return new PositionPage(positions, positions.length, end > 0 ? end - 1 : -1);
+    }
+
+    private ViewPage views(PositionPage positions) {
+        ViewPage page = new ViewPage(positions.count());
         try {
-            if (direction == Direction.FORWARD) {
-                long start = Math.max(0, from);
-                if (start > last) {
-                    return page.next(-1);
-                }
-                long end = Math.min(last, start + limit - 1);
-                for (long v = start; v <= end; v++) {
-                    page.add(viewAt(s.position(v)));
-                }
-                return page.next(end < last ? end + 1 : -1);
+            for (int i = 0; i < positions.count(); i++) {
+                page.add(viewAt(positions.positions()[i]));
             }
-            long start = from < 0 || from > last ? last : from;
-            long end = Math.max(0, start - limit + 1);
-            for (long v = start; v >= end; v--) {
-                page.add(viewAt(s.position(v)));
-            }
-            return page.next(end > 0 ? end - 1 : -1);
+            return page.next(positions.next());
         } catch (RuntimeException e) {
             page.close();
             throw e;
@@ -295,17 +309,23 @@ public final class EventStore implements AutoCloseable {
 
     /** {@link #readAll} in place: the caller closes the page. */
     public ViewPage readAllViews(long fromPosition, int limit) {
+        return views(readAllPositions(fromPosition, limit));
+    }
+
+    /** {@link #readAll} as log positions only. */
+    public PositionPage readAllPositions(long fromPosition, int limit) {
         checkLimit(limit);
         long from = fromPosition <= 0 ? log.firstPosition() : fromPosition;
-        ViewPage page = new ViewPage(Math.min(limit, 256));
+        long[] positions = new long[Math.min(limit, 1024)];
+        int n = 0;
         try (LogCursor c = log.cursor(from)) {
-            while (page.size() < limit && c.next()) {
-                page.add(viewAt(c.position()));
+            while (n < limit && c.next()) {
+                if (n == positions.length) {
+                    positions = java.util.Arrays.copyOf(positions, Math.min(limit, n * 2));
+                }
+                positions[n++] = c.position();
             }
-            return page.next(page.size() == limit && c.next() ? c.position() : -1);
-        } catch (RuntimeException e) {
-            page.close();
-            throw e;
+            return new PositionPage(positions, n, n == limit && c.next() ? c.position() : -1);
         }
     }
 
