@@ -1,5 +1,6 @@
 package io.strand.http;
 
+import io.strand.log.BatchTooLargeException;
 import io.strand.log.LogException;
 import io.strand.log.LogOverloadedException;
 import io.strand.store.IdempotencyConflictException;
@@ -93,6 +94,9 @@ final class Problem extends RuntimeException {
         }
         if (t instanceof RejectedExecutionException) {
             return unavailable("too many reads in progress; retry shortly", 1);
+        }
+        if (t instanceof BatchTooLargeException) {
+            return tooLarge(t.getMessage() + " (raise strand.log.transient-pool.buffer-size, or send smaller batches)");
         }
         if (t instanceof IllegalArgumentException) {
             return badRequest(t.getMessage());

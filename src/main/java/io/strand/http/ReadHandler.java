@@ -183,6 +183,7 @@ final class ReadHandler {
         long[] positions = page.positions();
         List<LogSlice> held = new ArrayList<>(2);
         List<ByteBuf> runs = new ArrayList<>();
+        List<ByteBuf> wrappers = new ArrayList<>(2);
         ByteBuf table = ByteBufAllocator.DEFAULT.directBuffer(4 + 12 * n).writeIntLE(n);
         try {
             LogSlice segment = null;
@@ -193,11 +194,12 @@ final class ReadHandler {
                 long p = positions[i];
                 if (segment == null || p < segment.position() || p >= segment.position() + segment.length()) {
                     if (runEnd >= 0) {
-                        runs.add(wrapped.slice(runStart, runEnd - runStart));
+                        runs.add(wrapped.retainedSlice(runStart, runEnd - runStart));
                         runEnd = -1;
                     }
                     segment = held(log, held, p);
                     wrapped = Unpooled.wrappedBuffer(segment.buffer());
+                    wrappers.add(wrapped);
                 }
                 ByteBuffer b = segment.buffer();
                 int offset = (int) (p - segment.position());
@@ -207,7 +209,7 @@ final class ReadHandler {
                 touch(b, offset, framed);
                 if (offset != runEnd) {
                     if (runEnd >= 0) {
-                        runs.add(wrapped.slice(runStart, runEnd - runStart));
+                        runs.add(wrapped.retainedSlice(runStart, runEnd - runStart));
                     }
                     runStart = offset;
                     runEnd = offset;
@@ -215,13 +217,17 @@ final class ReadHandler {
                 runEnd += framed;
             }
             if (runEnd >= 0) {
-                runs.add(wrapped.slice(runStart, runEnd - runStart));
+                runs.add(wrapped.retainedSlice(runStart, runEnd - runStart));
             }
         } catch (RuntimeException e) {
             table.release();
+            runs.forEach(ByteBuf::release);
+            wrappers.forEach(ByteBuf::release);
             held.forEach(LogSlice::close);
             throw e;
         }
+        // Each run holds its wrapper (retained slice): the composite's release frees them in turn.
+        wrappers.forEach(ByteBuf::release);
         // A component's length is fixed when it is added, so the table goes in once complete.
         CompositeByteBuf out = ByteBufAllocator.DEFAULT.compositeDirectBuffer(runs.size() + 1);
         out.addComponent(true, table);

@@ -3,6 +3,7 @@ package io.strand.index;
 import io.strand.log.Checkpoint;
 import io.strand.log.CommitLog;
 import io.strand.log.LogSlice;
+import io.strand.log.RecoveryProgress;
 import io.strand.log.RecordDescriptor;
 
 import java.io.IOException;
@@ -53,6 +54,11 @@ public final class StreamIndex implements AutoCloseable {
 
     /** Loads the index of {@code log} from {@code config.dataDir()/index}, catches up with the log, and starts the indexer. */
     public static StreamIndex open(CommitLog log, IndexConfig config) throws IOException {
+        return open(log, config, new RecoveryProgress());
+    }
+
+    /** As {@link #open(CommitLog, IndexConfig)}, reporting progress (phases index-load, index-rebuild). */
+    public static StreamIndex open(CommitLog log, IndexConfig config, RecoveryProgress progress) throws IOException {
         Path dir = config.dataDir().resolve("index");
         Files.createDirectories(dir);
         StreamCatalog catalog = new StreamCatalog();
@@ -70,7 +76,12 @@ public final class StreamIndex implements AutoCloseable {
             // index had seen (power loss before the log's flush), so the log's tail bounds them too.
             long trusted = Math.min(checkpointed, log.committedPosition());
             long[] last = {-1};
+            long[] count = {0};
+            progress.phase("index-load", Files.size(dir.resolve("entries")));
             long loaded = entryFile.load(e -> {
+                if ((++count[0] & 0xFFFF) == 0) {
+                    progress.done(count[0] * EntryFile.ENTRY_LENGTH);
+                }
                 StreamEntry s = catalog.byId(e.streamId);
                 if (e.position >= trusted || e.position < log.firstPosition() || s == null || e.version != s.assigned()) {
                     return false;
@@ -82,7 +93,13 @@ public final class StreamIndex implements AutoCloseable {
             long resume = last[0] < 0 ? log.firstPosition() : endOf(log, last[0]);
             Indexer indexer = new Indexer(log, catalog, catalogFile, entryFile, checkpoint,
                     config.checkpointInterval().toNanos(), resume);
+            long committed = log.committedPosition();
+            progress.phase("index-rebuild", committed - resume);
+            count[0] = 0;
             long rebuilt = indexer.catchUp((stream, position, version, timestamp, key) -> {
+                if ((++count[0] & 0xFFF) == 0) {
+                    progress.done(position - resume);
+                }
                 if (version != stream.assigned()) {
                     throw new IllegalStateException("the log holds version " + version + " of stream " + stream.name()
                             + " at position " + position + " where version " + stream.assigned() + " was expected");

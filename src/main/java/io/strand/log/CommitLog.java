@@ -2,6 +2,8 @@ package io.strand.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
@@ -42,6 +44,10 @@ public final class CommitLog implements AutoCloseable {
     private volatile LongConsumer[] commitListeners = new LongConsumer[0];
 
     private volatile long committedPosition;
+    /** End of the last accepted append (written, maybe not committed yet): for stall detection. */
+    private volatile long writtenPosition;
+    /** System.nanoTime() of the first refusal in the current run of pool-exhausted refusals, or 0. */
+    private volatile long poolExhaustedSince;
     private volatile LogException failure;
     private boolean closed; // guarded by appendLock
     private volatile boolean shutdown;
@@ -61,6 +67,7 @@ public final class CommitLog implements AutoCloseable {
         this.segments = new Segments(config.segmentSize(), recovered.segments(), allocator);
         long tail = recovered.tail();
         this.committedPosition = tail;
+        this.writtenPosition = tail;
         this.flushWaiters = new WaiterRing(config.waitersCapacity());
         this.flushService = new FlushService(this, segments, flushWaiters, Checkpoint.checkpoint(config.dataDir()),
                 tail, config.flushInterval().toNanos(), config.checkpointInterval().toNanos());
@@ -83,10 +90,15 @@ public final class CommitLog implements AutoCloseable {
 
     /** Recovers the log in {@code config.dataDir()} and starts its threads. */
     public static CommitLog open(LogConfig config) throws IOException {
+        return open(config, new RecoveryProgress());
+    }
+
+    /** As {@link #open(LogConfig)}, reporting the recovery scan's progress to {@code progress}. */
+    public static CommitLog open(LogConfig config, RecoveryProgress progress) throws IOException {
         DataDirLock lock = DataDirLock.acquire(config.dataDir());
         CommitLog log;
         try {
-            LogRecovery.Recovered recovered = new LogRecovery(config).recover();
+            LogRecovery.Recovered recovered = new LogRecovery(config, progress).recover();
             try {
                 log = new CommitLog(config, recovered);
             } catch (RuntimeException | Error e) {
@@ -133,7 +145,7 @@ public final class CommitLog implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             length += records[i].framedLength();
             if (length > maxBatchBytes || length < 0) {
-                return LogAppend.refused(new IllegalArgumentException(
+                return LogAppend.refused(new BatchTooLargeException(
                         "batch too large: bytes>=" + length + ", maxBatchBytes=" + maxBatchBytes));
             }
         }
@@ -149,7 +161,13 @@ public final class CommitLog implements AutoCloseable {
                 return LogAppend.refused(LogOverloadedException.TOO_MANY_WAITERS);
             }
             if (!writePath.reserve(length)) {
+                if (poolExhaustedSince == 0) {
+                    poolExhaustedSince = System.nanoTime() | 1;
+                }
                 return LogAppend.refused(LogOverloadedException.POOL_EXHAUSTED);
+            }
+            if (poolExhaustedSince != 0) {
+                poolExhaustedSince = 0;
             }
             ByteBuffer target = writePath.target();
             ByteBuffer crcView = writePath.crcView();
@@ -168,6 +186,7 @@ public final class CommitLog implements AutoCloseable {
                 waiters.add(end, future, result);
             }
             writePath.publish(end);
+            writtenPosition = end;
         } catch (IOException | RuntimeException e) {
             // Nothing was published: the write position did not move past anything unwritten.
             LogException failed = e instanceof LogException le ? le : new LogException("append failed: " + e, e);
@@ -180,6 +199,32 @@ public final class CommitLog implements AutoCloseable {
             future.complete(result);
         }
         return future;
+    }
+
+    /**
+     * Completes once everything below {@code position} (a committed position) has been forced to
+     * disk: at once when it already is, else with the next group commit. For a repeat of an append
+     * that asks for fsync durability after the original did not.
+     */
+    public CompletionStage<Long> awaitFlush(long position) {
+        if (flushService.flushedPosition() >= position) {
+            return CompletableFuture.completedFuture(position);
+        }
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        appendLock.lock();
+        try {
+            if (closed || failure != null) {
+                return CompletableFuture.failedFuture(failure != null ? failure : new LogException("log is closed"));
+            }
+            if (!flushWaiters.hasSpace()) {
+                return CompletableFuture.failedFuture(LogOverloadedException.TOO_MANY_WAITERS);
+            }
+            flushWaiters.add(position, f, position);
+        } finally {
+            appendLock.unlock();
+        }
+        flushService.wake();
+        return f;
     }
 
     /** Advances the committed position (commit thread, or the appender in mapped mode). */
@@ -250,6 +295,17 @@ public final class CommitLog implements AutoCloseable {
     /** Everything below is readable and survives the process being killed. */
     public long committedPosition() {
         return committedPosition;
+    }
+
+    /** End of the last append the log accepted; {@code committed <= written}. */
+    public long writtenPosition() {
+        return writtenPosition;
+    }
+
+    /** How long appends have been refused because the pool was full, in nanoseconds; 0 when not. */
+    public long poolExhaustedNanos() {
+        long since = poolExhaustedSince;
+        return since == 0 ? 0 : Math.max(1, System.nanoTime() - since);
     }
 
     /** Everything below survives power loss. */

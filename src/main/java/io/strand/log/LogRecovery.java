@@ -35,9 +35,15 @@ final class LogRecovery {
     private final LogConfig config;
     private final Path dir;
     private final int segmentSize;
+    private final RecoveryProgress progress;
 
     LogRecovery(LogConfig config) {
+        this(config, new RecoveryProgress());
+    }
+
+    LogRecovery(LogConfig config, RecoveryProgress progress) {
         this.config = config;
+        this.progress = progress;
         this.dir = config.commitLogDir();
         this.segmentSize = config.segmentSize();
     }
@@ -137,11 +143,15 @@ final class LogRecovery {
     ScanOutcome scanTail(List<Segment> segments, long from) {
         TailScanner scanner = new TailScanner();
         long position = from;
+        long end = segments.isEmpty() ? from : lastEnd(segments);
+        progress.phase("log-scan", end - from);
         for (Segment s : segments) {
             if (s.endPosition() <= position) {
                 continue;
             }
-            TailScanner.Result r = scanner.scan(s.buffer(), (int) (position - s.basePosition()));
+            long base = s.basePosition();
+            TailScanner.Result r = scanner.scan(s.buffer(), (int) (position - base),
+                    offset -> progress.done(base + offset - from));
             if (!r.endOfSegment()) {
                 String reason = RecordDescriptor.describe(r.stopCode()) + "@" + (s.basePosition() + r.stopOffset());
                 return new ScanOutcome(s.basePosition() + r.validEnd(), reason);

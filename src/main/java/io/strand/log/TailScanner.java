@@ -26,6 +26,11 @@ final class TailScanner {
      * valid marker and the log continues in the next segment.
      */
     Result scan(ByteBuffer segment, int fromOffset) {
+        return scan(segment, fromOffset, null);
+    }
+
+    /** As {@link #scan(ByteBuffer, int)}, telling {@code progress} the offset reached every 8 MiB. */
+    Result scan(ByteBuffer segment, int fromOffset, java.util.function.IntConsumer progress) {
         ByteBuffer view = segment.duplicate();
         int limit = segment.capacity();
         int offset = fromOffset;
@@ -44,6 +49,9 @@ final class TailScanner {
                 return new Result(limit, true, framed, offset, records);
             }
             records++;
+            if (progress != null && (offset >>> 23) != ((offset + framed) >>> 23)) {
+                progress.accept(offset + framed);
+            }
             offset += framed;
             if ((RecordDescriptor.flags(segment, offset - framed) & RecordDescriptor.FLAG_BATCH_CONTINUES) == 0) {
                 batchEnd = offset;

@@ -4,6 +4,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.strand.log.CommitLog;
 import io.strand.log.LogConfig;
+import io.strand.log.RecoveryProgress;
 import io.strand.store.EventStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -11,30 +12,37 @@ import jakarta.enterprise.inject.Produces;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Opens the commit log (running recovery) and then the store over it (loading the index and
- * catching it up with the log) when the application starts; at stop, closes the store (no more
- * appends, in-flight ones committed, subscriptions completed, index checkpointed) and then the log
- * (flush, checkpoint, clean-shutdown marker).
+ * Opens the commit log (recovery) and then the store (index load and catch-up) on a thread of its
+ * own when the application starts, so the HTTP server is up meanwhile: data requests get 503 with
+ * {@code Retry-After} and the startup probe reports progress until both are open. At stop it closes
+ * the store (no more appends, in-flight ones committed, subscriptions completed, index checkpointed)
+ * and then the log (flush, checkpoint, clean-shutdown marker).
  */
 @ApplicationScoped
 public class StorageLifecycle {
     private static final Logger LOG = Logger.getLogger(StorageLifecycle.class);
+    /** Room for the header, stream name and event type next to the largest event. */
+    static final int RECORD_OVERHEAD_ALLOWANCE = 4096;
 
     private final StrandConfig config;
+    private final RecoveryProgress progress = new RecoveryProgress();
+    private final CountDownLatch opened = new CountDownLatch(1);
     private volatile CommitLog log;
     private volatile EventStore store;
+    private volatile Throwable failure;
+    private volatile long openMillis = -1;
+    private Thread opener;
 
     StorageLifecycle(StrandConfig config) {
         this.config = config;
     }
 
-    /** Room for the header, stream name and event type next to the largest event. */
-    static final int RECORD_OVERHEAD_ALLOWANCE = 4096;
-
-    void onStart(@Observes StartupEvent event) {
+    void onStart(@Observes StartupEvent event) throws InterruptedException {
         LogConfig logConfig = config.toLogConfig();
         long maxEvent = config.maxEventSize().asLongValue();
         if (maxEvent + RECORD_OVERHEAD_ALLOWANCE > logConfig.maxBatchBytes()) {
@@ -42,24 +50,80 @@ public class StorageLifecycle {
                     + "raise strand.log.transient-pool.buffer-size (or the segment size with the pool off) to at least "
                     + (maxEvent + RECORD_OVERHEAD_ALLOWANCE) + " bytes; maxBatchBytes=" + logConfig.maxBatchBytes());
         }
+        opener = new Thread(() -> open(logConfig), "strand-recovery");
+        opener.start();
+        Duration await = config.startup().await();
+        if (!await.isZero()) {
+            opened.await(await.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void open(LogConfig logConfig) {
+        long start = System.nanoTime();
+        Thread reporter = new Thread(this::report, "strand-recovery-progress");
+        reporter.setDaemon(true);
+        reporter.start();
         try {
-            log = CommitLog.open(logConfig);
+            CommitLog l = CommitLog.open(logConfig, progress);
+            log = l;
+            LOG.infof("Strand log open: dataDir=%s, tail=%d, clean=%s, scanned=%d bytes, pool=%s, flush=%s",
+                    logConfig.dataDir().toAbsolutePath(), l.committedPosition(), l.recoveredCleanly(),
+                    l.recoveryScannedBytes(), l.pool() == null ? "off" : (l.pool().memoryLocked() ? "locked" : "unlocked"),
+                    logConfig.flushMode());
+            try {
+                store = EventStore.open(l, config.toStoreConfig(), progress);
+            } catch (IOException | RuntimeException | Error e) {
+                closeQuietly(l);
+                log = null;
+                throw e;
+            }
+            progress.finish();
+            openMillis = (System.nanoTime() - start) / 1_000_000;
+            LOG.infof("Strand store open in %d ms: streams=%d, indexEntriesLoaded=%d, rebuiltFromLog=%d", openMillis,
+                    store.index().catalog().size(), store.index().loadedEntries(), store.index().rebuiltEntries());
+        } catch (Throwable e) {
+            failure = e;
+            LOG.error("opening the log and store failed; the application cannot serve data (liveness is DOWN)", e);
+        } finally {
+            opened.countDown();
+            reporter.interrupt();
+        }
+    }
+
+    /** Logs the progress every few seconds while opening takes long. */
+    private void report() {
+        try {
+            while (!opened.await(3, TimeUnit.SECONDS)) {
+                LOG.infof("Strand opening: %s", progress);
+            }
+        } catch (InterruptedException e) {
+            // opened
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent event) throws InterruptedException {
+        Thread o = opener;
+        if (o != null) {
+            o.join(); // never close under a recovery in progress
+        }
+        EventStore s = store;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.error("closing the store failed; the index will catch up from the log at the next start", e);
+            }
+        }
+        CommitLog l = log;
+        if (l == null) {
+            return;
+        }
+        try {
+            l.close();
+            LOG.infof("Strand log closed cleanly: position=%d", l.committedPosition());
         } catch (IOException e) {
-            throw new UncheckedIOException("opening the commit log failed: dataDir=" + logConfig.dataDir(), e);
+            LOG.error("closing the commit log failed", e);
         }
-        LOG.infof("Strand log open: dataDir=%s, tail=%d, clean=%s, pool=%s, flush=%s",
-                logConfig.dataDir().toAbsolutePath(), log.committedPosition(), log.recoveredCleanly(),
-                log.pool() == null ? "off" : (log.pool().memoryLocked() ? "locked" : "unlocked"),
-                logConfig.flushMode());
-        try {
-            store = EventStore.open(log, config.toStoreConfig());
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(log);
-            log = null;
-            throw e instanceof IOException io ? new UncheckedIOException("opening the store failed", io) : (RuntimeException) e;
-        }
-        LOG.infof("Strand store open: streams=%d, indexEntriesLoaded=%d, rebuiltFromLog=%d",
-                store.index().catalog().size(), store.index().loadedEntries(), store.index().rebuiltEntries());
     }
 
     private static void closeQuietly(CommitLog l) {
@@ -70,30 +134,28 @@ public class StorageLifecycle {
         }
     }
 
-    void onStop(@Observes ShutdownEvent event) {
-        CommitLog l = log;
-        if (l == null) {
-            return;
-        }
-        EventStore s = store;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException | RuntimeException e) {
-                LOG.error("closing the store failed; the index will catch up from the log at the next start", e);
-            }
-        }
-        try {
-            l.close();
-            LOG.infof("Strand log closed cleanly: position=%d", l.committedPosition());
-        } catch (IOException e) {
-            LOG.error("closing the commit log failed", e);
-        }
-    }
-
     /** The store, or null while the application is starting (or failed to start): callers answer 503. */
     public EventStore storeOrNull() {
         return store;
+    }
+
+    /** The log once open (it opens before the store), or null. */
+    public CommitLog logOrNull() {
+        return log;
+    }
+
+    public RecoveryProgress progress() {
+        return progress;
+    }
+
+    /** Why opening failed, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Milliseconds opening took, or -1 while it runs. */
+    public long openMillis() {
+        return openMillis;
     }
 
     @Produces

@@ -32,6 +32,29 @@ public interface StrandConfig {
 
     Http http();
 
+    Startup startup();
+
+    Health health();
+
+    interface Startup {
+        /**
+         * How long the start waits for the log and store to open before the HTTP server comes up
+         * (0: not at all; requests get 503 and the startup probe reports progress meanwhile).
+         */
+        @WithDefault("0s")
+        Duration await();
+    }
+
+    interface Health {
+        /** Liveness goes DOWN when the commit or flush thread made no progress with work pending this long. */
+        @WithDefault("60s")
+        Duration stallTimeout();
+
+        /** Readiness goes DOWN when appends have been refused for a full pool this long. */
+        @WithDefault("10s")
+        Duration poolExhaustedTimeout();
+    }
+
     Disk disk();
 
     interface Disk {

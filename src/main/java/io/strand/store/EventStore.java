@@ -13,6 +13,7 @@ import io.strand.log.LogAppend;
 import io.strand.log.LogCursor;
 import io.strand.log.LogException;
 import io.strand.log.LogSlice;
+import io.strand.log.RecoveryProgress;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -65,8 +66,13 @@ public final class EventStore implements AutoCloseable {
 
     /** Opens the store over an open log: loads and catches up the index, then the group positions. */
     public static EventStore open(CommitLog log, StoreConfig config) throws IOException {
+        return open(log, config, new RecoveryProgress());
+    }
+
+    /** As {@link #open(CommitLog, StoreConfig)}, reporting the index's progress to {@code progress}. */
+    public static EventStore open(CommitLog log, StoreConfig config, RecoveryProgress progress) throws IOException {
         StreamIndex index = StreamIndex.open(log, new IndexConfig(log.config().dataDir(), config.dedupWindow(),
-                log.config().checkpointInterval()));
+                log.config().checkpointInterval()), progress);
         EventStore store = new EventStore(log, index, config);
         store.groups.load();
         return store;
@@ -217,8 +223,14 @@ public final class EventStore implements AutoCloseable {
                 }
             }
         }
-        return CompletableFuture.completedFuture(new AppendOutcome(stream, firstVersion,
-                firstVersion + records.length - 1, found[0], durability, true));
+        AppendOutcome original = new AppendOutcome(stream, firstVersion, firstVersion + records.length - 1, found[0],
+                durability, true);
+        if (durability == Durability.FLUSHED) {
+            // The original may not have asked for fsync: make the answer true before giving it.
+            long end = found[records.length - 1] + records[records.length - 1].framedLength();
+            return log.awaitFlush(end).thenApply(p -> original);
+        }
+        return CompletableFuture.completedFuture(original);
     }
 
     private boolean isEvent(long position, EventRecord r) {

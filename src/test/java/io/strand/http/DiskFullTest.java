@@ -47,5 +47,8 @@ class DiskFullTest {
                 .then().statusCode(507);
         assertEquals(before, log.committedPosition(), "nothing written");
         given().get("/streams").then().statusCode(200); // reads still work
+        given().get("/q/health/ready").then().statusCode(503)
+                .body("checks.find { it.name == 'strand-ready' }.data.reason", equalTo("free space below strand.disk.min-free"));
+        given().get("/q/health/live").then().statusCode(200); // nothing a restart would fix
     }
 }

@@ -1,0 +1,69 @@
+package io.strand.ops;
+
+import io.strand.log.CommitLog;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Liveness;
+
+/**
+ * {@code /q/health/live}: DOWN only when the process cannot recover by itself — opening failed, the
+ * commit or flush thread died, or one of them has made no progress while work was pending for longer
+ * than {@code strand.health.stall-timeout}. Cheap: volatile reads, no I/O, no lock the write path holds.
+ */
+@Liveness
+@ApplicationScoped
+public class LiveCheck implements HealthCheck {
+    private final StorageLifecycle storage;
+    private final long stallNanos;
+    private final Stall commit = new Stall();
+    private final Stall flush = new Stall();
+
+    LiveCheck(StorageLifecycle storage, StrandConfig config) {
+        this.storage = storage;
+        this.stallNanos = config.health().stallTimeout().toNanos();
+    }
+
+    /** Whether a position stopped moving while work was pending, and since when. */
+    private static final class Stall {
+        private long lastPosition = -1;
+        private long since;
+
+        synchronized long stalledNanos(long position, boolean pending, long now) {
+            if (!pending || position != lastPosition) {
+                lastPosition = position;
+                since = now;
+                return 0;
+            }
+            return now - since;
+        }
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder b = HealthCheckResponse.named("strand-live");
+        if (storage.failure() != null) {
+            return b.down().withData("failure", String.valueOf(storage.failure())).build();
+        }
+        CommitLog log = storage.logOrNull();
+        if (log == null) {
+            return b.up().withData("opening", true).build(); // the startup probe covers opening
+        }
+        long now = System.nanoTime();
+        long written = log.writtenPosition();
+        long committed = log.committedPosition();
+        long flushed = log.flushedPosition();
+        long commitStall = commit.stalledNanos(committed, written > committed, now);
+        long flushStall = flush.stalledNanos(flushed, committed > flushed, now);
+        boolean up = log.threadsAlive() && commitStall < stallNanos && flushStall < stallNanos;
+        return b.status(up)
+                .withData("threadsAlive", log.threadsAlive())
+                .withData("writtenPosition", written)
+                .withData("committedPosition", committed)
+                .withData("flushedPosition", flushed)
+                .withData("commitStalledMillis", commitStall / 1_000_000)
+                .withData("flushStalledMillis", flushStall / 1_000_000)
+                .build();
+    }
+}

@@ -1,0 +1,76 @@
+package io.strand.ops;
+
+import io.strand.log.CommitLog;
+import io.strand.log.TransientStorePool;
+import io.strand.store.EventStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+import java.io.IOException;
+
+/**
+ * {@code /q/health/ready}: DOWN while the store is not open, while free space is below
+ * {@code strand.disk.min-free}, while appends have been refused for a full pool longer than
+ * {@code strand.health.pool-exhausted-timeout}, while flushes fail, or after the log failed; UP again
+ * when the cause clears. Its data carries the figures behind each condition.
+ */
+@Readiness
+@ApplicationScoped
+public class ReadyCheck implements HealthCheck {
+    private final StorageLifecycle storage;
+    private final DiskSpace disk;
+    private final long poolExhaustedNanos;
+
+    ReadyCheck(StorageLifecycle storage, DiskSpace disk, StrandConfig config) {
+        this.storage = storage;
+        this.disk = disk;
+        this.poolExhaustedNanos = config.health().poolExhaustedTimeout().toNanos();
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder b = HealthCheckResponse.named("strand-ready")
+                .withData("freeBytes", disk.freeBytes())
+                .withData("minFreeBytes", disk.minFree());
+        EventStore store = storage.storeOrNull();
+        CommitLog log = storage.logOrNull();
+        boolean up = store != null && log != null;
+        if (!up) {
+            b.withData("reason", "starting");
+        }
+        if (disk.belowFloor()) {
+            up = false;
+            b.withData("reason", "free space below strand.disk.min-free");
+        }
+        if (log != null) {
+            b.withData("writtenPosition", log.writtenPosition())
+                    .withData("committedPosition", log.committedPosition())
+                    .withData("flushedPosition", log.flushedPosition());
+            TransientStorePool pool = log.pool();
+            if (pool != null) {
+                b.withData("poolBuffers", pool.buffers())
+                        .withData("poolBuffersFree", pool.freeBuffers())
+                        .withData("memoryLocked", pool.memoryLocked());
+            }
+            long exhausted = log.poolExhaustedNanos();
+            b.withData("poolExhaustedMillis", exhausted / 1_000_000);
+            if (exhausted > poolExhaustedNanos) {
+                up = false;
+                b.withData("reason", "the pool has been full for longer than strand.health.pool-exhausted-timeout");
+            }
+            IOException flushFailure = log.flushFailure();
+            if (flushFailure != null) {
+                up = false;
+                b.withData("reason", "flush failing: " + flushFailure.getMessage());
+            }
+            if (log.failure() != null) {
+                up = false;
+                b.withData("reason", "log failed: " + log.failure().getMessage());
+            }
+        }
+        return b.status(up).build();
+    }
+}
