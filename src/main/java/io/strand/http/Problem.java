@@ -4,6 +4,7 @@ import io.strand.log.BatchTooLargeException;
 import io.strand.log.LogException;
 import io.strand.log.LogOverloadedException;
 import io.strand.store.IdempotencyConflictException;
+import io.strand.store.PositionGoneException;
 import io.strand.store.StreamNotFoundException;
 import io.strand.store.WrongExpectedVersionException;
 import io.vertx.core.json.JsonObject;
@@ -88,6 +89,9 @@ final class Problem extends RuntimeException {
         if (t instanceof StreamNotFoundException nf) {
             Problem p = notFound(nf.getMessage()).with("stream", nf.stream());
             return nf.streamExists() ? p.with("version", nf.version()) : p;
+        }
+        if (t instanceof PositionGoneException g) {
+            return new Problem(410, "gone", "Gone", g.getMessage()).with("first", g.first());
         }
         if (t instanceof LogOverloadedException) {
             return unavailable("the log is overloaded (" + t.getMessage() + "); retry shortly", 1);

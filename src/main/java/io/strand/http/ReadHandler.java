@@ -49,7 +49,7 @@ final class ReadHandler {
             AppendHandler.checkName(stream);
             EventStore store = Http.store(storage);
             Direction direction = direction(ctx);
-            long from = Params.number(ctx, "from", direction == Direction.FORWARD ? 0 : -1);
+            long from = Params.number(ctx, "from", -1); // omitted: the first retained event (backward: the last)
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
             java.util.function.LongFunction<String> link = next -> "/streams/" + stream + "?from=" + next + "&limit=" + limit

@@ -38,6 +38,11 @@ public final class StreamEntry {
     /** Grown by the appender, published through {@link #assigned}'s volatile write. */
     private volatile long[] versions = NONE;
     private volatile int assigned;
+    /**
+     * The first version held in {@link #versions} (0 unless retention deleted the stream's head
+     * before the index was loaded). Set only while the stream is empty, before it is published.
+     */
+    private int base;
     /** Woken (on the committing thread) when events of this stream are committed. */
     private volatile Runnable[] listeners = NO_LISTENERS;
     /** The stage of this stream's latest append while it is in flight, else null. */
@@ -71,14 +76,32 @@ public final class StreamEntry {
         return assigned;
     }
 
-    /** Log position of {@code version}; the caller checks {@code version < assigned()}. */
-    public long position(long version) {
-        return (versions[(int) version] >>> FINGERPRINT_BITS) << 3;
+    /** First version the index holds (versions below it were deleted by retention before a restart). */
+    public int base() {
+        return base;
     }
 
-    /** The id fingerprint of {@code version} (see {@link #fingerprint(long)}). */
+    /**
+     * Log position of {@code version}, or -1 when it lies below {@link #base()} (deleted); the
+     * caller checks {@code version < assigned()}.
+     */
+    public long position(long version) {
+        int at = (int) (version - base);
+        return at < 0 ? -1 : (versions[at] >>> FINGERPRINT_BITS) << 3;
+    }
+
+    /** The id fingerprint of {@code version} (see {@link #fingerprint(long)}); version >= base. */
     int fingerprint(int version) {
-        return (int) (versions[version] & FINGERPRINT_MASK);
+        return (int) (versions[version - base] & FINGERPRINT_MASK);
+    }
+
+    /** Makes an empty stream start at {@code version}: its earlier versions were deleted. */
+    void startAt(long version) {
+        if (assigned != base) {
+            throw new IllegalStateException("only an empty stream can start later: " + this);
+        }
+        base = (int) version;
+        assigned = (int) version;
     }
 
     /** The fingerprint kept for an event whose dedup key is {@code key}. */
@@ -88,7 +111,7 @@ public final class StreamEntry {
 
     /** Appends the next version. Caller holds this entry's monitor (or is opening the index). */
     void add(long position, long key) {
-        int n = assigned;
+        int n = assigned - base;
         long[] p = versions;
         if (n == p.length) {
             // ~1.5x growth keeps small streams small: 10 events take an 11-slot array.
@@ -96,7 +119,7 @@ public final class StreamEntry {
             versions = p;
         }
         p[n] = ((position >>> 3) << FINGERPRINT_BITS) | fingerprint(key);
-        assigned = n + 1; // release: publishes p[n] (and a grown array) to readers
+        assigned = base + n + 1; // release: publishes p[n] (and a grown array) to readers
     }
 
     /**

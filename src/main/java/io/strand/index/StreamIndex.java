@@ -83,7 +83,16 @@ public final class StreamIndex implements AutoCloseable {
                     progress.done(count[0] * EntryFile.ENTRY_LENGTH);
                 }
                 StreamEntry s = catalog.byId(e.streamId);
-                if (e.position >= trusted || e.position < log.firstPosition() || s == null || e.version != s.assigned()) {
+                if (e.position >= trusted || s == null) {
+                    return false;
+                }
+                if (e.position < log.firstPosition()) {
+                    return true; // its segment was deleted by retention: the index drops it
+                }
+                if (s.assigned() == s.base() && e.version > s.assigned()) {
+                    s.startAt(e.version); // the stream's head was deleted
+                }
+                if (e.version != s.assigned()) {
                     return false;
                 }
                 index(s, e.position, e.key, e.timestamp, dedup, dedupFrom);
@@ -99,6 +108,9 @@ public final class StreamIndex implements AutoCloseable {
             long rebuilt = indexer.catchUp((stream, position, version, timestamp, key) -> {
                 if ((++count[0] & 0xFFF) == 0) {
                     progress.done(position - resume);
+                }
+                if (stream.assigned() == stream.base() && version > stream.assigned()) {
+                    stream.startAt(version); // the stream's head was deleted by retention
                 }
                 if (version != stream.assigned()) {
                     throw new IllegalStateException("the log holds version " + version + " of stream " + stream.name()
@@ -169,7 +181,7 @@ public final class StreamIndex implements AutoCloseable {
         long key = DedupIndex.key(stream.id(), idMsb, idLsb);
         int fingerprint = StreamEntry.fingerprint(key);
         int assigned = stream.assigned();
-        for (int v = 0, n = Math.min(assigned, SCAN_VERSIONS); v < n; v++) {
+        for (int v = stream.base(), n = Math.min(assigned, SCAN_VERSIONS); v < n; v++) {
             if (stream.fingerprint(v) == fingerprint) {
                 long p = stream.position(v);
                 if (confirm.test(p)) {
@@ -180,12 +192,31 @@ public final class StreamIndex implements AutoCloseable {
         return assigned > SCAN_VERSIONS ? dedup.find(key, confirm) : -1;
     }
 
+    /**
+     * The stream's first version still in the log (retention deletes whole old segments), found by
+     * binary search over its positions; {@code lastVersion + 1} when none is left.
+     */
+    public long firstVersion(StreamEntry stream) {
+        long first = log.firstPosition();
+        long lo = stream.base();
+        long hi = stream.assigned(); // positions grow with versions
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            if (stream.position(mid) < first) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
     /** The stream's last committed version, or -1 when none of its events is committed. */
     public long lastVersion(StreamEntry stream) {
         long committed = log.committedPosition();
         int n = stream.assigned();
         // Only the versions of appends still in flight lie at or beyond the committed position.
-        while (n > 0 && stream.position(n - 1) >= committed) {
+        while (n > stream.base() && stream.position(n - 1) >= committed) {
             n--;
         }
         return n - 1;

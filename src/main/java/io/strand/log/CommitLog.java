@@ -414,6 +414,48 @@ public final class CommitLog implements AutoCloseable {
         }
     }
 
+    /**
+     * The position below which retention may delete whole segments: the end of the longest run of
+     * oldest segments each of which is older than {@code maxAgeMillis} (its newest record, bounded
+     * by the next segment's first record, was appended before {@code nowMillis - maxAgeMillis}) or
+     * lies wholly more than {@code maxBytes} behind the committed position. 0 or less disables a
+     * limit. Never cuts into the segment being written or not yet flushed.
+     */
+    public long retentionCut(long maxAgeMillis, long maxBytes, long nowMillis) {
+        Segment[] segs = segments.snapshot();
+        long committed = committedPosition;
+        long cut = segments.firstPosition();
+        for (int i = 0; i + 1 < segs.length; i++) {
+            Segment s = segs[i];
+            boolean tooBig = maxBytes > 0 && committed - s.endPosition() >= maxBytes;
+            boolean tooOld = false;
+            if (maxAgeMillis > 0 && committed > segs[i + 1].basePosition()) {
+                try (LogSlice next = readRecord(segs[i + 1].basePosition())) {
+                    tooOld = next != null
+                            && RecordDescriptor.timestamp(next.buffer(), 0) < nowMillis - maxAgeMillis;
+                } catch (RuntimeException gone) {
+                    tooOld = false;
+                }
+            }
+            if (!tooBig && !tooOld) {
+                break;
+            }
+            cut = s.endPosition();
+        }
+        return cut;
+    }
+
+    /**
+     * Deletes the whole segments below {@code position} (a segment boundary from
+     * {@link #retentionCut}), except those holding unflushed or uncommitted bytes. Readers holding a
+     * segment keep reading it; new reads below the new {@link #firstPosition()} are refused.
+     * Returns how many segments were deleted.
+     */
+    public int deleteBefore(long position) throws IOException {
+        long keepFrom = segments.baseOf(Math.min(committedPosition, flushService.flushedPosition()));
+        return segments.removeBefore(position, keepFrom);
+    }
+
     /** A cursor over the records from {@code position}, which must be a record boundary. */
     public LogCursor cursor(long position) {
         return new LogCursor(this, segments, position);

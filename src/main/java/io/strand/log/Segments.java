@@ -86,6 +86,29 @@ final class Segments {
         return segments.length;
     }
 
+    /**
+     * Retention: removes the oldest segments that end at or before {@code position}, never one that
+     * ends after {@code keepFrom} (the writer's and the flusher's segments). Their files are unlinked
+     * now; each mapping stays valid until its last reader releases it. Returns how many went.
+     */
+    synchronized int removeBefore(long position, long keepFrom) throws IOException {
+        Segment[] current = segments;
+        int k = 0;
+        while (k < current.length - 1 && current[k].endPosition() <= position && current[k].endPosition() <= keepFrom) {
+            k++;
+        }
+        if (k == 0) {
+            return 0;
+        }
+        segments = Arrays.copyOfRange(current, k, current.length);
+        for (int i = 0; i < k; i++) {
+            java.nio.file.Files.deleteIfExists(current[i].file());
+            current[i].release();
+        }
+        DirectorySync.sync(current[0].file().getParent());
+        return k;
+    }
+
     /** Drops the log's references; segments unmap as soon as the last reader lets go. */
     synchronized void releaseAll() {
         Segment[] s = segments;

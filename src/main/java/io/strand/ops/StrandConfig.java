@@ -34,6 +34,22 @@ public interface StrandConfig {
 
     Startup startup();
 
+    Retention retention();
+
+    interface Retention {
+        /** Whole oldest segments whose events are all older than this are deleted (0: no age limit). */
+        @WithDefault("0s")
+        Duration maxAge();
+
+        /** Whole oldest segments are deleted while the log holds more than this behind them (0: no size limit). */
+        @WithDefault("0")
+        MemorySize maxBytes();
+
+        /** How often retention runs. */
+        @WithDefault("10s")
+        Duration checkInterval();
+    }
+
     Health health();
 
     interface Startup {

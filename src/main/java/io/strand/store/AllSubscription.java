@@ -39,8 +39,12 @@ final class AllSubscription<T> extends LogSubscription<T> {
 
     @Override
     T poll() {
+        if (cursor != null && cursor.nextPosition() < log.firstPosition()) {
+            cursor.close(); // fell behind retention: go on from what is held
+            cursor = null;
+        }
         if (cursor == null) {
-            cursor = log.cursor(fromPosition);
+            cursor = log.cursor(Math.max(fromPosition, log.firstPosition()));
         }
         return cursor.next() ? mapper.apply(store.viewAt(cursor.position())) : null;
     }

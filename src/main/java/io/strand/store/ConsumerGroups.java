@@ -25,6 +25,8 @@ final class ConsumerGroups {
     private final EventStore store;
     /** "group/stream" (neither name can hold '/') -> {version, log position of the commit}. */
     private final ConcurrentHashMap<String, long[]> positions = new ConcurrentHashMap<>();
+    /** The latest version asked for per key, in log order (commits append under this object's lock). */
+    private final ConcurrentHashMap<String, Long> requested = new ConcurrentHashMap<>();
 
     ConsumerGroups(EventStore store) {
         this.store = store;
@@ -36,16 +38,18 @@ final class ConsumerGroups {
             return;
         }
         long last = store.index().lastVersion(s);
-        for (long v = 0; v <= last; v++) {
+        for (long v = store.index().firstVersion(s); v <= last; v++) {
             RecordedEvent e = store.readAt(s.position(v));
             ByteBuffer b = ByteBuffer.wrap(e.data()).order(ByteOrder.LITTLE_ENDIAN);
             String group = string(b);
             String stream = string(b);
-            apply(group, stream, b.getLong(), e.position());
+            long version = b.getLong();
+            apply(group, stream, version, e.position());
+            requested.put(group + '/' + stream, version);
         }
     }
 
-    CompletionStage<Void> commit(String group, String stream, long version) {
+    synchronized CompletionStage<Void> commit(String group, String stream, long version) {
         try {
             StreamNames.check("group", group);
             StreamNames.check("stream", stream);
@@ -60,11 +64,33 @@ final class ConsumerGroups {
         ByteBuffer data = ByteBuffer.allocate(4 + g.length + st.length + 8).order(ByteOrder.LITTLE_ENDIAN);
         data.putShort((short) g.length).put(g).putShort((short) st.length).put(st).putLong(version);
         NewEvent event = new NewEvent(UUID.randomUUID(), EVENT_TYPE, data.array(), null, true);
+        requested.put(group + '/' + stream, version);
         return store.appendToStream(EventStore.GROUPS_STREAM, List.of(event), ExpectedVersion.ANY, Durability.FLUSHED)
                 .thenApply(o -> {
                     apply(group, stream, version, o.position());
                     return null;
                 });
+    }
+
+    /**
+     * Appends again every group position last committed below {@code cut}, so that retention can
+     * delete those segments without losing a group's position (log compaction by rewriting, as
+     * Kafka compacts {@code __consumer_offsets}). Waits until the new commits are flushed.
+     */
+    synchronized void carryForward(long cut) {
+        List<java.util.concurrent.CompletableFuture<Void>> pending = new java.util.ArrayList<>();
+        for (var e : positions.entrySet()) {
+            long[] p = e.getValue();
+            if (p[1] < cut) {
+                String key = e.getKey();
+                int slash = key.indexOf('/');
+                pending.add(commit(key.substring(0, slash), key.substring(slash + 1), requested.getOrDefault(key, p[0]))
+                        .toCompletableFuture());
+            }
+        }
+        for (var f : pending) {
+            f.join();
+        }
     }
 
     OptionalLong version(String group, String stream) {

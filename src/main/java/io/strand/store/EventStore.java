@@ -256,6 +256,10 @@ public final class EventStore implements AutoCloseable {
         if (version < 0 || version > index.lastVersion(s)) {
             throw new StreamNotFoundException(stream, version);
         }
+        long first = index.firstVersion(s);
+        if (version < first) {
+            throw gone(stream, version, first);
+        }
         return viewAt(s.position(version));
     }
 
@@ -277,8 +281,12 @@ public final class EventStore implements AutoCloseable {
         checkLimit(limit);
         StreamEntry s = existing(stream);
         long last = index.lastVersion(s);
+        long first = index.firstVersion(s);
+        if (from >= 0 && from < first && (direction == Direction.FORWARD || from <= last)) {
+            throw gone(stream, from, first);
+        }
         if (direction == Direction.FORWARD) {
-            long start = Math.max(0, from);
+            long start = Math.max(first, from);
             if (start > last) {
                 return new PositionPage(new long[0], 0, -1);
             }
@@ -290,12 +298,20 @@ public final class EventStore implements AutoCloseable {
             return new PositionPage(positions, positions.length, end < last ? end + 1 : -1);
         }
         long start = from < 0 || from > last ? last : from;
-        long end = Math.max(0, start - limit + 1);
+        if (start < first) {
+            return new PositionPage(new long[0], 0, -1);
+        }
+        long end = Math.max(first, start - limit + 1);
         long[] positions = new long[(int) (start - end + 1)];
         for (long v = start; v >= end; v--) {
             positions[(int) (start - v)] = s.position(v);
         }
-        return new PositionPage(positions, positions.length, end > 0 ? end - 1 : -1);
+        return new PositionPage(positions, positions.length, end > first ? end - 1 : -1);
+    }
+
+    private static PositionGoneException gone(String stream, long version, long first) {
+        return new PositionGoneException("version " + version + " of stream " + stream
+                + " was deleted by retention; the first version still held is " + first, first);
     }
 
     private ViewPage views(PositionPage positions) {
@@ -327,7 +343,12 @@ public final class EventStore implements AutoCloseable {
     /** {@link #readAll} as log positions only. */
     public PositionPage readAllPositions(long fromPosition, int limit) {
         checkLimit(limit);
-        long from = fromPosition <= 0 ? log.firstPosition() : fromPosition;
+        long first = log.firstPosition();
+        if (fromPosition > 0 && fromPosition < first) {
+            throw new PositionGoneException("log position " + fromPosition
+                    + " was deleted by retention; the first position still held is " + first, first);
+        }
+        long from = fromPosition <= 0 ? first : fromPosition;
         long[] positions = new long[Math.min(limit, 1024)];
         int n = 0;
         try (LogCursor c = log.cursor(from)) {
@@ -354,7 +375,7 @@ public final class EventStore implements AutoCloseable {
     /** First and last version; {@link StreamNotFoundException} when the stream has no events. */
     public StreamInfo streamInfo(String stream) {
         StreamEntry s = existing(stream);
-        return new StreamInfo(stream, 0, index.lastVersion(s));
+        return new StreamInfo(stream, index.firstVersion(s), index.lastVersion(s));
     }
 
     /** Streams with events, in creation order, from cursor {@code from} (0 for the first page). */
@@ -367,7 +388,7 @@ public final class EventStore implements AutoCloseable {
             StreamEntry s = catalog.byId((int) id);
             long last = index.lastVersion(s);
             if (last >= 0 && !s.name().startsWith("$")) {
-                page.add(new StreamInfo(s.name(), 0, last));
+                page.add(new StreamInfo(s.name(), index.firstVersion(s), last));
             }
         }
         return new StreamPage(page, id < size ? id : -1);
@@ -382,7 +403,16 @@ public final class EventStore implements AutoCloseable {
 
     /** The committed record at a position the index or a cursor gave out, in place. */
     EventView viewAt(long position) {
-        LogSlice slice = log.readRecord(position);
+        LogSlice slice;
+        try {
+            slice = log.readRecord(position);
+        } catch (IllegalArgumentException e) {
+            long first = log.firstPosition();
+            if (position < first) { // retention deleted it after the index gave it out
+                throw new PositionGoneException("log position " + position + " was deleted by retention", first);
+            }
+            throw e;
+        }
         if (slice == null) {
             throw new IllegalStateException("not committed: position=" + position);
         }
@@ -431,7 +461,7 @@ public final class EventStore implements AutoCloseable {
     private <T> Multi<T> subscribeStream(String stream, long fromVersion, Executor executor, Function<EventView, T> mapper) {
         return Multi.createFrom().publisher((Flow.Publisher<T>) subscriber -> {
             StreamEntry s = catalog.getOrCreate(stream);
-            long from = fromVersion == END ? index.lastVersion(s) + 1 : Math.max(0, fromVersion);
+            long from = fromVersion == END ? index.lastVersion(s) + 1 : Math.max(index.firstVersion(s), fromVersion);
             track(new StreamSubscription<>(subscriber, executor, this, index, s, from, mapper, subscriptions::remove));
         });
     }
@@ -472,6 +502,22 @@ public final class EventStore implements AutoCloseable {
     /** The group's committed version of the stream, if it committed one. */
     public OptionalLong groupVersion(String group, String stream) {
         return groups.version(group, stream);
+    }
+
+    // ---------------------------------------------------------------- retention
+
+    /**
+     * Deletes the oldest whole segments beyond {@code maxAgeMillis} or {@code maxBytes} (0 or less:
+     * no limit). Consumer-group positions committed in those segments are first appended again, so
+     * none is lost. Returns how many segments were deleted.
+     */
+    public int applyRetention(long maxAgeMillis, long maxBytes) throws IOException {
+        long cut = log.retentionCut(maxAgeMillis, maxBytes, System.currentTimeMillis());
+        if (cut <= log.firstPosition()) {
+            return 0;
+        }
+        groups.carryForward(cut);
+        return log.deleteBefore(cut);
     }
 
     // ---------------------------------------------------------------- status

@@ -40,6 +40,12 @@ final class StreamSubscription<T> extends LogSubscription<T> {
         if (nextVersion > index.lastVersion(stream)) {
             return null;
         }
+        if (stream.position(nextVersion) < store.log().firstPosition()) {
+            nextVersion = index.firstVersion(stream); // fell behind retention: go on from what is held
+            if (nextVersion > index.lastVersion(stream)) {
+                return null;
+            }
+        }
         T e = mapper.apply(store.viewAt(stream.position(nextVersion)));
         nextVersion++;
         return e;
