@@ -3,6 +3,7 @@ package io.strand.http;
 import io.strand.log.Durability;
 import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
+import io.strand.ops.StrandMetrics;
 import io.strand.store.AppendOutcome;
 import io.strand.store.EventStore;
 import io.strand.store.ExpectedVersion;
@@ -30,8 +31,11 @@ final class AppendHandler {
     private final DiskSpace disk;
     private final Executor storageThreads;
     private final long maxEventSize;
+    private final StrandMetrics metrics;
 
-    AppendHandler(StorageLifecycle storage, DiskSpace disk, Executor storageThreads, long maxEventSize) {
+    AppendHandler(StorageLifecycle storage, DiskSpace disk, Executor storageThreads, long maxEventSize,
+                  StrandMetrics metrics) {
+        this.metrics = metrics;
         this.storage = storage;
         this.disk = disk;
         this.storageThreads = storageThreads;
@@ -39,6 +43,7 @@ final class AppendHandler {
     }
 
     void handle(RoutingContext ctx) {
+        long started = System.nanoTime();
         String stream = ctx.pathParam("stream");
         List<NewEvent> events;
         long expected;
@@ -80,6 +85,7 @@ final class AppendHandler {
             if (e != null) {
                 Http.problem(ctx, e);
             } else {
+                metrics.appended(System.nanoTime() - started);
                 created(ctx, o);
             }
         }));

@@ -2,6 +2,7 @@ package io.strand.http;
 
 import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
+import io.strand.ops.StrandMetrics;
 import io.strand.ops.StrandConfig;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -22,8 +23,10 @@ public class HttpRoutes {
     private final StorageLifecycle storage;
     private final ReadExecutor readers;
     private final DiskSpace disk;
+    private final StrandMetrics metrics;
 
-    HttpRoutes(StrandConfig config, StorageLifecycle storage, ReadExecutor readers, DiskSpace disk) {
+    HttpRoutes(StrandConfig config, StorageLifecycle storage, ReadExecutor readers, DiskSpace disk, StrandMetrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.disk = disk;
         this.storage = storage;
@@ -33,7 +36,7 @@ public class HttpRoutes {
     void register(@Observes Router router) {
         long maxEvent = config.maxEventSize().asLongValue();
         int maxPage = config.read().maxPageSize();
-        AppendHandler append = new AppendHandler(storage, disk, readers, maxEvent);
+        AppendHandler append = new AppendHandler(storage, disk, readers, maxEvent, metrics);
         ReadHandler read = new ReadHandler(storage, readers, maxPage);
         SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis());
         GroupHandler groups = new GroupHandler(storage, disk);

@@ -109,7 +109,7 @@ final class Problem extends RuntimeException {
             return new Problem(507, "insufficient-storage", "Insufficient storage", t.getMessage());
         }
         if (t instanceof LogException) {
-            return unavailable("the log cannot take writes: " + t.getMessage(), 5);
+            return unavailable("the store cannot take writes now: " + t.getMessage(), 5);
         }
         return new Problem(500, "internal", "Internal server error", String.valueOf(t));
     }

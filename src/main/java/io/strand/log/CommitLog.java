@@ -48,6 +48,7 @@ public final class CommitLog implements AutoCloseable {
     private volatile long writtenPosition;
     /** System.nanoTime() of the first refusal in the current run of pool-exhausted refusals, or 0. */
     private volatile long poolExhaustedSince;
+    private volatile LongConsumer forceListener;
     private volatile LogException failure;
     private boolean closed; // guarded by appendLock
     private volatile boolean shutdown;
@@ -225,6 +226,18 @@ public final class CommitLog implements AutoCloseable {
         }
         flushService.wake();
         return f;
+    }
+
+    /** Told the duration in nanoseconds of every fdatasync (on the flush thread): for a latency histogram. */
+    public void onForce(LongConsumer listener) {
+        forceListener = listener;
+    }
+
+    void forced(long nanos) {
+        LongConsumer l = forceListener;
+        if (l != null) {
+            l.accept(nanos);
+        }
     }
 
     /** Advances the committed position (commit thread, or the appender in mapped mode). */

@@ -136,7 +136,9 @@ final class FlushService implements Runnable {
                     throw new IOException("no segment holds committed bytes: position=" + at);
                 }
                 try {
+                    long started = System.nanoTime();
                     s.force();
+                    log.forced(System.nanoTime() - started);
                     forces++;
                     at = s.endPosition();
                 } finally {

@@ -41,6 +41,10 @@ public class ReadyCheck implements HealthCheck {
         if (!up) {
             b.withData("reason", "starting");
         }
+        if (store != null && store.shuttingDown()) {
+            up = false;
+            b.withData("reason", "shutting down");
+        }
         if (disk.belowFloor()) {
             up = false;
             b.withData("reason", "free space below strand.disk.min-free");

@@ -1,5 +1,6 @@
 package io.strand.ops;
 
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.strand.log.CommitLog;
@@ -30,6 +31,7 @@ public class StorageLifecycle {
     static final int RECORD_OVERHEAD_ALLOWANCE = 4096;
 
     private final StrandConfig config;
+    private final jakarta.enterprise.inject.Instance<StrandMetrics> metrics;
     private final RecoveryProgress progress = new RecoveryProgress();
     private final CountDownLatch opened = new CountDownLatch(1);
     private volatile CommitLog log;
@@ -38,8 +40,9 @@ public class StorageLifecycle {
     private volatile long openMillis = -1;
     private Thread opener;
 
-    StorageLifecycle(StrandConfig config) {
+    StorageLifecycle(StrandConfig config, jakarta.enterprise.inject.Instance<StrandMetrics> metrics) {
         this.config = config;
+        this.metrics = metrics;
     }
 
     void onStart(@Observes StartupEvent event) throws InterruptedException {
@@ -65,6 +68,8 @@ public class StorageLifecycle {
         reporter.start();
         try {
             CommitLog l = CommitLog.open(logConfig, progress);
+            StrandMetrics m = metrics.get();
+            l.onForce(m::forced);
             log = l;
             LOG.infof("Strand log open: dataDir=%s, tail=%d, clean=%s, scanned=%d bytes, pool=%s, flush=%s",
                     logConfig.dataDir().toAbsolutePath(), l.committedPosition(), l.recoveredCleanly(),
@@ -98,6 +103,18 @@ public class StorageLifecycle {
             }
         } catch (InterruptedException e) {
             // opened
+        }
+    }
+
+    /**
+     * SIGTERM with {@code quarkus.shutdown.delay-enabled}: before the HTTP server stops, refuse new
+     * writes (503) and end every subscription cleanly, while in-flight appends finish.
+     */
+    void onShutdownDelay(@Observes ShutdownDelayInitiatedEvent event) {
+        EventStore s = store;
+        if (s != null) {
+            LOG.info("Strand shutting down: refusing new appends, ending subscriptions");
+            s.beginShutdown();
         }
     }
 

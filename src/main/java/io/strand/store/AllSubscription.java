@@ -21,6 +21,7 @@ final class AllSubscription<T> extends LogSubscription<T> {
     private final LongConsumer listener = p -> wake();
     private final long fromPosition;
     private LogCursor cursor;
+    private volatile long readPosition = -1;
 
     AllSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, EventStore store,
                     long fromPosition, Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease) {
@@ -30,6 +31,11 @@ final class AllSubscription<T> extends LogSubscription<T> {
         this.mapper = mapper;
         this.fromPosition = fromPosition;
         this.onRelease = onRelease;
+    }
+
+    @Override
+    long readPosition() {
+        return readPosition;
     }
 
     @Override
@@ -46,7 +52,9 @@ final class AllSubscription<T> extends LogSubscription<T> {
         if (cursor == null) {
             cursor = log.cursor(Math.max(fromPosition, log.firstPosition()));
         }
-        return cursor.next() ? mapper.apply(store.viewAt(cursor.position())) : null;
+        T next = cursor.next() ? mapper.apply(store.viewAt(cursor.position())) : null;
+        readPosition = cursor.nextPosition();
+        return next;
     }
 
     @Override

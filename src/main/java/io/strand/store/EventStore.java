@@ -54,6 +54,8 @@ public final class EventStore implements AutoCloseable {
     private final ConsumerGroups groups;
     private final Set<LogSubscription<?>> subscriptions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.LongAdder appendedEvents = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder appendedBytes = new java.util.concurrent.atomic.LongAdder();
 
     private EventStore(CommitLog log, StreamIndex index, StoreConfig config) {
         this.log = log;
@@ -166,6 +168,10 @@ public final class EventStore implements AutoCloseable {
         appended.whenComplete((r, e) -> {
             entry.completed(appended);
             entry.wakeListeners();
+            if (e == null) {
+                appendedEvents.add(r.count());
+                appendedBytes.add(r.endPosition() - r.position());
+            }
         });
         return appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(), r.position(),
                 resolved, false));
@@ -487,6 +493,29 @@ public final class EventStore implements AutoCloseable {
         }
     }
 
+    /** Events appended (committed) since open; repeats are not counted. */
+    public long appendedEvents() {
+        return appendedEvents.sum();
+    }
+
+    /** Log bytes those events took. */
+    public long appendedBytes() {
+        return appendedBytes.sum();
+    }
+
+    /** The largest distance in log bytes between a subscription's read position and the committed position. */
+    public long maxSubscriptionLagBytes() {
+        long committed = log.committedPosition();
+        long max = 0;
+        for (LogSubscription<?> s : subscriptions) {
+            long p = s.readPosition();
+            if (p >= 0) {
+                max = Math.max(max, committed - p);
+            }
+        }
+        return max;
+    }
+
     /** Subscriptions currently open. */
     public int subscriptionCount() {
         return subscriptions.size();
@@ -528,6 +557,23 @@ public final class EventStore implements AutoCloseable {
 
     public StreamIndex index() {
         return index;
+    }
+
+    /**
+     * The first step of a graceful stop: refuses new appends (in-flight ones still complete) and
+     * completes every subscription, so streaming responses end cleanly while the server can still
+     * write them. {@link #close()} follows.
+     */
+    public void beginShutdown() {
+        closed = true;
+        for (LogSubscription<?> s : subscriptions) {
+            s.complete();
+        }
+    }
+
+    /** True once {@link #beginShutdown()} or {@link #close()} ran. */
+    public boolean shuttingDown() {
+        return closed;
     }
 
     /**

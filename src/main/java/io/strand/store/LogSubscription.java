@@ -35,6 +35,9 @@ abstract class LogSubscription<T> implements Flow.Subscription, Runnable {
     /** Reads the next committed event, or returns null when caught up. Runs on a drain. */
     abstract T poll();
 
+    /** The log position of the next event this subscription will read, or -1 when caught up or unknown. */
+    abstract long readPosition();
+
     /** Registers for wake-ups; called before the first drain, so no commit is missed. */
     abstract void register();
 

@@ -16,7 +16,7 @@ final class StreamSubscription<T> extends LogSubscription<T> {
     private final StreamEntry stream;
     private final Consumer<LogSubscription<?>> onRelease;
     private final Runnable listener = this::wake;
-    private long nextVersion;
+    private volatile long nextVersion;
 
     StreamSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, EventStore store,
                        StreamIndex index, StreamEntry stream, long fromVersion, Function<EventView, T> mapper,
@@ -28,6 +28,12 @@ final class StreamSubscription<T> extends LogSubscription<T> {
         this.stream = stream;
         this.nextVersion = fromVersion;
         this.onRelease = onRelease;
+    }
+
+    @Override
+    long readPosition() {
+        long v = nextVersion; // a racy read is fine for a metric
+        return v <= index.lastVersion(stream) && v >= stream.base() ? stream.position(v) : -1;
     }
 
     @Override
