@@ -35,6 +35,7 @@ class RetentionTest {
             int segmentsBefore = f.log.segmentCount();
             EventView held = f.store.readEventView("r0", 0); // a reader holding the oldest segment
 
+            awaitFlushed(f);
             int deleted = f.store.applyRetention(0, 256 * 1024);
             assertTrue(deleted > 0, "segments beyond max-bytes go");
             assertEquals(segmentsBefore - deleted, f.log.segmentCount());
@@ -97,11 +98,20 @@ class RetentionTest {
             }
             Thread.sleep(50);
             f.append("a", ExpectedVersion.ANY, event(5000));
+            awaitFlushed(f); // retention never deletes what is not flushed yet
             assertEquals(0, f.store.applyRetention(3_600_000, 0), "nothing is an hour old");
             int deleted = f.store.applyRetention(20, 0);
             assertTrue(deleted > 0, "segments whose events are all older than 20 ms go");
             assertEquals(1, f.log.segmentCount(), "all but the segment being written");
             assertEvent(event(5000), f.store.readEvent("a", 3000));
+        }
+    }
+
+    private static void awaitFlushed(StoreFixture f) throws InterruptedException {
+        long target = f.log.committedPosition();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (f.log.flushedPosition() < target && System.nanoTime() < deadline) {
+            Thread.sleep(5);
         }
     }
 }

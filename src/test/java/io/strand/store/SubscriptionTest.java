@@ -141,6 +141,9 @@ class SubscriptionTest {
             f.append("small", ExpectedVersion.ANY, event(0));
             java.util.concurrent.atomic.AtomicLong bigSeen = new java.util.concurrent.atomic.AtomicLong();
             java.util.concurrent.CountDownLatch bigDone = new java.util.concurrent.CountDownLatch(1);
+            // The big one holds the only thread on its first event until the small one has subscribed,
+            // so the small one's first drain is queued behind a catch-up that has 99,999 events to go.
+            java.util.concurrent.CountDownLatch smallSubscribed = new java.util.concurrent.CountDownLatch(1);
             // Requests from inside onNext, as Mutiny operators do.
             f.store.subscribeStream("big", 0, single).subscribe().withSubscriber(new java.util.concurrent.Flow.Subscriber<RecordedEvent>() {
                 java.util.concurrent.Flow.Subscription subscription;
@@ -153,6 +156,13 @@ class SubscriptionTest {
 
                 @Override
                 public void onNext(RecordedEvent item) {
+                    if (bigSeen.get() == 0) {
+                        try {
+                            smallSubscribed.await(30, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     if (bigSeen.incrementAndGet() % 256 == 0) {
                         subscription.request(256);
                     }
@@ -169,10 +179,30 @@ class SubscriptionTest {
                 public void onComplete() {
                 }
             });
-            AssertSubscriber<RecordedEvent> small = f.store.subscribeStream("small", 0, single)
-                    .subscribe().withSubscriber(AssertSubscriber.create(1));
-            small.awaitItems(1, WAIT);
-            long bigWhenSmallServed = bigSeen.get();
+            // Where the big one is at the moment the small one gets its event (on the shared thread).
+            java.util.concurrent.CompletableFuture<Long> bigWhenSmallServedF = new java.util.concurrent.CompletableFuture<>();
+            f.store.subscribeStream("small", 0, single).subscribe().withSubscriber(new java.util.concurrent.Flow.Subscriber<RecordedEvent>() {
+                @Override
+                public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                    s.request(1);
+                }
+
+                @Override
+                public void onNext(RecordedEvent item) {
+                    bigWhenSmallServedF.complete(bigSeen.get());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    bigWhenSmallServedF.completeExceptionally(t);
+                }
+
+                @Override
+                public void onComplete() {
+                }
+            });
+            smallSubscribed.countDown();
+            long bigWhenSmallServed = bigWhenSmallServedF.get(30, TimeUnit.SECONDS);
             assertTrue(bigDone.await(30, TimeUnit.SECONDS));
             assertTrue(bigWhenSmallServed < 100_000,
                     "the small subscription was served while the big one caught up, not after: " + bigWhenSmallServed);
