@@ -56,6 +56,11 @@ final class AppendHandler {
             if (disk.belowFloor()) {
                 throw Problem.diskFull(disk.freeBytes(), disk.minFree());
             }
+            if (store.log().rollFailure() != null) {
+                throw new Problem(507, "insufficient-storage", "Insufficient storage",
+                        "the log cannot create its next segment: " + store.log().rollFailure().getMessage()
+                                + "; appends resume when space returns");
+            }
             expected = expectedVersion(ctx);
             durability = durability(ctx);
         } catch (RuntimeException e) {

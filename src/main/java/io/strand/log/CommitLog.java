@@ -49,6 +49,7 @@ public final class CommitLog implements AutoCloseable {
     /** System.nanoTime() of the first refusal in the current run of pool-exhausted refusals, or 0. */
     private volatile long poolExhaustedSince;
     private volatile LongConsumer forceListener;
+    private volatile IOException rollFailure;
     private volatile LogException failure;
     private boolean closed; // guarded by appendLock
     private volatile boolean shutdown;
@@ -319,6 +320,15 @@ public final class CommitLog implements AutoCloseable {
     public long poolExhaustedNanos() {
         long since = poolExhaustedSince;
         return since == 0 ? 0 : Math.max(1, System.nanoTime() - since);
+    }
+
+    /** Why the next segment cannot be created (e.g. no space left) while commits wait for it; null otherwise. */
+    public IOException rollFailure() {
+        return rollFailure;
+    }
+
+    void rollFailure(IOException e) {
+        rollFailure = e;
     }
 
     /** Everything below survives power loss. */

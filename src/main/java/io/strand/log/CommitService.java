@@ -18,6 +18,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@code sleeping}. One of the two always sees the other's store, so no wake-up is lost.
  */
 final class CommitService implements Runnable {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(CommitService.class.getName());
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final CommitLog log;
@@ -121,13 +122,44 @@ final class CommitService implements Runnable {
 
     private Segment segmentFor(long position) throws IOException {
         if (segment == null || !segment.contains(position)) {
-            Segment next = segments.retainForWrite(position);
+            Segment next = rollTo(position);
             if (segment != null) {
                 segment.release();
             }
             segment = next;
         }
         return segment;
+    }
+
+    /**
+     * The segment to write {@code position} into. When it cannot be created (a full disk: its blocks
+     * are reserved up front, so this is an ordinary error, never SIGBUS) the bytes stay in the pool
+     * and the commit retries with backoff until space returns; appends meanwhile wait or are refused
+     * as overloaded. Only a stop gives up, failing the log.
+     */
+    private Segment rollTo(long position) throws IOException {
+        long backoffMillis = 10;
+        while (true) {
+            try {
+                Segment s = segments.retainForWrite(position);
+                if (log.rollFailure() != null) {
+                    LOG.info("a new segment could be created again at position " + position + ": writes resume");
+                    log.rollFailure(null);
+                }
+                return s;
+            } catch (IOException e) {
+                if (log.rollFailure() == null) {
+                    LOG.warning("creating the segment at position " + position + " failed (" + e.getMessage()
+                            + "); commits wait and retry until it succeeds");
+                }
+                log.rollFailure(e);
+                if (stopping) {
+                    throw e;
+                }
+                LockSupport.parkNanos(this, backoffMillis * 1_000_000);
+                backoffMillis = Math.min(1000, backoffMillis * 2);
+            }
+        }
     }
 
     /** Commits everything already published, then stops the thread. */

@@ -45,7 +45,9 @@ final class SegmentAllocator implements AutoCloseable {
     synchronized Segment take(long basePosition) throws IOException {
         Segment segment;
         if (prepared != null && preparedBase == basePosition) {
-            segment = await(prepared);
+            CompletableFuture<Segment> p = prepared;
+            prepared = null; // a failed preparation (a full disk) is retried afresh by the next take
+            segment = await(p);
         } else {
             discardPrepared();
             segment = createAndTouch(basePosition);

@@ -65,6 +65,11 @@ public class ReadyCheck implements HealthCheck {
                 up = false;
                 b.withData("reason", "the pool has been full for longer than strand.health.pool-exhausted-timeout");
             }
+            IOException rollFailure = log.rollFailure();
+            if (rollFailure != null) {
+                up = false;
+                b.withData("reason", "cannot create the next segment: " + rollFailure.getMessage());
+            }
             IOException flushFailure = log.flushFailure();
             if (flushFailure != null) {
                 up = false;

@@ -1,0 +1,83 @@
+package io.strand.it;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A real full disk: the data directory on a 48 MiB tmpfs made by the test (root can mount here; the
+ * test is skipped where it cannot). A filler file takes most of the space; appends run until the
+ * free-space floor answers 507 and readiness goes DOWN; nothing acknowledged is lost; removing the
+ * filler lets writes resume by themselves.
+ */
+class DiskFullIT {
+    private final Path mount = Path.of("target", "diskfull-" + ProcessHandle.current().pid()).toAbsolutePath();
+
+    @AfterEach
+    void unmount() throws Exception {
+        new ProcessBuilder("umount", mount.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
+        Files.deleteIfExists(mount);
+    }
+
+    @Test
+    void shouldAnswer507OnAFullDiskAndResumeWhenSpaceReturns() throws Exception {
+        Files.createDirectories(mount);
+        int mounted = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.toString())
+                .inheritIO().start().waitFor();
+        Assumptions.assumeTrue(mounted == 0, "cannot mount a tmpfs here (needs root): the floor is tested by DiskFullTest");
+        Path filler = mount.resolve("filler");
+        Files.write(filler, new byte[24 << 20]);
+        Path data = mount.resolve("data");
+        List<String> acked = new ArrayList<>();
+        try (ServerProcess server = ServerProcess.start(data, "strand.log.segment-size=4M",
+                "strand.log.transient-pool.buffers=4", "strand.log.transient-pool.buffer-size=1M",
+                "strand.max-event-size=64K", "strand.disk.min-free=6M", "strand.disk.check-interval=100ms")) {
+            server.awaitStatus("/q/health/ready", 200, 60);
+            String pad = "d".repeat(8000);
+            int status = 0;
+            for (int i = 0; i < 10_000 && status != 507; i++) {
+                HttpResponse<String> r = server.postJson("/streams/full", "{\"type\":\"F\",\"data\":{\"i\":" + i + ",\"pad\":\"" + pad + "\"}}");
+                status = r.statusCode();
+                if (status == 201) {
+                    acked.add(new JsonObject(r.body()).getLong("firstVersion") + "");
+                } else {
+                    assertTrue(status == 507 || status == 503, r.statusCode() + " " + r.body());
+                }
+            }
+            assertEquals(507, status, "appends are refused with 507 once the disk is nearly full");
+            assertTrue(acked.size() > 100, "appends went through before: " + acked.size());
+            server.awaitStatus("/q/health/ready", 503, 10);
+            for (String v : acked) {
+                assertEquals(200, server.get("/streams/full/" + v).statusCode(), "acknowledged version " + v + " is readable");
+            }
+            Files.delete(filler); // space returns
+            server.awaitStatus("/q/health/ready", 200, 30);
+            HttpResponse<String> again = server.postJson("/streams/full", "{\"type\":\"F\",\"data\":{\"after\":true}}");
+            assertEquals(201, again.statusCode(), again.body());
+            server.terminate(60);
+        }
+        try (ServerProcess restarted = ServerProcess.start(data, "strand.log.segment-size=4M",
+                "strand.log.transient-pool.buffers=4", "strand.log.transient-pool.buffer-size=1M",
+                "strand.max-event-size=64K", "strand.disk.min-free=1M")) {
+            restarted.awaitStatus("/q/health/ready", 200, 60);
+            JsonObject info = new JsonObject(restarted.get("/streams/full?direction=backward&limit=1").body());
+            assertEquals(acked.size(), info.getJsonArray("events").getJsonObject(0).getLong("version"),
+                    "every acknowledged event and the one after the disk freed up are there");
+            restarted.terminate(60);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
