@@ -142,7 +142,13 @@ final class ReadHandler {
     /** A JSON or NDJSON page; the views are copied into the body and closed. */
     private static Http.Reply page(ViewPage page, String as, LongFunction<String> link) {
         try (page) {
-            ByteBuf out = ByteBufAllocator.DEFAULT.heapBuffer(256 * Math.max(1, page.size()));
+            int size = 64; // sized once from the views: no doubling, no copies
+            for (EventView v : page.events()) {
+                int data = v.data().remaining();
+                size += 320 + v.metadata().remaining() + v.streamBytes().remaining() + v.typeBytes().remaining()
+                        + (v.binary() ? (data + 2) / 3 * 4 : data);
+            }
+            ByteBuf out = ByteBufAllocator.DEFAULT.heapBuffer(size);
             if (as.equals(Http.NDJSON)) {
                 for (EventView v : page.events()) {
                     EventJson.write(out, v);
@@ -182,7 +188,7 @@ final class ReadHandler {
         int n = page.count();
         long[] positions = page.positions();
         List<LogSlice> held = new ArrayList<>(2);
-        List<ByteBuf> runs = new ArrayList<>();
+        List<ByteBuf> runs = new ArrayList<>(n);
         List<ByteBuf> wrappers = new ArrayList<>(2);
         ByteBuf table = ByteBufAllocator.DEFAULT.directBuffer(4 + 12 * n).writeIntLE(n);
         try {

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class SseConnection implements Flow.Subscriber<EventView> {
     static final int CREDIT = 64;
     private static final byte[] TAIL = {'}', '\n', '\n'};
+    private static final ByteBuf TAIL_BUFFER = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(TAIL));
 
     private final HttpServerResponse response;
     private final Context loop;
@@ -127,22 +128,35 @@ final class SseConnection implements Flow.Subscriber<EventView> {
         CompositeByteBuf frame = ByteBufAllocator.DEFAULT.compositeDirectBuffer(3);
         frame.addComponent(true, head);
         frame.addComponent(true, Unpooled.wrappedBuffer(data));
-        frame.addComponent(true, Unpooled.wrappedBuffer(TAIL));
+        frame.addComponent(true, TAIL_BUFFER.retainedDuplicate());
         return frame;
     }
 
+    /** Writes every pending frame as one buffer (one write, one promise), releasing them once written. */
     private void flush() {
         flushScheduled.set(false);
-        Frame f;
-        while ((f = pending.poll()) != null) {
-            if (closed) {
-                f.release();
-                continue;
-            }
-            credit--;
-            Frame written = f;
-            response.write(Buffer.buffer(f.bytes()), ar -> written.release());
+        Frame f = pending.poll();
+        if (f == null) {
+            requestMore();
+            return;
         }
+        if (closed) {
+            do {
+                f.release();
+            } while ((f = pending.poll()) != null);
+            return;
+        }
+        java.util.List<EventView> views = new java.util.ArrayList<>();
+        CompositeByteBuf batch = ByteBufAllocator.DEFAULT.compositeDirectBuffer(Integer.MAX_VALUE);
+        do {
+            credit--;
+            batch.addComponent(true, f.bytes()); // the batch now owns the frame's bytes
+            views.add(f.view());
+        } while ((f = pending.poll()) != null);
+        response.write(Buffer.buffer(batch), ar -> {
+            batch.release();
+            views.forEach(EventView::close);
+        });
         requestMore();
     }
 
@@ -181,9 +195,9 @@ final class SseConnection implements Flow.Subscriber<EventView> {
 
     private void end() {
         if (!closed) {
+            flush(); // what was read still goes out, then the stream ends
             closed = true;
             cancelTimer();
-            flush();
             response.end();
         }
     }
