@@ -97,6 +97,10 @@ final class FlushService implements Runnable {
                 flushOnce();
                 waiters.failAll(log.failure());
             }
+            if (!waiters.isEmpty()) {
+                // A waiter may ask for bytes already flushed (awaitFlush racing a flush): answer it now.
+                waiters.completeUpTo(flushedPosition);
+            }
             long now = System.nanoTime();
             boolean due = now - lastFlushNanos >= intervalNanos;
             if (waitersCanProgress() || (due && log.committedPosition() > flushedPosition)) {
