@@ -107,6 +107,10 @@ final class AppendHandler {
         String type = Params.contentType(ctx);
         byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
         if (type.equals(Http.JSON)) {
+            String charset = Params.charset(ctx);
+            if (charset != null && !charset.equals("utf-8") && !charset.equals("utf8")) {
+                throw Problem.unsupportedType("JSON appends are UTF-8 only; got charset=" + EventParser.abbreviate(charset));
+            }
             return EventParser.parse(body, maxEventSize);
         }
         if (type.equals(Http.OCTETS)) {

@@ -31,6 +31,14 @@ final class EventParser {
     }
 
     static List<NewEvent> parse(byte[] body, long maxEventSize) {
+        // Only UTF-8 (RFC 8259 8.1). Jackson would also detect UTF-16/32, whose byte offsets it does
+        // not report: such a body would be stored without its data. JSON text in UTF-8 never holds
+        // a NUL byte, while any UTF-16/32 text of a JSON object or array does.
+        for (byte b : body) {
+            if (b == 0) {
+                throw Problem.badRequest("the body must be JSON encoded as UTF-8 (it contains a NUL byte: UTF-16 or UTF-32?)");
+            }
+        }
         try (JsonParser p = JSON.createParser(body)) {
             JsonToken t = p.nextToken();
             List<NewEvent> events = new ArrayList<>();
@@ -120,6 +128,9 @@ final class EventParser {
             p.finishToken(); // a string's end is only known once it is read
         }
         int end = (int) p.currentLocation().getByteOffset();
+        if (start < 0 || end < start) { // offsets unknown: never store a value we cannot cut out exactly
+            throw Problem.badRequest("the body must be JSON encoded as UTF-8");
+        }
         return compact(body, start, end);
     }
 

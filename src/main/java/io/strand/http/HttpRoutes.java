@@ -4,6 +4,7 @@ import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.ops.StrandMetrics;
 import io.strand.ops.StrandConfig;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -46,16 +47,16 @@ public class HttpRoutes {
                 .handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodySize().asLongValue()))
                 .handler(append::handle)
                 .failureHandler(HttpRoutes::failure);
-        router.get("/streams").handler(read::list).failureHandler(HttpRoutes::failure);
-        router.get("/streams/:stream").handler(ctx -> {
+        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(read::list).failureHandler(HttpRoutes::failure);
+        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.stream(ctx);
             } else {
                 read.streamPage(ctx);
             }
         }).failureHandler(HttpRoutes::failure);
-        router.get("/streams/:stream/:version").handler(read::event).failureHandler(HttpRoutes::failure);
-        router.get("/all").handler(ctx -> {
+        router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(read::event).failureHandler(HttpRoutes::failure);
+        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.all(ctx);
             } else {
@@ -66,8 +67,22 @@ public class HttpRoutes {
                 .handler(BodyHandler.create(false).setBodyLimit(GROUP_BODY_LIMIT))
                 .handler(groups::put)
                 .failureHandler(HttpRoutes::failure);
-        router.get("/groups/:group/streams/:stream").handler(groups::get).failureHandler(HttpRoutes::failure);
+        router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(groups::get).failureHandler(HttpRoutes::failure);
         router.get("/log").handler(log::handle).failureHandler(HttpRoutes::failure);
+
+        // A known path with a method it does not serve: 405 (routes match in order, so these come last).
+        java.util.Map<String, String> allowed = java.util.Map.of("/streams", "GET, HEAD",
+                "/streams/:stream", "GET, HEAD, POST", "/streams/:stream/:version", "GET, HEAD", "/all", "GET, HEAD",
+                "/groups/:group/streams/:stream", "GET, HEAD, PUT", "/log", "GET");
+        allowed.forEach((path, allow) -> router.route(path).handler(ctx -> {
+            ctx.response().putHeader("Allow", allow);
+            Http.problem(ctx, new Problem(405, "method-not-allowed", "Method not allowed",
+                    ctx.request().method() + " is not supported on " + EventParser.abbreviate(ctx.request().path())
+                            + "; allowed: " + allow));
+        }));
+        // No route for the path: a problem too, not Vert.x's HTML page.
+        router.errorHandler(404, ctx -> Http.problem(ctx,
+                Problem.notFound("no resource at " + EventParser.abbreviate(ctx.request().path()))));
     }
 
     /** Failures raised by Vert.x itself (a body over the limit, a bad request line) as problems too. */

@@ -39,18 +39,91 @@ final class Params {
         return (int) Math.min(n, max);
     }
 
-    /** The first of the supported media types the request accepts, in our order of preference. */
+    /**
+     * The supported media type the request's {@code Accept} prefers (RFC 9110 12.5.1): highest
+     * {@code q}, then the most specific range, then the client's order. Absent, wildcard-only or
+     * nothing acceptable: the default, which is the last of {@code supported}.
+     */
     static String accept(RoutingContext ctx, String... supported) {
+        String dflt = supported[supported.length - 1];
         String accept = ctx.request().getHeader("Accept");
         if (accept == null) {
-            return supported[supported.length - 1];
+            return dflt;
         }
+        String[] ranges = accept.split(",");
+        String best = dflt;
+        double bestQ = 0;
+        int bestSpecific = -1;
+        int bestIndex = Integer.MAX_VALUE;
         for (String type : supported) {
-            if (accept.contains(type)) {
-                return type;
+            for (int i = 0; i < ranges.length; i++) {
+                String[] parts = ranges[i].split(";");
+                String range = parts[0].trim().toLowerCase(java.util.Locale.ROOT);
+                int specific = range.equals(type) ? 2
+                        : range.equals(type.substring(0, type.indexOf('/') + 1) + "*") ? 1
+                        : range.equals("*/*") ? 0 : -1;
+                if (specific < 0) {
+                    continue;
+                }
+                double q = quality(parts);
+                boolean better = q > bestQ
+                        || (q == bestQ && specific > bestSpecific)
+                        || (q == bestQ && specific == bestSpecific && specific == 2 && i < bestIndex)
+                        || (q == bestQ && specific == bestSpecific && specific < 2 && type.equals(dflt));
+                if (q > 0 && better) {
+                    best = type;
+                    bestQ = q;
+                    bestSpecific = specific;
+                    bestIndex = i;
+                }
             }
         }
-        return supported[supported.length - 1];
+        return best;
+    }
+
+    /** Whether {@code Accept} names {@code type} itself with a non-zero quality. */
+    static boolean acceptsExactly(RoutingContext ctx, String type) {
+        String accept = ctx.request().getHeader("Accept");
+        if (accept == null) {
+            return false;
+        }
+        for (String r : accept.split(",")) {
+            String[] parts = r.split(";");
+            if (parts[0].trim().equalsIgnoreCase(type) && quality(parts) > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static double quality(String[] parts) {
+        for (int j = 1; j < parts.length; j++) {
+            String p = parts[j].trim();
+            if (p.length() > 2 && (p.charAt(0) == 'q' || p.charAt(0) == 'Q') && p.charAt(1) == '=') {
+                try {
+                    double q = Double.parseDouble(p.substring(2).trim());
+                    return q >= 0 && q <= 1 ? q : 1;
+                } catch (NumberFormatException e) {
+                    return 1;
+                }
+            }
+        }
+        return 1;
+    }
+
+    /** The {@code charset} parameter of the request's media type, lower case, or null when absent. */
+    static String charset(RoutingContext ctx) {
+        String ct = ctx.request().getHeader("Content-Type");
+        if (ct == null) {
+            return null;
+        }
+        for (String param : ct.split(";")) {
+            int eq = param.indexOf('=');
+            if (eq > 0 && param.substring(0, eq).trim().equalsIgnoreCase("charset")) {
+                return param.substring(eq + 1).trim().replace("\"", "").toLowerCase(java.util.Locale.ROOT);
+            }
+        }
+        return null;
     }
 
     /** The request's media type without parameters, lower case, or "" when absent. */

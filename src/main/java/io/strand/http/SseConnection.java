@@ -67,8 +67,9 @@ final class SseConnection implements Flow.Subscriber<EventView> {
         response.setStatusCode(200).setChunked(true)
                 .putHeader("Content-Type", Http.EVENT_STREAM)
                 .putHeader("Cache-Control", "no-cache")
-                .putHeader("X-Accel-Buffering", "no")
-                .putHeader("Content-Encoding", "identity"); // never compressed: a compressor would buffer frames
+                // Never compressed (a compressor would hold frames back): Quarkus compresses only
+                // quarkus.http.compress-media-types, which never include text/event-stream.
+                .putHeader("X-Accel-Buffering", "no");
         response.closeHandler(v -> close());
         response.exceptionHandler(e -> close());
         response.write(": connected\n\n");

@@ -27,8 +27,7 @@ final class SseHandler {
     }
 
     static boolean wants(RoutingContext ctx) {
-        String accept = ctx.request().getHeader("Accept");
-        return accept != null && accept.contains(Http.EVENT_STREAM);
+        return ctx.request().method() != io.vertx.core.http.HttpMethod.HEAD && Params.acceptsExactly(ctx, Http.EVENT_STREAM);
     }
 
     void stream(RoutingContext ctx) {

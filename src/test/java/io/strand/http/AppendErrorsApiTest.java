@@ -243,4 +243,26 @@ class AppendErrorsApiTest {
         // parameters and case do not matter for the supported types
         given().contentType("Application/JSON; charset=UTF-8").body(event).post("/streams/{s}", s).then().statusCode(201);
     }
+
+    @Test
+    void shouldRefuseJsonThatIsNotUtf8AndWriteNothing() throws Exception {
+        String s = unique("err-utf16");
+        long before = log.committedPosition();
+        String event = "{\"type\":\"A\",\"data\":{\"k\":\"v\"}}";
+        for (java.nio.charset.Charset cs : new java.nio.charset.Charset[]{StandardCharsets.UTF_16LE, StandardCharsets.UTF_16BE,
+                StandardCharsets.UTF_16, java.nio.charset.Charset.forName("UTF-32")}) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(base + "streams/" + s))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(event.getBytes(cs))).build();
+            HttpResponse<String> r = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, r.statusCode(), cs + ": " + r.body());
+            assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"));
+        }
+        // a charset other than UTF-8 is an unsupported media type, whatever the bytes are
+        assertProblem415(rawPost("streams/" + s, "application/json; charset=utf-16le", event));
+        assertProblem415(rawPost("streams/" + s, "application/json; charset=ISO-8859-1", event));
+        assertEquals(before, log.committedPosition(), "bad input writes nothing");
+        assertProblem(given().get("/streams/{s}", s), 404);
+        given().contentType("application/json; charset=\"utf-8\"").body(event).post("/streams/{s}", s).then().statusCode(201);
+    }
 }

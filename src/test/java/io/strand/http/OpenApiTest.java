@@ -77,13 +77,13 @@ class OpenApiTest {
     @Test
     void shouldDocumentTheProblemResponsesWhereTheyApply() {
         statuses("post", "/streams/{stream}", "201", "400", "409", "413", "415", "503", "507");
-        statuses("get", "/streams/{stream}", "200", "400", "404", "503");
+        statuses("get", "/streams/{stream}", "200", "400", "404", "410", "503");
         statuses("get", "/streams", "200", "400", "503");
-        statuses("get", "/streams/{stream}/{version}", "200", "400", "404", "503");
-        statuses("get", "/all", "200", "400", "503");
+        statuses("get", "/streams/{stream}/{version}", "200", "400", "404", "410", "503");
+        statuses("get", "/all", "200", "400", "410", "503");
         statuses("put", "/groups/{group}/streams/{stream}", "204", "400", "413", "415", "503", "507");
         statuses("get", "/groups/{group}/streams/{stream}", "200", "400", "404", "503");
-        statuses("get", "/log", "200", "400", "503");
+        statuses("get", "/log", "200", "400", "410", "503");
 
         for (String[] op : operations()) {
             JsonObject responses = op(op[0], op[1]).getJsonObject("responses");

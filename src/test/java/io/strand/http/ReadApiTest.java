@@ -355,4 +355,55 @@ class ReadApiTest {
         }
         assertEquals(before, log.committedPosition());
     }
+
+    @Test
+    void shouldHonourAcceptQualityValues() {
+        String s = fiveEvents("read-accept");
+        // the client prefers JSON: the NDJSON it also lists at q=0.1 loses
+        Response r = given().header("Accept", "application/x-ndjson;q=0.1, application/json").get("/streams/" + s);
+        assertTrue(r.contentType().startsWith("application/json"), r.contentType());
+        assertEquals(5, new JsonObject(r.asString()).getJsonArray("events").size());
+        // q=0 refuses a type outright; wildcards fall back to JSON
+        r = given().header("Accept", "application/x-ndjson;q=0, */*").get("/streams/" + s);
+        assertTrue(r.contentType().startsWith("application/json"), r.contentType());
+        r = given().header("Accept", "application/*").get("/streams/" + s);
+        assertTrue(r.contentType().startsWith("application/json"), r.contentType());
+        r = given().header("Accept", "text/html;q=0.9, application/x-ndjson;q=0.5").get("/streams/" + s);
+        assertTrue(r.contentType().startsWith("application/x-ndjson"), r.contentType());
+        assertEquals(5, r.asString().split("\n").length);
+        // text/event-stream at q=0 is not a subscription
+        r = given().header("Accept", "text/event-stream;q=0, application/json").get("/streams/" + s);
+        assertTrue(r.contentType().startsWith("application/json"), r.contentType());
+    }
+
+    @Test
+    void shouldAnswerHeadLikeGetWithoutABody() {
+        String s = fiveEvents("read-head");
+        Response get = given().get("/streams/" + s + "/1");
+        Response head = given().head("/streams/" + s + "/1");
+        assertEquals(200, head.statusCode());
+        assertTrue(head.contentType().startsWith("application/json"), head.contentType());
+        assertEquals(0, head.asByteArray().length);
+        assertEquals(200, get.statusCode());
+        assertEquals(200, given().head("/streams/" + s).statusCode());
+        assertEquals(200, given().head("/all").statusCode());
+        assertEquals(200, given().head("/streams").statusCode());
+        Response missing = given().head("/streams/" + unique("read-head-missing"));
+        assertEquals(404, missing.statusCode());
+        assertEquals(0, missing.asByteArray().length);
+    }
+
+    @Test
+    void shouldAnswerUnknownRoutesAndMethodsWithProblems() {
+        JsonObject p = assertProblem(given().get("/no-such-resource"), 404);
+        assertTrue(p.getString("detail").contains("/no-such-resource"), p.encode());
+        assertProblem(given().get("/streams/a/1/extra"), 404);
+        String s = fiveEvents("read-405");
+        Response delete = given().delete("/streams/" + s);
+        assertProblem(delete, 405);
+        assertEquals("GET, HEAD, POST", delete.header("Allow"));
+        assertProblem(given().contentType("application/json").body("{}").put("/streams/" + s), 405);
+        assertProblem(given().contentType("application/json").body("{}").post("/all"), 405);
+        assertEquals(5, page(s, "").getJsonArray("events").size(), "refused methods change nothing");
+    }
 }

@@ -50,13 +50,11 @@ class SseTest {
     void shouldCatchUpThenGoLiveInOrder() throws Exception {
         String s = "sse-live-" + run;
         append(s, 0, 5);
-        try (SseClient c = SseClient.open(url("/streams/" + s))) {
+        try (SseClient c = SseClient.open(url("/streams/" + s), "Accept-Encoding", "gzip, deflate")) {
             assertEquals(200, c.status);
             assertEquals("text/event-stream", c.headers.get("content-type").get(0));
             assertEquals("no", c.headers.get("x-accel-buffering").get(0));
-            assertNull(c.headers.get("content-encoding") == null ? null
-                    : c.headers.get("content-encoding").stream().filter(e -> !e.equals("identity")).findAny().orElse(null),
-                    "never compressed");
+            assertNull(c.headers.get("content-encoding"), "never compressed, even when the client accepts gzip");
             List<SseClient.Frame> first = c.take(5, 10);
             append(s, 5, 5);
             List<SseClient.Frame> all = new ArrayList<>(first);
