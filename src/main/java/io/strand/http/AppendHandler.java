@@ -53,14 +53,7 @@ final class AppendHandler {
             checkName(stream);
             store = Http.store(storage);
             events = events(ctx);
-            if (disk.belowFloor()) {
-                throw Problem.diskFull(disk.freeBytes(), disk.minFree());
-            }
-            if (store.log().rollFailure() != null) {
-                throw new Problem(507, "insufficient-storage", "Insufficient storage",
-                        "the log cannot create its next segment: " + store.log().rollFailure().getMessage()
-                                + "; appends resume when space returns");
-            }
+            Http.checkWritable(store, disk);
             expected = expectedVersion(ctx);
             durability = durability(ctx);
         } catch (RuntimeException e) {

@@ -31,9 +31,7 @@ final class GroupHandler {
                 throw Problem.unsupportedType("a group commit is application/json: {\"version\": n}");
             }
             long version = version(ctx);
-            if (disk.belowFloor()) {
-                throw Problem.diskFull(disk.freeBytes(), disk.minFree());
-            }
+            Http.checkWritable(store, disk);
             Context loop = Vertx.currentContext();
             store.commitGroup(group, stream, version).whenComplete((v, e) -> loop.runOnContext(x -> {
                 if (e != null) {

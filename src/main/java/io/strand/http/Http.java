@@ -1,6 +1,7 @@
 package io.strand.http;
 
 import io.netty.buffer.ByteBuf;
+import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.EventStore;
 import io.vertx.core.Context;
@@ -29,6 +30,18 @@ final class Http {
             throw Problem.unavailable("the store is starting (recovering the log and index)", 2);
         }
         return store;
+    }
+
+    /** 507 while the volume is below its free-space floor or the log cannot create its next segment. */
+    static void checkWritable(EventStore store, DiskSpace disk) {
+        if (disk.belowFloor()) {
+            throw Problem.diskFull(disk.freeBytes(), disk.minFree());
+        }
+        java.io.IOException roll = store.log().rollFailure();
+        if (roll != null) {
+            throw new Problem(507, "insufficient-storage", "Insufficient storage",
+                    "the log cannot create its next segment: " + roll.getMessage() + "; appends resume when space returns");
+        }
     }
 
     static void problem(RoutingContext ctx, Throwable t) {

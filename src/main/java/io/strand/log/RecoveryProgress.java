@@ -25,6 +25,7 @@ public final class RecoveryProgress {
     }
 
     public void finish() {
+        done = total; // the last phase is complete: its figures say so, with nothing left
         phase = "finished";
         finished = true;
     }

@@ -25,13 +25,20 @@ public class LiveCheck implements HealthCheck {
         this.stallNanos = config.health().stallTimeout().toNanos();
     }
 
-    /** Whether a position stopped moving while work was pending, and since when. */
+    /**
+     * Whether a position stopped moving while work was pending, and since when. The clock starts
+     * when a call first sees work pending (not at the last idle call, which may be long ago) and
+     * restarts whenever the position moves.
+     */
     private static final class Stall {
         private long lastPosition = -1;
         private long since;
+        private boolean wasPending;
 
         synchronized long stalledNanos(long position, boolean pending, long now) {
-            if (!pending || position != lastPosition) {
+            boolean fresh = !pending || !wasPending || position != lastPosition;
+            wasPending = pending;
+            if (fresh) {
                 lastPosition = position;
                 since = now;
                 return 0;
@@ -54,8 +61,12 @@ public class LiveCheck implements HealthCheck {
         long written = log.writtenPosition();
         long committed = log.committedPosition();
         long flushed = log.flushedPosition();
-        long commitStall = commit.stalledNanos(committed, written > committed, now);
-        long flushStall = flush.stalledNanos(flushed, committed > flushed, now);
+        // A commit thread waiting for disk space to create its next segment, or a flush thread whose
+        // forces fail, is alive and retrying: readiness reports that, and a restart would not help.
+        boolean waitingForDisk = log.rollFailure() != null;
+        boolean flushFailing = log.flushFailure() != null;
+        long commitStall = commit.stalledNanos(committed, written > committed && !waitingForDisk, now);
+        long flushStall = flush.stalledNanos(flushed, committed > flushed && !flushFailing, now);
         boolean up = log.threadsAlive() && commitStall < stallNanos && flushStall < stallNanos;
         return b.status(up)
                 .withData("threadsAlive", log.threadsAlive())
@@ -64,6 +75,8 @@ public class LiveCheck implements HealthCheck {
                 .withData("flushedPosition", flushed)
                 .withData("commitStalledMillis", commitStall / 1_000_000)
                 .withData("flushStalledMillis", flushStall / 1_000_000)
+                .withData("waitingForDiskSpace", waitingForDisk)
+                .withData("flushFailing", flushFailing)
                 .build();
     }
 }

@@ -59,7 +59,9 @@ public class ReadyCheck implements HealthCheck {
                         .withData("poolBuffersFree", pool.freeBuffers())
                         .withData("memoryLocked", pool.memoryLocked());
             }
-            long exhausted = log.poolExhaustedNanos();
+            // Refusals start the clock and the next accepted append stops it; but once readiness is
+            // DOWN no appends arrive, so a pool that has drained since counts as recovered.
+            long exhausted = pool != null && pool.freeBuffers() > 0 ? 0 : log.poolExhaustedNanos();
             b.withData("poolExhaustedMillis", exhausted / 1_000_000);
             if (exhausted > poolExhaustedNanos) {
                 up = false;

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Timer;
 import io.strand.log.CommitLog;
 import io.strand.log.TransientStorePool;
 import io.strand.store.EventStore;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
@@ -23,6 +24,7 @@ import java.util.function.ToDoubleFunction;
  * {@code strand_disk_free_bytes}), subscribers ({@code strand_subscriptions_active},
  * {@code strand_subscription_lag_max_bytes}). Gauges read volatile figures; nothing here blocks.
  */
+@Startup // registered at start: an idle server shows its gauges before the first append
 @ApplicationScoped
 public class StrandMetrics {
     private final StorageLifecycle storage;

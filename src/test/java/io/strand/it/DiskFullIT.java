@@ -80,4 +80,64 @@ class DiskFullIT {
             throw new AssertionError(e);
         }
     }
+
+    /**
+     * No floor to stop earlier: the log runs into the end of the disk when its allocator cannot
+     * create the next segment. Appends get 507, readiness goes DOWN, liveness stays UP (the commit
+     * thread is alive and retrying: a restart would not help), and freeing space resumes writes.
+     */
+    @Test
+    void shouldStayLiveWhileTheNextSegmentCannotBeCreated() throws Exception {
+        Files.createDirectories(mount);
+        int mounted = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.toString())
+                .inheritIO().start().waitFor();
+        Assumptions.assumeTrue(mounted == 0, "cannot mount a tmpfs here (needs root)");
+        Path filler = mount.resolve("filler");
+        Files.write(filler, new byte[30 << 20]);
+        Path data = mount.resolve("data");
+        List<String> acked = new ArrayList<>();
+        try (ServerProcess server = ServerProcess.start(data, "strand.log.segment-size=4M",
+                "strand.log.transient-pool.buffers=4", "strand.log.transient-pool.buffer-size=1M",
+                "strand.max-event-size=64K", "strand.disk.min-free=1K", "strand.disk.check-interval=100ms",
+                "strand.health.stall-timeout=1s")) {
+            server.awaitStatus("/q/health/ready", 200, 60);
+            String pad = "d".repeat(8000);
+            java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            int status = 0;
+            for (int i = 0; i < 10_000 && status != 507; i++) {
+                java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(server.uri("/streams/full"))
+                        .timeout(java.time.Duration.ofSeconds(3)).header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                "{\"type\":\"F\",\"data\":{\"i\":" + i + ",\"pad\":\"" + pad + "\"}}")).build();
+                try {
+                    HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
+                    status = r.statusCode();
+                    if (status == 201) {
+                        acked.add(new JsonObject(r.body()).getLong("firstVersion") + "");
+                    } else {
+                        assertTrue(status == 507 || status == 503, r.statusCode() + " " + r.body());
+                    }
+                } catch (java.net.http.HttpTimeoutException waiting) {
+                    status = -1; // staged in the pool, waiting for a segment: the next append is refused
+                }
+            }
+            HttpResponse<String> refused = server.postJson("/streams/full", "{\"type\":\"F\",\"data\":1}");
+            assertEquals(507, refused.statusCode(), refused.body());
+            assertTrue(acked.size() > 100, "appends went through before: " + acked.size());
+            server.awaitStatus("/q/health/ready", 503, 10);
+            assertEquals(200, server.get("/q/health/live").statusCode()); // the stall clock starts here...
+            Thread.sleep(2500); // ...and runs longer than the stall timeout, with bytes pending
+            HttpResponse<String> live = server.get("/q/health/live");
+            assertEquals(200, live.statusCode(), "liveness stays UP while waiting for disk space: " + live.body());
+            for (String v : acked) {
+                assertEquals(200, server.get("/streams/full/" + v).statusCode(), "acknowledged version " + v + " is readable");
+            }
+            Files.delete(filler);
+            server.awaitStatus("/q/health/ready", 200, 30);
+            HttpResponse<String> again = server.postJson("/streams/full", "{\"type\":\"F\",\"data\":{\"after\":true}}");
+            assertEquals(201, again.statusCode(), again.body());
+            assertEquals(200, server.get("/q/health/live").statusCode());
+            server.terminate(60);
+        }
+    }
 }

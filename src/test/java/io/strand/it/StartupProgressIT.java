@@ -58,6 +58,15 @@ class StartupProgressIT {
             assertTrue(sawProgress, "the startup probe showed recovery progress\n" + server.output());
             assertTrue(saw503, "data requests got 503 while recovering");
             server.awaitStatus("/q/health/ready", 200, 120);
+            // Strand's meters are registered at start, before any append or fsync
+            String metrics = server.get("/q/metrics").body();
+            for (String name : new String[]{"strand_appends_total", "strand_log_segments", "strand_pool_memory_locked",
+                    "strand_commit_lag_bytes", "strand_disk_free_bytes"}) {
+                assertTrue(metrics.contains(name), name + " on an idle server's /q/metrics");
+            }
+            JsonObject finished = new JsonObject(server.get("/q/health/started").body()).getJsonArray("checks")
+                    .getJsonObject(0).getJsonObject("data");
+            assertEquals(finished.getLong("totalBytes"), finished.getLong("doneBytes"), finished.encode());
             assertEquals(200, server.get("/streams/crash-0/0").statusCode());
             assertTrue(server.output().contains("rebuiltFromLog="), server.output());
             server.terminate(60);
