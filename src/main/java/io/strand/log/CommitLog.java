@@ -264,12 +264,30 @@ public final class CommitLog implements AutoCloseable {
         }
     }
 
-    /** Marks the log failed: waiting and future appends fail with {@code cause}. */
-    void fail(LogException cause) {
-        failure = cause;
+    /**
+     * Marks the log failed (the first cause wins) and returns the failure: later appends are refused.
+     * Under the append lock, so every appender that passed the failure check has registered its
+     * waiter before this returns: a waiter ring drained after this call holds every waiter that
+     * will ever need failing. Each ring is failed by its own consumer thread.
+     */
+    LogException markFailed(LogException cause) {
+        appendLock.lock();
+        try {
+            if (failure == null) {
+                failure = cause;
+            }
+            return failure;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Commit thread, dying: fails the log and the commit waiters; the flush thread fails its own. */
+    void commitFailed(LogException cause) {
+        LogException f = markFailed(cause);
         WaiterRing commitWaiters = writePath.commitWaiters();
         if (commitWaiters != null) {
-            commitWaiters.failAll(cause);
+            commitWaiters.failAll(f);
         }
         flushService.wakeNow();
     }

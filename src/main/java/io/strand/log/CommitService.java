@@ -77,8 +77,10 @@ final class CommitService implements Runnable {
                 LockSupport.parkNanos(this, IDLE_PARK_NANOS);
                 sleeping = false;
             }
-        } catch (IOException | RuntimeException e) {
-            log.fail(new LogException("commit failed: committedPosition=" + log.committedPosition() + ": " + e, e));
+        } catch (Throwable e) {
+            // Errors too: a thread that dies silently leaves its waiters pending forever.
+            LOG.log(java.util.logging.Level.SEVERE, "commit thread failed: committedPosition=" + log.committedPosition(), e);
+            log.commitFailed(new LogException("commit failed: committedPosition=" + log.committedPosition() + ": " + e, e));
         } finally {
             if (segment != null) {
                 segment.release();

@@ -91,6 +91,19 @@ final class FlushService implements Runnable {
 
     @Override
     public void run() {
+        try {
+            loop();
+        } catch (Throwable e) {
+            // Whatever killed the thread (an Error, a listener's exception): fail the log and the
+            // waiters instead of leaving them pending; alive() turns false for the liveness probe.
+            LOG.log(Level.SEVERE, "flush thread failed: flushedPosition=" + flushedPosition, e);
+            LogException f = log.markFailed(new LogException("flush thread failed: flushedPosition="
+                    + flushedPosition + ": " + e, e));
+            waiters.failAll(f);
+        }
+    }
+
+    private void loop() {
         while (!stopping) {
             if (log.failure() != null && !waiters.isEmpty()) {
                 // Nothing will be committed any more: flush what is, fail the rest.
