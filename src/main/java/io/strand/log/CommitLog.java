@@ -71,8 +71,10 @@ public final class CommitLog implements AutoCloseable {
         this.committedPosition = tail;
         this.writtenPosition = tail;
         this.flushWaiters = new WaiterRing(config.waitersCapacity());
+        // After a crash, [recovered.flushed(), tail) may be in no disk's hands yet: the flush thread
+        // forces it before the flushed position (and the checkpoint) can move past it.
         this.flushService = new FlushService(this, segments, flushWaiters, Checkpoint.checkpoint(config.dataDir()),
-                tail, config.flushInterval().toNanos(), config.checkpointInterval().toNanos());
+                recovered.flushed(), config.flushInterval().toNanos(), config.checkpointInterval().toNanos());
         if (config.poolEnabled()) {
             this.pool = new TransientStorePool(config.poolBuffers(), config.poolBufferSize());
             this.commitService = new CommitService(this, pool, segments);

@@ -27,8 +27,13 @@ import java.util.logging.Logger;
 final class LogRecovery {
     private static final Logger LOG = Logger.getLogger(LogRecovery.class.getName());
 
-    /** What recovery found: the segments to keep (mapped, one reference each) and the tail. */
-    record Recovered(Segment[] segments, long tail, boolean clean, long checkpoint, long scannedBytes,
+    /**
+     * What recovery found: the segments to keep (mapped, one reference each) and the tail.
+     * {@code flushed} is how far the bytes are known to be on disk: the tail after a clean stop,
+     * else where the scan started (the checkpoint). Bytes after it survived the crashed process in
+     * the page cache, but maybe not on disk yet, so the flush thread must force them again.
+     */
+    record Recovered(Segment[] segments, long tail, long flushed, boolean clean, long checkpoint, long scannedBytes,
                      long truncatedBytes, String stopReason) {
     }
 
@@ -63,10 +68,12 @@ final class LogRecovery {
             }
             long first = opened.isEmpty() ? 0 : opened.get(0).basePosition();
             long tail;
+            long flushed;
             long scanned = 0;
             String stopReason;
             if (clean >= 0 && clean >= first && (opened.isEmpty() ? clean == 0 : clean <= lastEnd(opened))) {
                 tail = clean;
+                flushed = clean;
                 stopReason = "clean-shutdown";
             } else {
                 long from = Math.max(first, Math.max(0, checkpointPosition));
@@ -76,6 +83,7 @@ final class LogRecovery {
                 }
                 ScanOutcome outcome = scanTail(opened, from);
                 tail = outcome.tail;
+                flushed = Math.min(from, tail);
                 scanned = tail - from;
                 stopReason = outcome.reason;
             }
@@ -86,7 +94,7 @@ final class LogRecovery {
             LOG.info("commit log recovered: dir=" + dir + ", tail=" + tail + ", clean=" + (clean >= 0)
                     + ", checkpoint=" + checkpointPosition + ", scannedBytes=" + scanned
                     + ", truncatedSegments=" + truncated + ", stop=" + stopReason);
-            return new Recovered(opened.toArray(new Segment[0]), tail, clean >= 0, checkpointPosition, scanned,
+            return new Recovered(opened.toArray(new Segment[0]), tail, flushed, clean >= 0, checkpointPosition, scanned,
                     truncated, stopReason);
         } catch (IOException | RuntimeException e) {
             for (Segment s : opened) {
