@@ -227,7 +227,16 @@ public final class CommitLog implements AutoCloseable {
         } finally {
             appendLock.unlock();
         }
-        flushService.wake();
+        // A flush covering position may have landed between the check above and the add, and
+        // drained the ring before the add: the flush thread would then park a whole interval.
+        // Dekker on two volatiles (it stores flushed, then reads the ring's tail; this stores the
+        // tail, then reads flushed): one of the two sees the other. The slot is freed by the next
+        // drain, whose second complete is a no-op.
+        if (flushService.flushedPosition() >= position) {
+            f.complete(position);
+        } else {
+            flushService.wake();
+        }
         return f;
     }
 
