@@ -564,10 +564,6 @@ public final class CommitLog implements AutoCloseable {
     // ---------------------------------------------------------------- close
 
     /**
-     * Clean shutdown: refuses new appends, commits and flushes everything, writes the checkpoint and
-     * the clean-shutdown marker, releases the log's segment references and the pool.
-     */
-    /**
      * Refuses new appends and waits until everything appended is committed; reads keep working.
      * The first step of a clean shutdown, so the index can catch up before {@link #close()}.
      */
@@ -587,11 +583,29 @@ public final class CommitLog implements AutoCloseable {
         writePath.drain();
     }
 
+    /**
+     * Clean shutdown: refuses new appends, commits and flushes everything, writes the checkpoint and
+     * the clean-shutdown marker, releases the log's segment references and the pool.
+     */
     @Override
     public synchronized void close() throws IOException {
         if (shutdown) {
             return;
         }
+        // An interrupted thread's FileChannel calls close the channel (ClosedByInterruptException):
+        // the final flush and the markers would fail and the segments become unusable. Close with
+        // the flag cleared, and hand it back afterwards.
+        boolean interrupted = Thread.interrupted();
+        try {
+            closeUninterrupted();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void closeUninterrupted() throws IOException {
         stopAppends();
         try {
             flushService.stopAndFlush();

@@ -27,7 +27,6 @@ final class CommitService implements Runnable {
     private final Thread thread;
     private volatile boolean sleeping;
     private volatile boolean stopping;
-    private volatile boolean stopped;
     private Segment segment;
     /** Cached so spinning allocates nothing. */
     private final java.util.function.BooleanSupplier hasWork = this::hasWork;
@@ -86,7 +85,6 @@ final class CommitService implements Runnable {
                 segment.release();
                 segment = null;
             }
-            stopped = true;
         }
     }
 
@@ -164,18 +162,24 @@ final class CommitService implements Runnable {
         }
     }
 
-    /** Commits everything already published, then stops the thread. */
+    /**
+     * Commits everything already published, then stops the thread. Uninterruptible, because the
+     * caller frees the pool's buffers next and the thread reads them until it ends (freed direct
+     * memory reads garbage or crashes the JVM). An interrupt is kept for the caller.
+     */
     void drainAndStop() {
         stopping = true;
-        LockSupport.unpark(thread);
-        while (!stopped) {
+        boolean interrupted = false;
+        while (thread.isAlive()) {
             LockSupport.unpark(thread);
             try {
                 thread.join(100);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                interrupted = true;
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -196,12 +196,17 @@ final class FlushService implements Runnable {
     /** Stops the thread, then flushes everything committed and writes the checkpoint from the caller. */
     void stopAndFlush() throws IOException {
         stopping = true;
-        LockSupport.unpark(thread);
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            LockSupport.unpark(thread);
+            try {
+                thread.join(100);
+            } catch (InterruptedException e) {
+                interrupted = true; // the final flush must not run next to the thread's own
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while stopping the flush thread", e);
         }
         flushOnce();
         if (failure != null) {

@@ -112,8 +112,14 @@ final class PooledWritePath implements WritePath {
         commitService.drainAndStop();
     }
 
+    /** Frees the pool, unless the commit thread still runs: it reads the buffers until it ends. */
     @Override
     public void close() {
+        if (commitService.alive()) {
+            java.util.logging.Logger.getLogger(PooledWritePath.class.getName()).warning(
+                    "the commit thread still runs at close: the pool's buffers are left to the JVM, not freed");
+            return;
+        }
         pool.close();
     }
 }
