@@ -443,13 +443,18 @@ public final class CommitLog implements AutoCloseable {
      * (always at least one) and lie in the same segment, as a file range for sendfile. A segment
      * file is never changed below the committed position, so the range stays valid while the file
      * exists. Returns an empty range (no file) when nothing is committed at {@code position} yet.
+     * Throws {@link IllegalArgumentException} when retention deleted the segment (as {@link #read}
+     * does); it may still delete the file after this returns, and a sendfile of it then fails.
      */
     public LogRange range(long position, int maxBytes) {
         try (LogCursor c = cursor(position)) {
             if (!c.next()) {
                 return new LogRange(null, 0, 0, position, position);
             }
-            long base = segments.baseOf(c.position());
+            // Taken from the segment the cursor holds: looking it up again after the scan found
+            // nothing (and threw NullPointerException) when retention had dropped it meanwhile.
+            Segment s = c.segment();
+            long base = s.basePosition();
             long start = c.position();
             long end = c.nextPosition();
             long next = committedPosition;
@@ -461,8 +466,14 @@ public final class CommitLog implements AutoCloseable {
                 end = c.nextPosition();
                 next = end;
             }
-            Segment s = segments.find(base);
+            if (segments.find(base) != s) {
+                throw new IllegalArgumentException("position no longer held: position=" + start
+                        + ", first=" + firstPosition());
+            }
             return new LogRange(s.file(), start - base, (int) (end - start), start, next);
+        } catch (IllegalStateException gone) {
+            // The cursor found the segment deleted by retention after it was created.
+            throw new IllegalArgumentException(gone.getMessage(), gone);
         }
     }
 

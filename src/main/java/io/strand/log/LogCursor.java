@@ -84,6 +84,11 @@ public final class LogCursor implements AutoCloseable {
         buffer = next.buffer();
     }
 
+    /** The segment of the current record, held by the cursor until it moves on or closes. */
+    Segment segment() {
+        return segment;
+    }
+
     /** Log position of the current record. */
     public long position() {
         return recordPosition;
