@@ -17,7 +17,9 @@ public final class LogSlice implements AutoCloseable {
     LogSlice(long position, Segment segment, ByteBuffer buffer) {
         this.position = position;
         this.segment = segment;
-        this.buffer = buffer;
+        // Read-only: a write through a reader's view would change committed log bytes under their
+        // CRC. Still a direct buffer over the mapping, so Netty wraps it without a copy.
+        this.buffer = buffer.asReadOnlyBuffer();
     }
 
     public long position() {

@@ -96,6 +96,9 @@ class GroupAndLogApiTest {
             b.duplicate().get(expected);
             assertArrayEquals(expected, bytes, "the bytes are the log's own");
         }
+        Response mmap = given().get("/log?from=" + p + "&maxBytes=" + total + "&via=mmap");
+        assertEquals(200, mmap.statusCode(), mmap.asString());
+        assertArrayEquals(bytes, mmap.asByteArray(), "the mapped (read-only) slice sends the same bytes");
         // and they decode as the three records of the batch
         int at = 0;
         for (int i = 0; i < 3; i++) {
