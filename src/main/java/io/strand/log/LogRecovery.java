@@ -61,6 +61,14 @@ final class LogRecovery {
         long clean = cleanMarker.read();
         long checkpointPosition = checkpoint.read();
 
+        if (files.isEmpty() && (checkpointPosition > 0 || clean > 0)) {
+            // The markers say the log held data, but its segments are gone (a wiped or wrong
+            // commitlog/ directory): starting at the marker's position would hide the loss behind
+            // a hole, and starting at 0 would reuse positions the index and consumers already know.
+            throw new LogException("the checkpoint says the log reached position " + Math.max(checkpointPosition, clean)
+                    + " but " + dir + " holds no segment: restore the segments, or remove "
+                    + checkpoint.file() + " and " + cleanMarker.file() + " to start an empty log");
+        }
         List<Segment> opened = new ArrayList<>();
         try {
             for (var e : files.entrySet()) {
