@@ -567,6 +567,16 @@ public final class CommitLog implements AutoCloseable {
         return !shutdown && (commitService == null || commitService.alive()) && flushService.alive();
     }
 
+    /** For tests in this package: replaces the flush thread's fdatasync (to inject failures). */
+    void forcer(FlushService.Forcer forcer) {
+        flushService.forcer(forcer);
+    }
+
+    /** Bytes the flush thread wrote again after failed forces, before forcing them again. */
+    long flushRewrittenBytes() {
+        return flushService.rewrittenBytes();
+    }
+
     /** For tests in this package: the segment list (its monitor stalls writers that roll). */
     Segments segments() {
         return segments;

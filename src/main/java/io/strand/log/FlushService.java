@@ -14,6 +14,12 @@ import java.util.logging.Logger;
  * commit step when committed bytes that waiters need arrive, so a sync waiter never waits for a
  * commit that nobody drives (RocketMQ #7523). Also rewrites the checkpoint, at most once per
  * checkpoint interval.
+ *
+ * <p>A failed force is not fatal (readiness reports it until a flush succeeds), but it is not
+ * forgotten either: after it, Linux may have dropped the failed pages' dirty state, and a later
+ * force would succeed without writing them. So the flushed position (and with it the checkpoint)
+ * stays below the failed range until the range has been written again from the mapping through
+ * the channel and forced (docs/LOG.md, "Flush errors").
  */
 final class FlushService implements Runnable {
     private static final Logger LOG = Logger.getLogger(FlushService.class.getName());
@@ -30,11 +36,21 @@ final class FlushService implements Runnable {
     private volatile long flushedPosition;
     private volatile IOException failure;
     private volatile long forces;
+    private volatile long rewrittenBytes;
+    /** End of the failed forces' range; while above flushed, the next flush first rewrites [flushed, it). */
+    private long rewriteTo;
+    /** The fdatasync; replaced only by tests in this package, to inject failures. */
+    private volatile Forcer forcer = Segment::force;
     private long checkpointed = -1;
     private long lastCheckpointNanos;
     private long lastFlushNanos;
     /** Cached so spinning allocates nothing. */
     private final java.util.function.BooleanSupplier waitersCanProgress = this::waitersCanProgress;
+
+    /** Forces one segment to disk. */
+    interface Forcer {
+        void force(Segment segment) throws IOException;
+    }
 
     FlushService(CommitLog log, Segments segments, WaiterRing waiters, Checkpoint checkpoint,
                  long flushedPosition, long intervalNanos, long checkpointIntervalNanos) {
@@ -63,6 +79,15 @@ final class FlushService implements Runnable {
     /** fdatasync calls made so far (one per segment per flush); written by the flush thread only. */
     long forces() {
         return forces;
+    }
+
+    /** Bytes written again after failed forces (each failed range once per retry). */
+    long rewrittenBytes() {
+        return rewrittenBytes;
+    }
+
+    void forcer(Forcer f) {
+        forcer = f;
     }
 
     /** The last flush error, if the most recent flush failed (readiness reports it); null otherwise. */
@@ -146,6 +171,9 @@ final class FlushService implements Runnable {
             return;
         }
         try {
+            if (rewriteTo > from) {
+                rewrite(from, rewriteTo);
+            }
             long at = from;
             while (at < target) {
                 Segment s = segments.retain(at);
@@ -154,7 +182,7 @@ final class FlushService implements Runnable {
                 }
                 try {
                     long started = System.nanoTime();
-                    s.force();
+                    forcer.force(s);
                     log.forced(System.nanoTime() - started);
                     forces++;
                     at = s.endPosition();
@@ -162,19 +190,55 @@ final class FlushService implements Runnable {
                     s.release();
                 }
             }
+            if (failure != null) {
+                LOG.info("flush succeeded again: flushedPosition=" + target);
+            }
             failure = null;
+            rewriteTo = 0; // target >= rewriteTo: committed only grows
             flushedPosition = target;
             waiters.completeUpTo(target);
             maybeCheckpoint(false);
         } catch (IOException e) {
-            // Bytes stay committed (readable, kept on kill -9); a later flush retries. Waiters for
-            // durability are failed: their bytes are not known to be on disk.
+            // Bytes stay committed (readable, kept on kill -9); a later flush rewrites and retries
+            // them. The waiters for this range are failed: their bytes are not known to be on disk.
             if (failure == null) {
                 LOG.log(Level.SEVERE, "flush failed: flushedPosition=" + from + ", target=" + target, e);
             }
             failure = e;
-            waiters.failAll(new LogException("flush failed: flushedPosition=" + from + ", target=" + target + ": " + e, e));
+            rewriteTo = Math.max(rewriteTo, target);
+            waiters.failUpTo(target, new LogException("flush failed: flushedPosition=" + from + ", target=" + target + ": " + e, e));
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+    }
+
+    /**
+     * Writes {@code [from, to)} again, from the mapping through the channel, so that its pages are
+     * dirty again and the next force really writes them: after a failed writeback Linux marks the
+     * pages clean (the error is reported once), and they keep the bytes the mapping shows. Copied
+     * through a scratch buffer rather than written from the mapping of the very pages it writes.
+     */
+    private void rewrite(long from, long to) throws IOException {
+        java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocateDirect((int) Math.min(to - from, 1 << 20));
+        try {
+            long at = from;
+            while (at < to) {
+                Segment s = segments.retain(at);
+                if (s == null) {
+                    throw new IOException("no segment holds committed bytes: position=" + at);
+                }
+                try {
+                    int offset = (int) (at - s.basePosition());
+                    int length = (int) Math.min(Math.min(to - at, s.size() - offset), scratch.capacity());
+                    scratch.clear().put(s.slice(offset, length)).flip();
+                    s.write(scratch, offset);
+                    at += length;
+                } finally {
+                    s.release();
+                }
+            }
+            rewrittenBytes += to - from;
+        } finally {
+            Unmapper.unmap(scratch);
         }
     }
 

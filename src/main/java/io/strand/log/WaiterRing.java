@@ -79,6 +79,24 @@ final class WaiterRing {
         return (int) (h - first);
     }
 
+    /** Consumer side: fails every waiter whose end is at or below {@code position}, in order. */
+    @SuppressWarnings("unchecked")
+    void failUpTo(long position, Throwable cause) {
+        long h = head;
+        long t = tail;
+        while (h < t && ends[(int) (h & mask)] <= position) {
+            int i = (int) (h & mask);
+            CompletableFuture<Object> f = (CompletableFuture<Object>) futures[i];
+            futures[i] = null;
+            results[i] = null;
+            h++;
+            head = h;
+            if (f != null) {
+                f.completeExceptionally(cause);
+            }
+        }
+    }
+
     /** Consumer side (or after the consumer stopped): fails every waiter. */
     @SuppressWarnings("unchecked")
     void failAll(Throwable cause) {

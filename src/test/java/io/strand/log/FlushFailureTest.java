@@ -1,0 +1,96 @@
+package io.strand.log;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A failed fdatasync ("fsyncgate"): Linux may mark the failed pages clean, so a later force can
+ * succeed without writing them. The flush must not then move the flushed position or the checkpoint
+ * over them until they were written again and forced; meanwhile readiness sees the failure, and it
+ * clears once a flush succeeds. Failures are injected into the real fdatasync of real files.
+ */
+class FlushFailureTest {
+
+    @ParameterizedTest(name = "pool={0}")
+    @ValueSource(booleans = {true, false})
+    void shouldRewriteTheFailedRangeBeforeTrustingALaterForce(boolean pool, @TempDir Path dir) throws Exception {
+        LogConfig c = TestRecords.smallConfig(dir, pool, FlushMode.ASYNC);
+        // Flushes only when asked, and a checkpoint after every flush.
+        LogConfig config = new LogConfig(c.dataDir(), c.segmentSize(), c.poolEnabled(), c.poolBuffers(),
+                c.poolBufferSize(), FlushMode.ASYNC, Duration.ofHours(1), c.waitersCapacity(), Duration.ZERO);
+        try (CommitLog log = CommitLog.open(config)) {
+            AppendResult good = durable(log, 0).get(10, TimeUnit.SECONDS);
+            awaitCheckpoint(dir, good.endPosition());
+
+            AtomicBoolean failing = new AtomicBoolean(true);
+            AtomicLong rewrittenWhenForcedAgain = new AtomicLong(-1);
+            log.forcer(s -> {
+                if (failing.get()) {
+                    throw new IOException("injected: Input/output error");
+                }
+                rewrittenWhenForcedAgain.compareAndSet(-1, log.flushRewrittenBytes());
+                s.force();
+            });
+            CompletableFuture<AppendResult> failed = durable(log, 1);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> failed.get(10, TimeUnit.SECONDS));
+            assertInstanceOf(LogException.class, e.getCause(), "the durable append is told its bytes are not known to be on disk");
+            assertNotNull(log.flushFailure(), "readiness sees the flush failure");
+            assertNull(log.failure(), "a flush failure is not fatal");
+            assertEquals(good.endPosition(), log.flushedPosition());
+            assertEquals(good.endPosition(), Checkpoint.checkpoint(dir).read(), "the checkpoint stays before the failed range");
+
+            // Still failing: a wait for a flush of committed bytes fails too, and nothing moves.
+            AppendResult committed = log.append(new EventRecord[] {TestRecords.record(2)}, 1, 2)
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThrows(ExecutionException.class, () -> log.awaitFlush(committed.endPosition())
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertEquals(good.endPosition(), log.flushedPosition());
+
+            // The cause clears: the failed range is written again before the force that moves past it.
+            failing.set(false);
+            AppendResult after = durable(log, 3).get(10, TimeUnit.SECONDS);
+            assertNull(log.flushFailure(), "readiness comes back once a flush succeeds");
+            assertTrue(log.flushedPosition() >= after.endPosition());
+            assertTrue(rewrittenWhenForcedAgain.get() >= committed.endPosition() - good.endPosition(),
+                    "the failed range was rewritten before it was forced again: rewritten="
+                            + rewrittenWhenForcedAgain.get() + ", range=" + (committed.endPosition() - good.endPosition()));
+            awaitCheckpoint(dir, after.endPosition());
+            try (LogCursor cursor = log.cursor(0)) {
+                for (int i = 0; i < 4; i++) {
+                    assertTrue(cursor.next());
+                    TestRecords.assertRecord(cursor, i, i);
+                }
+            }
+        }
+    }
+
+    private static CompletableFuture<AppendResult> durable(CommitLog log, long i) {
+        return log.append(new EventRecord[] {TestRecords.record(i)}, 1, i, Durability.FLUSHED).toCompletableFuture();
+    }
+
+    /** The checkpoint is written just after the waiters are completed: wait for it. */
+    private static void awaitCheckpoint(Path dir, long position) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Checkpoint.checkpoint(dir).read() != position && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        assertEquals(position, Checkpoint.checkpoint(dir).read());
+    }
+}
