@@ -5,6 +5,7 @@ import io.strand.log.CommitLog;
 import io.strand.log.LogRange;
 import io.strand.log.LogSlice;
 import io.strand.ops.StorageLifecycle;
+import io.strand.store.PositionGoneException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
@@ -53,7 +54,12 @@ final class LogHandler {
                         loop.runOnContext(v -> send(ctx, range));
                     }
                 } catch (RuntimeException e) {
-                    loop.runOnContext(v -> Http.problem(ctx, e));
+                    // below the first retained position (perhaps deleted while we looked): 410, not 400
+                    RuntimeException answer = start < log.firstPosition()
+                            ? new PositionGoneException("log position " + start + " was deleted by retention; the log starts at "
+                                    + log.firstPosition(), log.firstPosition())
+                            : e;
+                    loop.runOnContext(v -> Http.problem(ctx, answer));
                 }
             });
         } catch (RuntimeException e) {

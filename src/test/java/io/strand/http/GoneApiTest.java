@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** After retention, reads below the first retained position answer 410 Gone as a problem. */
@@ -49,5 +50,11 @@ class GoneApiTest {
             given().get("/all?from=" + oldPosition).then().statusCode(410);
         }
         given().get("/all?limit=1").then().statusCode(200);
+        long first = store.log().firstPosition();
+        assertEquals(first, given().get("/all?from=" + (first - 8)).then().statusCode(410)
+                .extract().jsonPath().getLong("first"));
+        assertEquals(first, given().get("/log?from=" + (first - 8)).then().statusCode(410)
+                .contentType("application/problem+json").extract().jsonPath().getLong("first"));
+        given().get("/log?from=" + first + "&maxBytes=64").then().statusCode(200);
     }
 }
