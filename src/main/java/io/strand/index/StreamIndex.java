@@ -62,7 +62,7 @@ public final class StreamIndex implements AutoCloseable {
         Path dir = config.dataDir().resolve("index");
         Files.createDirectories(dir);
         StreamCatalog catalog = new StreamCatalog();
-        DedupIndex dedup = new DedupIndex(config.dedupWindow().toMillis());
+        DedupIndex dedup = new DedupIndex(config.dedupWindow().toMillis(), config.dedupMaxEntries());
         long dedupFrom = System.currentTimeMillis() - config.dedupWindow().toMillis();
         CatalogFile catalogFile = new CatalogFile(dir.resolve("streams"));
         EntryFile entryFile = null;

@@ -111,6 +111,13 @@ public interface StrandConfig {
         /** Event ids are remembered at least this long (of appends), across restarts, for idempotent re-sends. */
         @WithDefault("10m")
         Duration window();
+
+        /**
+         * The most event ids the dedup index holds at once (about 16 bytes of heap each at most); past
+         * it the oldest are forgotten before the window is over, and a warning is logged once.
+         */
+        @WithDefault("8388608")
+        long maxEntries();
     }
 
     interface Read {
@@ -158,7 +165,7 @@ public interface StrandConfig {
     }
 
     default StoreConfig toStoreConfig() {
-        return new StoreConfig(dedup().window(), read().maxPageSize());
+        return new StoreConfig(dedup().window(), read().maxPageSize(), dedup().maxEntries());
     }
 
     default LogConfig toLogConfig() {

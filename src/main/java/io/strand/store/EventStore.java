@@ -74,7 +74,7 @@ public final class EventStore implements AutoCloseable {
     /** As {@link #open(CommitLog, StoreConfig)}, reporting the index's progress to {@code progress}. */
     public static EventStore open(CommitLog log, StoreConfig config, RecoveryProgress progress) throws IOException {
         StreamIndex index = StreamIndex.open(log, new IndexConfig(log.config().dataDir(), config.dedupWindow(),
-                log.config().checkpointInterval()), progress);
+                log.config().checkpointInterval(), config.dedupMaxEntries()), progress);
         EventStore store = new EventStore(log, index, config);
         store.groups.load();
         return store;

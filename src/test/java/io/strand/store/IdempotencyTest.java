@@ -151,4 +151,43 @@ class IdempotencyTest {
             assertTrue(f.append("w", ExpectedVersion.ANY, event(3)).duplicate(), "a stream's first versions are always found");
         }
     }
+
+    @Test
+    void shouldRecogniseRecentRepeatsOfLongStreamsWhenTheDedupIndexIsAtItsBound(@TempDir Path dir) throws Exception {
+        int max = 200;
+        StoreConfig bounded = new StoreConfig(Duration.ofMinutes(10), 1000, max);
+        try (StoreFixture f = StoreFixture.open(StoreFixture.logConfig(dir), bounded)) {
+            int scan = io.strand.index.StreamIndex.SCAN_VERSIONS;
+            for (int i = 0; i < 1000; i++) { // two streams well past their first 64 versions
+                f.append("a", ExpectedVersion.ANY, event(i));
+                f.append("b", ExpectedVersion.ANY, event(10_000 + i));
+            }
+            AppendOutcome batchA = f.append("a", ExpectedVersion.ANY, event(5000), event(5001), event(5002));
+            AppendOutcome batchB = f.append("b", ExpectedVersion.ANY, event(15000), event(15001));
+            var dedup = f.store.index().dedup();
+            assertTrue(dedup.size() <= max, "dedup holds " + dedup.size());
+            assertTrue(dedup.droppedEarly() > 0);
+            assertEquals(2 * (1000 - scan) + 5 - dedup.size(), dedup.droppedEarly());
+
+            long end = f.log.committedPosition();
+            AppendOutcome againA = f.append("a", ExpectedVersion.ANY, event(5000), event(5001), event(5002));
+            assertTrue(againA.duplicate(), "a re-sent recent batch is recognised");
+            assertEquals(batchA.firstVersion(), againA.firstVersion());
+            assertEquals(batchA.position(), againA.position());
+            AppendOutcome againB = f.append("b", ExpectedVersion.ANY, event(15000), event(15001));
+            assertTrue(againB.duplicate());
+            assertEquals(batchB.position(), againB.position());
+            for (int i = 960; i < 1000; i++) { // the newest single events of both streams
+                assertTrue(f.append("a", ExpectedVersion.ANY, event(i)).duplicate(), "a " + i);
+                assertTrue(f.append("b", ExpectedVersion.ANY, event(10_000 + i)).duplicate(), "b " + i);
+            }
+            assertTrue(f.append("a", ExpectedVersion.ANY, event(3)).duplicate(), "first versions are found by scanning");
+            assertEquals(end, f.log.committedPosition(), "no repeat wrote anything");
+
+            // An id dropped early is no longer known: the window shortened (and memory stayed bounded).
+            AppendOutcome old = f.append("a", ExpectedVersion.ANY, event(100));
+            assertFalse(old.duplicate());
+            assertEquals(1003, old.firstVersion());
+        }
+    }
 }
