@@ -31,6 +31,17 @@ public final class StreamCatalog {
         return find(table, name, hash(name));
     }
 
+    /**
+     * As {@link #get(String)}, but under the creation lock, so it cannot miss a creation that raced
+     * it: every entry created before it is seen, and a creation after it happens after everything the
+     * caller did before calling it. For the rare lookups that must not miss (a subscription waiting
+     * for a stream); {@link #get} is the fast one.
+     */
+    public synchronized StreamEntry getSettled(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        return find(table, bytes, hash(bytes));
+    }
+
     public StreamEntry getOrCreate(String name) {
         return getOrCreate(name.getBytes(StandardCharsets.UTF_8));
     }

@@ -53,6 +53,11 @@ public final class EventStore implements AutoCloseable {
     private final Durability defaultDurability;
     private final ConsumerGroups groups;
     private final Set<LogSubscription<?>> subscriptions = ConcurrentHashMap.newKeySet();
+    /**
+     * Subscriptions to streams that do not exist yet, by name: they hold no catalog entry. Bounded by
+     * the open subscriptions; a name leaves when its last waiter attaches, is cancelled or completes.
+     */
+    private final ConcurrentHashMap<String, Runnable[]> waiters = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private final java.util.concurrent.atomic.LongAdder appendedEvents = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder appendedBytes = new java.util.concurrent.atomic.LongAdder();
@@ -171,6 +176,9 @@ public final class EventStore implements AutoCloseable {
             if (e == null) {
                 appendedEvents.add(r.count());
                 appendedBytes.add(r.endPosition() - r.position());
+                if (r.firstVersion() == 0) {
+                    wakeWaiters(stream); // the stream's first events: it exists now
+                }
             }
         });
         return appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(), r.position(),
@@ -237,6 +245,15 @@ public final class EventStore implements AutoCloseable {
             return log.awaitFlush(end).thenApply(p -> original);
         }
         return CompletableFuture.completedFuture(original);
+    }
+
+    private void wakeWaiters(String stream) {
+        Runnable[] w = waiters.get(stream);
+        if (w != null) {
+            for (Runnable r : w) {
+                r.run();
+            }
+        }
     }
 
     private boolean isEvent(long position, EventRecord r) {
@@ -466,10 +483,49 @@ public final class EventStore implements AutoCloseable {
 
     private <T> Multi<T> subscribeStream(String stream, long fromVersion, Executor executor, Function<EventView, T> mapper) {
         return Multi.createFrom().publisher((Flow.Publisher<T>) subscriber -> {
-            StreamEntry s = catalog.getOrCreate(stream);
-            long from = fromVersion == END ? index.lastVersion(s) + 1 : Math.max(index.firstVersion(s), fromVersion);
-            track(new StreamSubscription<>(subscriber, executor, this, index, s, from, mapper, subscriptions::remove));
+            // Never getOrCreate: a subscription to a stream that does not exist waits by name.
+            StreamEntry s = catalog.get(stream);
+            long from = s == null ? Math.max(0, fromVersion)
+                    : fromVersion == END ? index.lastVersion(s) + 1 : Math.max(index.firstVersion(s), fromVersion);
+            track(new StreamSubscription<>(subscriber, executor, this, index, stream, s, from, mapper,
+                    subscriptions::remove));
         });
+    }
+
+    /** Wakes {@code listener} when {@code stream}'s first events are committed (it does not exist yet). */
+    void awaitStream(String stream, Runnable listener) {
+        waiters.merge(stream, new Runnable[]{listener}, (old, one) -> {
+            Runnable[] next = java.util.Arrays.copyOf(old, old.length + 1);
+            next[old.length] = one[0];
+            return next;
+        });
+    }
+
+    /** Undoes {@link #awaitStream} (attached, cancelled or completed); no-op when not waiting. */
+    void stopAwaiting(String stream, Runnable listener) {
+        waiters.computeIfPresent(stream, (name, old) -> {
+            for (int i = 0; i < old.length; i++) {
+                if (old[i] == listener) {
+                    if (old.length == 1) {
+                        return null;
+                    }
+                    Runnable[] next = new Runnable[old.length - 1];
+                    System.arraycopy(old, 0, next, 0, i);
+                    System.arraycopy(old, i + 1, next, i, old.length - i - 1);
+                    return next;
+                }
+            }
+            return old;
+        });
+    }
+
+    /** Subscriptions waiting for streams that do not exist yet (for tests and metrics). */
+    int waitingSubscriptions() {
+        int n = 0;
+        for (Runnable[] w : waiters.values()) {
+            n += w.length;
+        }
+        return n;
     }
 
     private <T> Multi<T> subscribeAll(long fromPosition, Executor executor, Function<EventView, T> mapper) {

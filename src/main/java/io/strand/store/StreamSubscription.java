@@ -8,23 +8,36 @@ import java.util.concurrent.Flow;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
-/** Follows one stream by version: its index gives each next event's position. */
+/**
+ * Follows one stream by version: its index gives each next event's position.
+ *
+ * <p>A stream that does not exist yet has no catalog entry (subscribing must not create one, or
+ * random subscriptions would grow the catalog without bound): the subscription then waits under the
+ * stream's name in the store's waiters, and its drain attaches it to the entry once the stream's
+ * first events are appended. It registers as a waiter before it first looks the name up (under the
+ * catalog's creation lock), and the append that commits a stream's first events wakes the waiters
+ * after the entry exists, so the first event is never missed.
+ */
 final class StreamSubscription<T> extends LogSubscription<T> {
     private final EventStore store;
     private final StreamIndex index;
     private final Function<EventView, T> mapper;
-    private final StreamEntry stream;
+    private final String name;
     private final Consumer<LogSubscription<?>> onRelease;
     private final Runnable listener = this::wake;
+    /** Null while the stream does not exist; set once, on a drain. */
+    private volatile StreamEntry stream;
     private volatile long nextVersion;
 
+    /** {@code stream} null: wait for {@code name} to be created, then read it from {@code fromVersion}. */
     StreamSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, EventStore store,
-                       StreamIndex index, StreamEntry stream, long fromVersion, Function<EventView, T> mapper,
-                       Consumer<LogSubscription<?>> onRelease) {
+                       StreamIndex index, String name, StreamEntry stream, long fromVersion,
+                       Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease) {
         super(subscriber, executor);
         this.mapper = mapper;
         this.store = store;
         this.index = index;
+        this.name = name;
         this.stream = stream;
         this.nextVersion = fromVersion;
         this.onRelease = onRelease;
@@ -32,34 +45,56 @@ final class StreamSubscription<T> extends LogSubscription<T> {
 
     @Override
     long readPosition() {
+        StreamEntry s = stream;
         long v = nextVersion; // a racy read is fine for a metric
-        return v <= index.lastVersion(stream) && v >= stream.base() ? stream.position(v) : -1;
+        return s != null && v <= index.lastVersion(s) && v >= s.base() ? s.position(v) : -1;
     }
 
     @Override
     void register() {
-        stream.addListener(listener);
+        if (stream != null) {
+            stream.addListener(listener);
+        } else {
+            store.awaitStream(name, listener);
+        }
     }
 
     @Override
     T poll() {
-        if (nextVersion > index.lastVersion(stream)) {
+        StreamEntry s = stream;
+        if (s == null) {
+            // Settled: registered as a waiter before this lookup, so either it sees the entry or the
+            // append that creates the stream sees the registration when it wakes the waiters.
+            s = store.index().catalog().getSettled(name);
+            if (s == null) {
+                return null; // still waiting: woken by the append that commits its first events
+            }
+            s.addListener(listener); // before reading, so no commit is missed
+            store.stopAwaiting(name, listener);
+            stream = s;
+            nextVersion = Math.max(nextVersion, index.firstVersion(s));
+        }
+        if (nextVersion > index.lastVersion(s)) {
             return null;
         }
-        if (stream.position(nextVersion) < store.log().firstPosition()) {
-            nextVersion = index.firstVersion(stream); // fell behind retention: go on from what is held
-            if (nextVersion > index.lastVersion(stream)) {
+        if (s.position(nextVersion) < store.log().firstPosition()) {
+            nextVersion = index.firstVersion(s); // fell behind retention: go on from what is held
+            if (nextVersion > index.lastVersion(s)) {
                 return null;
             }
         }
-        T e = mapper.apply(store.viewAt(stream.position(nextVersion)));
+        T e = mapper.apply(store.viewAt(s.position(nextVersion)));
         nextVersion++;
         return e;
     }
 
     @Override
     void release() {
-        stream.removeListener(listener);
+        StreamEntry s = stream;
+        if (s != null) {
+            s.removeListener(listener);
+        }
+        store.stopAwaiting(name, listener); // no-op once attached
         onRelease.accept(this);
     }
 }

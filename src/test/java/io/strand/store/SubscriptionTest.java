@@ -268,6 +268,96 @@ class SubscriptionTest {
         }
     }
 
+    @Test
+    void shouldNotCreateCatalogEntriesForSubscriptionsToMissingStreams(@TempDir Path dir) throws Exception {
+        int streamsBefore;
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            f.append("real", ExpectedVersion.ANY, event(0), event(1));
+            f.store.commitGroup("g", "real", 0).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            streamsBefore = f.store.index().catalog().size();
+            StreamPage listBefore = f.store.listStreams(0, 1000);
+            List<AssertSubscriber<RecordedEvent>> subs = new ArrayList<>();
+            for (int i = 0; i < 2000; i++) {
+                String missing = "missing-" + java.util.UUID.randomUUID();
+                long from = i % 3 == 0 ? EventStore.END : i % 3 == 1 ? 0 : 5;
+                subs.add(f.store.subscribeStream(missing, from, readers)
+                        .subscribe().withSubscriber(AssertSubscriber.create(i % 2 == 0 ? Long.MAX_VALUE : 0)));
+            }
+            awaitCount(f, 2000);
+            assertEquals(streamsBefore, f.store.index().catalog().size(), "waiting creates no catalog entry");
+            assertEquals(2000, f.store.waitingSubscriptions());
+            for (AssertSubscriber<RecordedEvent> s : subs) {
+                s.cancel();
+            }
+            awaitCount(f, 0);
+            assertEquals(0, f.store.waitingSubscriptions(), "cancelled waiters are gone");
+            assertEquals(streamsBefore, f.store.index().catalog().size());
+            assertEquals(listBefore.streams(), f.store.listStreams(0, 1000).streams());
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertEquals(streamsBefore, f.store.index().catalog().size(), "nor an entry on disk");
+        }
+    }
+
+    @Test
+    void shouldDeliverTheFirstEventToSubscriptionsWaitingForAStreamAndThenForgetThem(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            List<AssertSubscriber<RecordedEvent>> waiting = new ArrayList<>();
+            for (long from : new long[]{0, EventStore.END, 0, 1}) {
+                waiting.add(f.store.subscribeStream("soon", from, readers)
+                        .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE)));
+            }
+            AssertSubscriber<RecordedEvent> idle = f.store.subscribeStream("soon", 0, readers)
+                    .subscribe().withSubscriber(AssertSubscriber.create(0));
+            awaitCount(f, 5);
+            assertEquals(5, f.store.waitingSubscriptions());
+            f.append("soon", ExpectedVersion.NO_STREAM, event(7), event(8));
+            for (int i = 0; i < 3; i++) {
+                waiting.get(i).awaitItems(2, WAIT);
+                assertEvent(event(7), waiting.get(i).getItems().get(0));
+                assertEvent(event(8), waiting.get(i).getItems().get(1));
+            }
+            waiting.get(3).awaitItems(1, WAIT);
+            assertEvent(event(8), waiting.get(3).getItems().get(0));
+            assertEquals(1, f.store.waitingSubscriptions(), "attached on their first event; the idle one on request");
+            idle.request(1);
+            idle.awaitItems(1, WAIT);
+            assertEquals(0, f.store.waitingSubscriptions());
+            f.append("soon", ExpectedVersion.ANY, event(9));
+            waiting.get(0).awaitItems(3, WAIT);
+            assertEvent(event(9), waiting.get(0).getItems().get(2));
+        }
+    }
+
+    @Test
+    void shouldNotMissTheFirstEventWhenSubscribingRacesTheStreamsCreation(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            for (int round = 0; round < 300; round++) {
+                String name = "race-" + round;
+                long i = round;
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                Thread appender = new Thread(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    f.append(name, ExpectedVersion.NO_STREAM, event(i));
+                });
+                appender.start();
+                go.countDown();
+                AssertSubscriber<RecordedEvent> s = f.store.subscribeStream(name, 0, readers)
+                        .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
+                appender.join();
+                s.awaitItems(1, WAIT);
+                assertEvent(event(round), s.getItems().get(0));
+                s.cancel();
+            }
+            awaitCount(f, 0);
+            assertEquals(0, f.store.waitingSubscriptions());
+        }
+    }
+
     private static void awaitCount(StoreFixture f, int n) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (f.store.subscriptionCount() != n && System.nanoTime() < deadline) {
