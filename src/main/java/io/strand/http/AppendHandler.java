@@ -24,7 +24,9 @@ import java.util.concurrent.Executor;
  * {@code POST /streams/{stream}}: validates everything before the store sees it (name, media type,
  * JSON, sizes, headers), appends, and answers 201 from the request's own event loop once the log
  * committed (or flushed) the batch. With the pool on, the append itself is a memory copy and runs
- * on the event loop; with it off, appends write into the mapping and run on a storage thread.
+ * on the event loop; with it off, appends write into the mapping and run on a storage thread. Either
+ * way the store reads the log for a repeat check (a re-sent batch) and re-runs an append that waits
+ * for an in-flight one on the storage (read) threads; when they are full that is a 503.
  */
 final class AppendHandler {
     private final StorageLifecycle storage;
@@ -63,11 +65,13 @@ final class AppendHandler {
         Context loop = Vertx.currentContext();
         CompletionStage<AppendOutcome> appended;
         if (store.log().pool() != null) {
-            appended = store.append(stream, events, expected, durability);
+            // On the event loop: a re-send (or a fingerprint that matches an earlier id) reads records
+            // that may not be resident, so the store re-runs such appends on the read threads.
+            appended = store.append(stream, events, expected, durability, storageThreads);
         } else {
             CompletableFuture<AppendOutcome> f = new CompletableFuture<>();
             try {
-                storageThreads.execute(() -> store.append(stream, events, expected, durability).whenComplete((o, e) -> {
+                storageThreads.execute(() -> store.append(stream, events, expected, durability, storageThreads).whenComplete((o, e) -> {
                     if (e != null) {
                         f.completeExceptionally(e);
                     } else {

@@ -62,6 +62,14 @@ public final class StreamEntry {
         return new String(name, StandardCharsets.UTF_8);
     }
 
+    /**
+     * True for the store's own streams (names beginning with {@code $}, which clients cannot use):
+     * their ids are fresh and never checked for repeats, so they are not entered in the dedup index.
+     */
+    public boolean reserved() {
+        return name.length > 0 && name[0] == '$';
+    }
+
     /** The UTF-8 name; do not modify. */
     byte[] nameBytes() {
         return name;

@@ -138,13 +138,14 @@ public final class StreamIndex implements AutoCloseable {
     /**
      * Adds the next version of {@code stream}. Its id fingerprint is kept beside its position, which
      * is how repeats of a stream's first {@link #SCAN_VERSIONS} events are found (by scanning, so
-     * most streams cost the dedup index nothing); later versions go to the {@link DedupIndex}.
+     * most streams cost the dedup index nothing); later versions go to the {@link DedupIndex}, except
+     * those of the store's own {@code $} streams, whose ids are fresh and never checked for repeats.
      */
     private static void index(StreamEntry stream, long position, long key, long timestamp, DedupIndex dedup,
                               long dedupFrom) {
         int version = stream.assigned();
         stream.add(position, key);
-        if (version >= SCAN_VERSIONS && timestamp >= dedupFrom) {
+        if (version >= SCAN_VERSIONS && timestamp >= dedupFrom && !stream.reserved()) {
             dedup.insert(key, position, timestamp);
         }
     }

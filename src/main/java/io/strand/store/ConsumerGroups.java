@@ -18,6 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * commit is a flushed event of the store's own stream {@code $groups}, and the latest position per
  * (group, stream) is kept in memory, rebuilt from that stream at open. Event data, little-endian:
  * {@code u16 group length, group, u16 stream length, stream, i64 version}.
+ *
+ * <p>Commits are appended under this object's lock with fresh random ids and no repeat check
+ * ({@link EventStore#appendFresh}), so they reach the log in the order they were made: the last
+ * commit of a (group, stream) in the log is the last one made, which is what {@link #load} restores.
  */
 final class ConsumerGroups {
     static final String EVENT_TYPE = "group-committed";
@@ -27,6 +31,9 @@ final class ConsumerGroups {
     private final ConcurrentHashMap<String, long[]> positions = new ConcurrentHashMap<>();
     /** The latest version asked for per key, in log order (commits append under this object's lock). */
     private final ConcurrentHashMap<String, Long> requested = new ConcurrentHashMap<>();
+
+    /** Ids of commit events: random, so never checked for repeats (tests may make them collide). */
+    java.util.function.Supplier<UUID> ids = UUID::randomUUID;
 
     ConsumerGroups(EventStore store) {
         this.store = store;
@@ -63,9 +70,11 @@ final class ConsumerGroups {
         byte[] st = stream.getBytes(StandardCharsets.UTF_8);
         ByteBuffer data = ByteBuffer.allocate(4 + g.length + st.length + 8).order(ByteOrder.LITTLE_ENDIAN);
         data.putShort((short) g.length).put(g).putShort((short) st.length).put(st).putLong(version);
-        NewEvent event = new NewEvent(UUID.randomUUID(), EVENT_TYPE, data.array(), null, true);
+        NewEvent event = new NewEvent(ids.get(), EVENT_TYPE, data.array(), null, true);
         requested.put(group + '/' + stream, version);
-        return store.appendToStream(EventStore.GROUPS_STREAM, List.of(event), ExpectedVersion.ANY, Durability.FLUSHED)
+        // Fresh ids, no repeat check: a fingerprint that happened to match would send the commit down
+        // the retry path, out of this lock's order, and an older version could be logged after a newer.
+        return store.appendFresh(EventStore.GROUPS_STREAM, List.of(event), Durability.FLUSHED)
                 .thenApply(o -> {
                     apply(group, stream, version, o.position());
                     return null;

@@ -93,20 +93,65 @@ public final class EventStore implements AutoCloseable {
      * {@code durability} null means the server's default. The stage fails with
      * {@link IllegalArgumentException} (bad name or batch), {@link WrongExpectedVersionException},
      * {@link IdempotencyConflictException}, {@link io.strand.log.LogOverloadedException} (retry
-     * later) or {@link LogException}; in every failure nothing was written.
+     * later) or {@link LogException}; in each of these refusals nothing was written.
+     *
+     * <p><b>Unknown outcome.</b> One failure is not a refusal: when an append that asked for
+     * {@link Durability#FLUSHED} fails because the fsync failed (or the log failed while it waited
+     * for it), its events may already be committed and readable, and survive a restart. The caller
+     * cannot tell whether they were written; re-sending the same batch (the same event ids) is the
+     * safe retry: it returns the original outcome if they were, and appends them if they were not.
+     *
+     * <p>A re-sent batch (or a fingerprint that happens to match) makes this read the candidate
+     * records on the calling thread; see {@link #append(String, List, long, Durability, Executor)}
+     * to keep those possibly non-resident reads off an event loop.
      */
     public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
                                                  Durability durability) {
+        return append(stream, events, expectedVersion, durability, null);
+    }
+
+    /**
+     * As {@link #append(String, List, long, Durability)}, for callers that must not read the log
+     * (an event loop): the common append, whose ids match nothing appended before, still runs on the
+     * calling thread (a memory copy with the pool on), but when an id's fingerprint matches an
+     * earlier event the append runs again on {@code coldReads}, which reads the candidate records
+     * (mapped pages that may not be resident) and gives the original outcome or goes on appending. A
+     * re-send that has to wait for the stream's in-flight append also continues on {@code coldReads},
+     * never on the log's commit thread. When {@code coldReads} refuses the work the stage fails with
+     * its {@link java.util.concurrent.RejectedExecutionException} (nothing written; retry later).
+     * {@code coldReads} null reads on the calling thread.
+     */
+    public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
+                                                 Durability durability, Executor coldReads) {
         try {
             StreamNames.check("stream", stream);
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return appendToStream(stream, events, expectedVersion, durability);
+        return appendToStream(stream, events, expectedVersion, durability, coldReads,
+                coldReads == null ? READ_HERE : READ_COLD);
     }
 
-    CompletionStage<AppendOutcome> appendToStream(String stream, List<NewEvent> events, long expectedVersion,
-                                                  Durability durability) {
+    /**
+     * Appends events whose ids are fresh (random, never sent before) to one of the store's own
+     * streams: no repeat check, so the append never takes the retry path and appends made in some
+     * order are written in that order.
+     */
+    CompletionStage<AppendOutcome> appendFresh(String stream, List<NewEvent> events, Durability durability) {
+        return appendToStream(stream, events, ExpectedVersion.ANY, durability, null, NO_CHECK);
+    }
+
+    /** Repeat check: confirm candidates by reading them on this thread. */
+    private static final int READ_HERE = 0;
+    /** Repeat check: when there are candidates, run again on the cold-reads executor to read them. */
+    private static final int READ_COLD = 1;
+    /** No repeat check: the ids are fresh. */
+    private static final int NO_CHECK = 2;
+    /** From {@link #checkRepeat}: the append must run again (after the in-flight one, or on the cold executor). */
+    private static final CompletionStage<AppendOutcome> AGAIN = new CompletableFuture<>();
+
+    private CompletionStage<AppendOutcome> appendToStream(String stream, List<NewEvent> events, long expectedVersion,
+                                                          Durability durability, Executor coldReads, int mode) {
         int n = events == null ? 0 : events.size();
         EventRecord[] records = new EventRecord[n];
         try {
@@ -144,34 +189,41 @@ public final class EventStore implements AutoCloseable {
             s = catalog.getOrCreate(name);
         }
         StreamEntry entry = s;
-        LogAppend appended;
+        RepeatProbe probe = mode == NO_CHECK ? null : new RepeatProbe(mode == READ_HERE);
+        LogAppend appended = null;
         synchronized (s) {
             if (closed) {
                 return CompletableFuture.failedFuture(new LogException("the store is closed"));
             }
-            CompletionStage<AppendOutcome> repeat = checkRepeat(s, stream, records, resolved, events, expectedVersion);
-            if (repeat != null) {
+            CompletionStage<AppendOutcome> repeat = probe == null ? null
+                    : checkRepeat(s, stream, records, resolved, events, probe);
+            if (repeat == null) {
+                long current = s.assigned() - 1;
+                if (!ExpectedVersion.matches(expectedVersion, current)) {
+                    return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, current));
+                }
+                appended = log.append(records, n, current + 1, resolved);
+                AppendResult r = appended.reserved();
+                if (r == null) {
+                    return appended.thenApply(x -> (AppendOutcome) null); // already failed: nothing was written
+                }
+                long timestamp = System.currentTimeMillis();
+                long position = r.position();
+                for (EventRecord record : records) {
+                    index.add(s, position, record.idMsb(), record.idLsb(), timestamp);
+                    position += record.framedLength();
+                }
+                s.inFlight(appended);
+            } else if (repeat != AGAIN) {
                 return repeat;
             }
-            long current = s.assigned() - 1;
-            if (!ExpectedVersion.matches(expectedVersion, current)) {
-                return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, current));
-            }
-            appended = log.append(records, n, current + 1, resolved);
-            AppendResult r = appended.reserved();
-            if (r == null) {
-                return appended.thenApply(x -> (AppendOutcome) null); // already failed: nothing was written
-            }
-            long timestamp = System.currentTimeMillis();
-            long position = r.position();
-            for (EventRecord record : records) {
-                index.add(s, position, record.idMsb(), record.idLsb(), timestamp);
-                position += record.framedLength();
-            }
-            s.inFlight(appended);
         }
-        appended.whenComplete((r, e) -> {
-            entry.completed(appended);
+        if (appended == null) { // outside the stream's monitor: nothing below runs the append inline under it
+            return again(stream, events, expectedVersion, durability, coldReads, probe);
+        }
+        LogAppend done = appended;
+        done.whenComplete((r, e) -> {
+            entry.completed(done);
             entry.wakeListeners();
             if (e == null) {
                 appendedEvents.add(r.count());
@@ -181,37 +233,114 @@ public final class EventStore implements AutoCloseable {
                 }
             }
         });
-        return appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(), r.position(),
+        return done.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(), r.position(),
                 resolved, false));
+    }
+
+    /** Runs the append again: after the stream's in-flight append, or (to read candidates) on {@code coldReads}. */
+    private CompletionStage<AppendOutcome> again(String stream, List<NewEvent> events, long expectedVersion,
+                                                 Durability durability, Executor coldReads, RepeatProbe probe) {
+        CompletionStage<?> inFlight = probe.waitFor;
+        if (coldReads == null) { // the 4-argument append: the caller accepted reads on any thread
+            return inFlight.handle((x, e) -> null)
+                    .thenCompose(x -> appendToStream(stream, events, expectedVersion, durability, null, READ_HERE));
+        }
+        CompletableFuture<AppendOutcome> result = new CompletableFuture<>();
+        Runnable rerun = () -> runOn(coldReads, result,
+                () -> appendToStream(stream, events, expectedVersion, durability, coldReads, READ_HERE));
+        if (inFlight != null) {
+            inFlight.whenComplete((x, e) -> rerun.run()); // only hands the work over: not on the commit thread
+        } else {
+            rerun.run();
+        }
+        return result;
+    }
+
+    /** Runs {@code work} on {@code executor} and completes {@code result} with it; a refusal fails {@code result}. */
+    private static void runOn(Executor executor, CompletableFuture<AppendOutcome> result,
+                              java.util.function.Supplier<CompletionStage<AppendOutcome>> work) {
+        try {
+            executor.execute(() -> {
+                CompletionStage<AppendOutcome> stage;
+                try {
+                    stage = work.get();
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                    return;
+                }
+                stage.whenComplete((o, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(o);
+                    }
+                });
+            });
+        } catch (RuntimeException rejected) { // RejectedExecutionException: busy or shut down; nothing was written
+            result.completeExceptionally(rejected);
+        }
+    }
+
+    /**
+     * What the repeat check saw of one append: each id's fingerprint-matching positions are passed
+     * here. One per checked append, shared by its ids (no allocation per id on the common path).
+     */
+    private final class RepeatProbe implements java.util.function.LongPredicate {
+        /** Read candidates here; else only note that there are some. */
+        final boolean read;
+        long committed;
+        CompletionStage<?> inFlight;
+        EventRecord record;
+        /** A candidate not committed yet: maybe ours, in flight. Wait for it, then run again. */
+        CompletionStage<?> waitFor;
+        /** A committed candidate was seen and not read: run again where reads may run. */
+        boolean deferred;
+
+        RepeatProbe(boolean read) {
+            this.read = read;
+        }
+
+        @Override
+        public boolean test(long p) {
+            if (p >= committed) {
+                if (inFlight != null) {
+                    waitFor = inFlight;
+                }
+                return false;
+            }
+            if (!read) {
+                deferred = true;
+                return false;
+            }
+            return isEvent(p, record);
+        }
     }
 
     /**
      * Null when no event of the batch was appended before; else the original outcome, a conflict,
-     * or (when a candidate is still in flight) a retry once the stream's in-flight append completes.
+     * or {@link #AGAIN} when the append must run again (a candidate is still in flight, or there are
+     * candidates and this pass does not read them).
      */
     private CompletionStage<AppendOutcome> checkRepeat(StreamEntry s, String stream, EventRecord[] records,
-                                                       Durability durability, List<NewEvent> events, long expected) {
-        CompletionStage<?> inFlight = s.inFlight();
-        long committed = log.committedPosition(); // read after inFlight: with none in flight, all of s is below it
-        boolean[] wait = {false};
-        long[] found = new long[records.length];
+                                                       Durability durability, List<NewEvent> events, RepeatProbe probe) {
+        probe.inFlight = s.inFlight();
+        probe.committed = log.committedPosition(); // read after inFlight: with none in flight, all of s is below it
+        long[] found = null;
         int matches = 0;
-        for (int i = 0; i < records.length; i++) {
+        for (int i = 0; i < records.length && !probe.deferred; i++) {
             EventRecord r = records[i];
-            found[i] = index.find(s, r.idMsb(), r.idLsb(), p -> {
-                if (p >= committed) {
-                    wait[0] |= inFlight != null; // maybe ours, not readable yet
-                    return false;
+            probe.record = r;
+            long p = index.find(s, r.idMsb(), r.idLsb(), probe);
+            if (p >= 0) {
+                if (found == null) {
+                    found = new long[records.length];
                 }
-                return isEvent(p, r);
-            });
-            if (found[i] >= 0) {
+                found[i] = p;
                 matches++;
             }
         }
-        if (wait[0]) {
-            return inFlight.handle((x, e) -> null)
-                    .thenCompose(x -> appendToStream(stream, events, expected, durability));
+        if (probe.waitFor != null || probe.deferred) {
+            return AGAIN;
         }
         if (matches == 0) {
             return null;
@@ -582,6 +711,10 @@ public final class EventStore implements AutoCloseable {
     /** Durably records that {@code group} has consumed {@code stream} up to {@code version} (-1: nothing). */
     public CompletionStage<Void> commitGroup(String group, String stream, long version) {
         return groups.commit(group, stream, version);
+    }
+
+    ConsumerGroups groups() {
+        return groups;
     }
 
     /** The group's committed version of the stream, if it committed one. */
