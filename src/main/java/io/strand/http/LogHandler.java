@@ -32,7 +32,8 @@ final class LogHandler {
 
     void handle(RoutingContext ctx) {
         try {
-            CommitLog log = Http.store(storage).log();
+            io.strand.store.EventStore store = Http.store(storage);
+            CommitLog log = store.log();
             long from = Params.number(ctx, "from", 0);
             long start = from == 0 ? log.firstPosition() : from;
             long max = Params.number(ctx, "maxBytes", DEFAULT_MAX_BYTES);
@@ -44,6 +45,7 @@ final class LogHandler {
             Context loop = Vertx.currentContext();
             readers.execute(() -> {
                 try {
+                    store.checkRecordBoundary(start); // not a record hidden in an event's data
                     LogRange range = log.range(start, maxBytes);
                     if (mmap && range.length() > 0) {
                         LogSlice slice = log.read(range.position(), range.length());

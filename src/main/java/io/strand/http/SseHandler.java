@@ -72,14 +72,13 @@ final class SseHandler {
             long start = from;
             long skipPosition = skip;
             Context loop = Vertx.currentContext();
-            // A position from the client must be a record boundary: check it (it reads the log) on a
-            // read thread, so a bad one is a 400 rather than an error frame after a 200.
+            // A position from the client must be a record boundary the index knows (event data may
+            // hold a CRC-valid record): check it (it reads the log) on a read thread, so a bad one is
+            // a 400 rather than an error frame after a 200.
             readers.execute(() -> {
                 try {
                     if (start != EventStore.END && start > log.firstPosition()) {
-                        try (var c = log.cursor(start)) {
-                            c.next();
-                        }
+                        store.checkRecordBoundary(start);
                     }
                 } catch (RuntimeException e) {
                     loop.runOnContext(v -> Http.problem(ctx, e));

@@ -12,6 +12,9 @@ import java.util.function.LongConsumer;
 /**
  * Follows the whole log by position with a {@link LogCursor}; woken by every commit. The cursor
  * (and its segment reference) is opened on the first drain and closed when the subscription ends.
+ * The first drain also checks that the starting position is a record boundary the index knows
+ * ({@link EventStore#checkRecordBoundary}): the cursor's own check (one CRC-valid record) can be
+ * fooled by event data that holds a valid record.
  */
 final class AllSubscription<T> extends LogSubscription<T> {
     private final CommitLog log;
@@ -21,11 +24,14 @@ final class AllSubscription<T> extends LogSubscription<T> {
     private final LongConsumer listener = p -> wake();
     private final long fromPosition;
     private LogCursor cursor;
+    private boolean checkStart; // drain-thread state after construction
     private volatile long readPosition = -1;
 
     AllSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, EventStore store,
-                    long fromPosition, Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease) {
+                    long fromPosition, boolean checkStart, Function<EventView, T> mapper,
+                    Consumer<LogSubscription<?>> onRelease) {
         super(subscriber, executor);
+        this.checkStart = checkStart;
         this.store = store;
         this.log = store.log();
         this.mapper = mapper;
@@ -50,7 +56,14 @@ final class AllSubscription<T> extends LogSubscription<T> {
             cursor = null;
         }
         if (cursor == null) {
-            cursor = log.cursor(Math.max(fromPosition, log.firstPosition()));
+            long from = Math.max(fromPosition, log.firstPosition());
+            if (checkStart) {
+                checkStart = false;
+                if (from == fromPosition) {
+                    store.checkRecordBoundary(from); // a client's position: a real record start?
+                }
+            }
+            cursor = log.cursor(from);
         }
         T next = cursor.next() ? mapper.apply(store.viewAt(cursor.position())) : null;
         readPosition = cursor.nextPosition();

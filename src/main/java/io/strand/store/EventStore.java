@@ -501,6 +501,7 @@ public final class EventStore implements AutoCloseable {
                     + " was deleted by retention; the first position still held is " + first, first);
         }
         long from = fromPosition <= 0 ? first : fromPosition;
+        checkRecordBoundary(from);
         long[] positions = new long[Math.min(limit, 1024)];
         int n = 0;
         try (LogCursor c = log.cursor(from)) {
@@ -512,6 +513,82 @@ public final class EventStore implements AutoCloseable {
             }
             return new PositionPage(positions, n, n == limit && c.next() ? c.position() : -1);
         }
+    }
+
+    /**
+     * Checks that {@code position}, from a client, is where a record of the log starts: the log's
+     * first position, its committed end, or the position of an event the index knows (any stream,
+     * the store's own included). A CRC-valid record alone does not prove it, since an event's data may
+     * hold the bytes of a valid record; the record read there must name a (stream, version) that the
+     * stream's index maps to exactly this position. Reads the log (a record that may not be resident):
+     * not for an event loop. Throws {@link IllegalArgumentException} when it is not a boundary,
+     * {@link PositionGoneException} below the first position held.
+     */
+    public void checkRecordBoundary(long position) {
+        long first = log.firstPosition();
+        long committed = log.committedPosition();
+        if (position == first || position == committed) {
+            return;
+        }
+        if (position < first && position > 0) {
+            throw new PositionGoneException("log position " + position
+                    + " was deleted by retention; the first position still held is " + first, first);
+        }
+        if (position < 0 || position > committed || (position & (io.strand.log.RecordDescriptor.ALIGNMENT - 1)) != 0) {
+            throw notBoundary(position, "out of range or unaligned (first=" + first + ", committed=" + committed + ")");
+        }
+        StreamEntry s;
+        long version;
+        try (LogSlice slice = log.read(position, io.strand.log.RecordDescriptor.HEADER_LENGTH + 0xFFFF)) {
+            java.nio.ByteBuffer b = slice.buffer();
+            int readable = b.limit();
+            if (readable < io.strand.log.RecordDescriptor.MARKER_LENGTH
+                    || io.strand.log.RecordDescriptor.magic(b, 0) != io.strand.log.RecordDescriptor.MAGIC
+                    || io.strand.log.RecordDescriptor.version(b, 0) != io.strand.log.RecordDescriptor.VERSION) {
+                throw notBoundary(position, "no record header there");
+            }
+            if (io.strand.log.RecordDescriptor.isEndOfSegment(b, 0)) {
+                // The committed end a client was given may since have become an end-of-segment
+                // marker (the next batch went to the next segment); one claims exactly the rest of
+                // its segment. Readers go on at the next segment's first record, a real one.
+                int segmentSize = log.config().segmentSize();
+                if (io.strand.log.RecordDescriptor.length(b, 0) == segmentSize - (int) (position % segmentSize)) {
+                    return;
+                }
+                throw notBoundary(position, "no record header there");
+            }
+            if (readable < io.strand.log.RecordDescriptor.HEADER_LENGTH) {
+                throw notBoundary(position, "no record header there");
+            }
+            int nameLength = io.strand.log.RecordDescriptor.streamLength(b, 0);
+            if (io.strand.log.RecordDescriptor.HEADER_LENGTH + nameLength > readable) {
+                throw notBoundary(position, "no record header there");
+            }
+            byte[] name = new byte[nameLength];
+            b.get(io.strand.log.RecordDescriptor.streamOffset(0), name);
+            version = io.strand.log.RecordDescriptor.streamVersion(b, 0);
+            s = catalog.get(name);
+        }
+        if (s == null || !maps(s, version, position)) {
+            if (s != null) {
+                synchronized (s) {
+                    // An append records positions under this monitor just after the log reserved them
+                    // (and may have committed them): after it, a real record is always in the index.
+                    if (maps(s, version, position)) {
+                        return;
+                    }
+                }
+            }
+            throw notBoundary(position, "no event starts there");
+        }
+    }
+
+    private static boolean maps(StreamEntry s, long version, long position) {
+        return version >= s.base() && version < s.assigned() && s.position(version) == position;
+    }
+
+    private static IllegalArgumentException notBoundary(long position, String why) {
+        return new IllegalArgumentException("not a record boundary: position=" + position + " (" + why + ")");
     }
 
     private static ReadPage copies(ViewPage views) {
@@ -600,7 +677,11 @@ public final class EventStore implements AutoCloseable {
         return subscribeStream(stream, fromVersion, executor, v -> v);
     }
 
-    /** The whole log from {@code fromPosition} (a record boundary, or {@link #END}), catch-up then live. */
+    /**
+     * The whole log from {@code fromPosition} (a record boundary, or {@link #END}), catch-up then live.
+     * A position that is not a record boundary ({@link #checkRecordBoundary}) ends the subscription
+     * with {@link IllegalArgumentException} on its first drain (on {@code executor}).
+     */
     public Multi<RecordedEvent> subscribeAll(long fromPosition, Executor executor) {
         return subscribeAll(fromPosition, executor, EventStore::copyAndClose);
     }
@@ -660,7 +741,9 @@ public final class EventStore implements AutoCloseable {
     private <T> Multi<T> subscribeAll(long fromPosition, Executor executor, Function<EventView, T> mapper) {
         return Multi.createFrom().publisher((Flow.Publisher<T>) subscriber -> {
             long from = fromPosition == END ? log.committedPosition() : Math.max(fromPosition, log.firstPosition());
-            track(new AllSubscription<>(subscriber, executor, this, from, mapper, subscriptions::remove));
+            // A client's position is checked on the first drain; the committed end needs no check.
+            boolean check = fromPosition != END && from == fromPosition;
+            track(new AllSubscription<>(subscriber, executor, this, from, check, mapper, subscriptions::remove));
         });
     }
 

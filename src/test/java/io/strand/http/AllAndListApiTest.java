@@ -117,6 +117,41 @@ class AllAndListApiTest {
     }
 
     @Test
+    void shouldRefuseAPositionInsideAnEventWhoseDataHoldsAValidRecordWith400() {
+        String victim = unique("victim");
+        appendJson(victim, "{\"type\":\"Real\",\"data\":0}");
+        // A CRC-valid record, as the store writes it, claiming to be the victim's version 0.
+        io.strand.log.EventRecord forged = io.strand.log.EventRecord.of(victim, "Forged", java.util.UUID.randomUUID(),
+                null, "{\"forged\":true}".getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
+        java.nio.ByteBuffer rec = java.nio.ByteBuffer.allocate(forged.framedLength());
+        io.strand.log.RecordDescriptor.encode(rec, rec.duplicate(), new java.util.zip.CRC32C(), 0, forged, 0,
+                System.currentTimeMillis(), 0);
+        String evil = unique("evil");
+        String type = "Blob";
+        int dataOffset = io.strand.log.RecordDescriptor.HEADER_LENGTH + evil.length() + type.length();
+        int pad = (8 - dataOffset % 8) % 8; // so the forged record starts 8-aligned, as records do
+        byte[] data = new byte[pad + rec.capacity()];
+        System.arraycopy(rec.array(), 0, data, pad, rec.capacity());
+        Response r = given().contentType("application/octet-stream").header("Event-Type", type).body(data)
+                .post("/streams/{s}", evil);
+        assertEquals(201, r.statusCode(), r.asString());
+        long outer = new JsonObject(r.asString()).getLong("position");
+        long inside = outer + dataOffset + pad;
+
+        assertProblem(given().get("/all?from=" + inside), 400);
+        assertProblem(given().accept("application/octet-stream").get("/all?from=" + inside), 400);
+        assertProblem(given().accept("application/x-ndjson").get("/all?from=" + inside), 400);
+        assertProblem(given().header("Accept", "text/event-stream").get("/all?from=" + inside), 400);
+        assertProblem(given().header("Accept", "text/event-stream").header("Last-Event-ID", Long.toString(inside))
+                .get("/all"), 400);
+        assertProblem(given().get("/log?from=" + inside), 400);
+        // The real boundary of the same event is fine.
+        JsonObject page = all("?from=" + outer + "&limit=1");
+        assertEquals(evil, page.getJsonArray("events").getJsonObject(0).getString("stream"));
+        assertEquals(200, given().get("/log?from=" + outer).statusCode());
+    }
+
+    @Test
     void shouldListStreamsWithTheirFirstAndLastVersion() {
         String a = unique("list-a");
         String b = unique("list-b");
