@@ -35,7 +35,8 @@ import java.util.function.Function;
  * <p>An append holds its stream's monitor while it checks ids and the expected version, takes the
  * next versions and hands the batch to the log (a memory copy, no I/O with the pool on): versions
  * are race-free per stream and appends to different streams proceed side by side. The returned
- * stage completes on the log's commit (or flush) thread: callers hop to their own thread.
+ * stage completes on the log's commit (or flush) thread, or on the cold-reads executor for a
+ * re-send: callers hop to their own thread.
  *
  * <p>Reads return heap copies; they read mapped pages that may not be resident, so event-loop
  * callers should run them on a worker. Thread-safe.
@@ -93,17 +94,19 @@ public final class EventStore implements AutoCloseable {
      * {@code durability} null means the server's default. The stage fails with
      * {@link IllegalArgumentException} (bad name or batch), {@link WrongExpectedVersionException},
      * {@link IdempotencyConflictException}, {@link io.strand.log.LogOverloadedException} (retry
-     * later) or {@link LogException}; in each of these refusals nothing was written.
+     * later) or {@link LogException}. These are refusals that wrote nothing, with one exception:
      *
-     * <p><b>Unknown outcome.</b> One failure is not a refusal: when an append that asked for
-     * {@link Durability#FLUSHED} fails because the fsync failed (or the log failed while it waited
-     * for it), its events may already be committed and readable, and survive a restart. The caller
-     * cannot tell whether they were written; re-sending the same batch (the same event ids) is the
-     * safe retry: it returns the original outcome if they were, and appends them if they were not.
+     * <p><b>A failed fsync leaves the outcome unknown.</b> When an append that asked for
+     * {@link Durability#FLUSHED} fails because the fsync failed (or the log failed while the append
+     * waited for it), its events were committed before the flush was tried: they may be readable now
+     * and still be there after a restart. The caller cannot tell whether they were written. Re-sending
+     * the same batch (the same event ids) is the safe, idempotent retry: it answers the original
+     * outcome ({@link AppendOutcome#duplicate()}) if they were, and appends them if they were not.
      *
-     * <p>A re-sent batch (or a fingerprint that happens to match) makes this read the candidate
-     * records on the calling thread; see {@link #append(String, List, long, Durability, Executor)}
-     * to keep those possibly non-resident reads off an event loop.
+     * <p>A re-sent batch (or an id whose fingerprint happens to match an earlier one) makes this read
+     * the candidate records on the calling thread, and a re-send racing the original's commit runs
+     * again on the thread that completes it (the log's commit or flush thread); see
+     * {@link #append(String, List, long, Durability, Executor)} to keep both off an event loop.
      */
     public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
                                                  Durability durability) {
