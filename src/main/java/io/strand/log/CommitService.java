@@ -169,17 +169,6 @@ final class CommitService implements Runnable {
      */
     void drainAndStop() {
         stopping = true;
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            LockSupport.unpark(thread);
-            try {
-                thread.join(100);
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        SpinWait.joinUninterruptibly(thread);
     }
 }

@@ -260,18 +260,7 @@ final class FlushService implements Runnable {
     /** Stops the thread, then flushes everything committed and writes the checkpoint from the caller. */
     void stopAndFlush() throws IOException {
         stopping = true;
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            LockSupport.unpark(thread);
-            try {
-                thread.join(100);
-            } catch (InterruptedException e) {
-                interrupted = true; // the final flush must not run next to the thread's own
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        SpinWait.joinUninterruptibly(thread); // the final flush must not run next to the thread's own
         flushOnce();
         if (failure != null) {
             throw failure;

@@ -26,4 +26,23 @@ final class SpinWait {
         } while (System.nanoTime() < deadline);
         return false;
     }
+
+    /**
+     * Unparks {@code thread} until it has ended, ignoring interrupts while waiting (the caller frees
+     * what the thread uses next); an interrupt is handed back to the caller afterwards.
+     */
+    static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            java.util.concurrent.locks.LockSupport.unpark(thread);
+            try {
+                thread.join(100);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

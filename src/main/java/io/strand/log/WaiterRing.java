@@ -98,20 +98,7 @@ final class WaiterRing {
     }
 
     /** Consumer side (or after the consumer stopped): fails every waiter. */
-    @SuppressWarnings("unchecked")
     void failAll(Throwable cause) {
-        long h = head;
-        long t = tail;
-        while (h < t) {
-            int i = (int) (h & mask);
-            CompletableFuture<Object> f = (CompletableFuture<Object>) futures[i];
-            futures[i] = null;
-            results[i] = null;
-            h++;
-            head = h;
-            if (f != null) {
-                f.completeExceptionally(cause);
-            }
-        }
+        failUpTo(Long.MAX_VALUE, cause);
     }
 }
