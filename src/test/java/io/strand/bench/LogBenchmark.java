@@ -88,6 +88,10 @@ public final class LogBenchmark {
     static List<String> only = List.of();
     static Path root = Paths.get("target", "bench");
     static int inflight = 8192;
+    /** With {@code rounds=N} (N > 1) the selected cases run round-robin N times; see {@link Rounds}. */
+    static int rounds = 1;
+    /** Async cases' flush interval (the server's default unless {@code flush-interval=MS} is given). */
+    static java.time.Duration asyncFlushInterval;
     static int manyThreads = 64;
     static boolean keep;
     static String experiment;
@@ -122,6 +126,8 @@ public final class LogBenchmark {
                 new Case("mmap-fresh-async", "plain MappedByteBuffer loop appending to fresh 1 GiB files, async",
                         LogBenchmark::mappedFresh, false),
                 new Case("strand-pool-async", "Strand, pool on, async, 1 appender pipelined", (s, c) -> strandAsync(s, true), false),
+                new Case("strand-pool-async-noforce", "Strand, pool on, async, 1 appender pipelined, no periodic force in the run"
+                        + " (flush-interval 10 min: like the plain loops, nothing is forced)", (s, c) -> strandAsyncNoForce(s), false),
                 new Case("strand-nopool-async", "Strand, pool off, async, 1 appender pipelined", (s, c) -> strandAsync(s, false), false),
                 new Case("strand-pool-async-batch16", "Strand, pool on, async, 1 appender pipelined, 16 records per append",
                         (s, c) -> strandAsync(s, true, BATCH), false),
@@ -136,6 +142,10 @@ public final class LogBenchmark {
                 new Case("strand-nopool-sync" + manyThreads, "Strand, pool off, FLUSHED, " + manyThreads + " appenders",
                         (s, c) -> strandSync(s, false, manyThreads), true));
 
+        if (rounds > 1) {
+            Rounds.run(cases, rounds);
+            return;
+        }
         Map<String, Map<Integer, Result>> results = new LinkedHashMap<>();
         long start = System.nanoTime();
         for (int size : sizes) {
@@ -181,6 +191,8 @@ public final class LogBenchmark {
             case "inflight" -> inflight = Integer.parseInt(kv[1]);
             case "threads" -> manyThreads = Integer.parseInt(kv[1]);
             case "keep" -> keep = true;
+            case "rounds" -> rounds = Integer.parseInt(kv[1]);
+            case "flush-interval" -> asyncFlushInterval = java.time.Duration.ofMillis(Long.parseLong(kv[1]));
             case "exp" -> experiment = kv[1];
             default -> throw new IllegalArgumentException("unknown argument: " + arg
                     + " (known: quick, warmup=S, measure=S, sizes=128,1024, only=ID,..., dir=PATH, inflight=N,"
@@ -188,7 +200,7 @@ public final class LogBenchmark {
         }
     }
 
-    private static boolean selected(String id) {
+    static boolean selected(String id) {
         if (only.isEmpty()) {
             return true;
         }
@@ -500,11 +512,23 @@ public final class LogBenchmark {
 
     static LogConfig strandConfig(Path dir, boolean pool) {
         LogConfig d = LogConfig.defaults(dir);
-        return d.withPool(pool, d.poolBuffers(), d.poolBufferSize());
+        d = d.withPool(pool, d.poolBuffers(), d.poolBufferSize());
+        return asyncFlushInterval == null ? d : d.withFlush(d.flushMode(), asyncFlushInterval);
     }
 
     static Result strandAsync(int size, boolean pool) throws Exception {
         return strandAsync(size, pool, 1);
+    }
+
+    /** Pool on, one record per append, with no force during the run (flush-interval 10 min). */
+    static Result strandAsyncNoForce(int size) throws Exception {
+        java.time.Duration saved = asyncFlushInterval;
+        asyncFlushInterval = java.time.Duration.ofMinutes(10);
+        try {
+            return strandAsync(size, true, 1, "strand-pool-async-noforce");
+        } finally {
+            asyncFlushInterval = saved;
+        }
     }
 
     /**
@@ -512,7 +536,11 @@ public final class LogBenchmark {
      * records ({@code inflight / perAppend} appends) in flight. Counts records.
      */
     static Result strandAsync(int size, boolean pool, int perAppend) throws Exception {
-        String id = (pool ? "strand-pool-async" : "strand-nopool-async") + (perAppend > 1 ? "-batch" + perAppend : "");
+        return strandAsync(size, pool, perAppend, (pool ? "strand-pool-async" : "strand-nopool-async")
+                + (perAppend > 1 ? "-batch" + perAppend : ""));
+    }
+
+    static Result strandAsync(int size, boolean pool, int perAppend, String id) throws Exception {
         Path dir = freshDir(id, size);
         EventRecord[] batch = new EventRecord[perAppend];
         Arrays.fill(batch, record(size));
