@@ -11,9 +11,11 @@ public final class RecoveryProgress {
     private volatile long total;
     private volatile long phaseStartNanos = System.nanoTime();
     private volatile boolean finished;
+    private volatile boolean cancelled;
 
     /** Starts a phase of {@code total} bytes (an upper bound). */
     public void phase(String name, long total) {
+        checkCancelled();
         this.phase = name;
         this.total = Math.max(0, total);
         this.done = 0;
@@ -21,7 +23,23 @@ public final class RecoveryProgress {
     }
 
     public void done(long bytes) {
+        checkCancelled();
         this.done = bytes;
+    }
+
+    /**
+     * Asks opening to stop (the application is stopping): the next progress report throws
+     * {@link java.util.concurrent.CancellationException}. Safe at any point of recovery, which only
+     * reads until its scans are done and moves no checkpoint before that: the next start redoes it.
+     */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    private void checkCancelled() {
+        if (cancelled) {
+            throw new java.util.concurrent.CancellationException("opening cancelled: the application is stopping");
+        }
     }
 
     public void finish() {

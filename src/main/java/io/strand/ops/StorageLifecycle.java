@@ -86,6 +86,9 @@ public class StorageLifecycle {
             openMillis = (System.nanoTime() - start) / 1_000_000;
             LOG.infof("Strand store open in %d ms: streams=%d, indexEntriesLoaded=%d, rebuiltFromLog=%d", openMillis,
                     store.index().catalog().size(), store.index().loadedEntries(), store.index().rebuiltEntries());
+        } catch (java.util.concurrent.CancellationException e) {
+            failure = e;
+            LOG.info("opening stopped: the application is stopping (recovery resumes at the next start)");
         } catch (Throwable e) {
             failure = e;
             LOG.error("opening the log and store failed; the application cannot serve data (liveness is DOWN)", e);
@@ -120,8 +123,15 @@ public class StorageLifecycle {
 
     void onStop(@Observes ShutdownEvent event) throws InterruptedException {
         Thread o = opener;
-        if (o != null) {
-            o.join(); // never close under a recovery in progress
+        if (o != null && o.isAlive()) {
+            // Stopping while recovery runs: cancel it (it has only read so far; the next start
+            // redoes it) rather than outlast quarkus.shutdown.timeout and be killed.
+            progress.cancel();
+            o.join(TimeUnit.SECONDS.toMillis(10));
+            if (o.isAlive()) {
+                LOG.warn("recovery did not stop within 10 s of the stop request; exiting without closing the log");
+                return; // never close under a recovery in progress
+            }
         }
         EventStore s = store;
         if (s != null) {

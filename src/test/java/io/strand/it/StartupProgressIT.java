@@ -28,6 +28,24 @@ class StartupProgressIT {
         String out = new String(writer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(out.contains("WROTE "), out);
 
+        // SIGTERM while recovering: the scan is cancelled and the process exits well within the
+        // shutdown timeout, leaving the log for the next start to recover.
+        try (ServerProcess stopped = ServerProcess.start(dir, "quarkus.shutdown.delay=0s")) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (stopped.get("/q/health/started").statusCode() == 503) {
+                        break;
+                    }
+                } catch (IOException notListening) {
+                    Thread.sleep(10);
+                }
+            }
+            long t = System.nanoTime();
+            stopped.terminate(20);
+            assertTrue(System.nanoTime() - t < TimeUnit.SECONDS.toNanos(20), "stopped during recovery");
+        }
+
         try (ServerProcess server = ServerProcess.start(dir)) {
             boolean sawProgress = false;
             boolean saw503 = false;
