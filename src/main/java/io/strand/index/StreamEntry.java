@@ -14,13 +14,21 @@ import java.util.concurrent.CompletionStage;
  * treat it as existing only when its position is below the log's committed position (see
  * {@link StreamIndex#lastVersion}).
  *
- * <p>Memory: 40 bytes, the UTF-8 name, and 8 bytes per event; with the catalog's slots a
- * ten-event stream takes about 190 bytes (measured in {@code ScaleTest}).
+ * <p>The held versions are one snapshot, published through one volatile field: a {@code long[]}
+ * whose element 0 is the first version held (its base, never changed in that array) and whose
+ * element {@code 1 + v - base} is version {@code v}. The array is replaced when it grows and when
+ * retention {@link #trim}s the versions whose records were deleted, so a reader always gets a base
+ * and the slots that go with it. The appender writes the new slot into the current array and then
+ * publishes {@link #assigned} (a volatile write); readers read {@code assigned}, then the array.
+ *
+ * <p>Memory: 40 bytes, the UTF-8 name, and 8 bytes per event held plus 8 for the base; with the
+ * catalog's slots a ten-event stream takes about 190 bytes (measured in {@code ScaleTest}).
  */
 public final class StreamEntry {
     static final int FINGERPRINT_BITS = 19;
     static final long FINGERPRINT_MASK = (1L << FINGERPRINT_BITS) - 1;
-    private static final long[] NONE = new long[0];
+    /** The held versions of a stream that starts at version 0 and has none yet. */
+    private static final long[] NONE = {0};
     private static final Runnable[] NO_LISTENERS = new Runnable[0];
     private static final VarHandle IN_FLIGHT;
 
@@ -35,14 +43,13 @@ public final class StreamEntry {
     private final int id;
     private final int hash;
     private final byte[] name;
-    /** Grown by the appender, published through {@link #assigned}'s volatile write. */
+    /**
+     * {@code [base, slot of version base, slot of base + 1, ...]}: grown by the appender and replaced
+     * by {@link #trim} (both under this entry's monitor); slots are published through
+     * {@link #assigned}'s volatile write, a new array through this field's.
+     */
     private volatile long[] versions = NONE;
     private volatile int assigned;
-    /**
-     * The first version held in {@link #versions} (0 unless retention deleted the stream's head
-     * before the index was loaded). Set only while the stream is empty, before it is published.
-     */
-    private int base;
     /** Woken (on the committing thread) when events of this stream are committed. */
     private volatile Runnable[] listeners = NO_LISTENERS;
     /** The stage of this stream's latest append while it is in flight, else null. */
@@ -84,32 +91,78 @@ public final class StreamEntry {
         return assigned;
     }
 
-    /** First version the index holds (versions below it were deleted by retention before a restart). */
+    /**
+     * First version the index holds: versions below it were deleted by retention (trimmed while
+     * running, or before a restart).
+     */
     public int base() {
-        return base;
+        return (int) versions[0];
     }
 
     /**
      * Log position of {@code version}, or -1 when it lies below {@link #base()} (deleted); the
-     * caller checks {@code version < assigned()}.
+     * caller checks {@code version < assigned()} (reading {@code assigned()} first).
      */
     public long position(long version) {
-        int at = (int) (version - base);
-        return at < 0 ? -1 : (versions[at] >>> FINGERPRINT_BITS) << 3;
+        long[] p = versions; // one snapshot: its base and its slots
+        long at = version - p[0];
+        return at < 0 ? -1 : (p[(int) at + 1] >>> FINGERPRINT_BITS) << 3;
     }
 
-    /** The id fingerprint of {@code version} (see {@link #fingerprint(long)}); version >= base. */
+    /** The id fingerprint of {@code version} (see {@link #fingerprint(long)}); version >= base. Caller holds the monitor. */
     int fingerprint(int version) {
-        return (int) (versions[version - base] & FINGERPRINT_MASK);
+        long[] p = versions;
+        return (int) (p[version - (int) p[0] + 1] & FINGERPRINT_MASK);
+    }
+
+    /** Versions whose positions are held (from {@link #base()} to {@link #assigned()}). */
+    public int heldVersions() {
+        int n = assigned;
+        return Math.max(0, n - (int) versions[0]);
+    }
+
+    /** Slots of the array holding them (for tests and memory figures). */
+    int heldCapacity() {
+        return versions.length - 1;
     }
 
     /** Makes an empty stream start at {@code version}: its earlier versions were deleted. */
     void startAt(long version) {
-        if (assigned != base) {
+        if (assigned != base()) {
             throw new IllegalStateException("only an empty stream can start later: " + this);
         }
-        base = (int) version;
+        versions = new long[] {version};
         assigned = (int) version;
+    }
+
+    /**
+     * Drops the versions whose records lie below {@code firstPosition} (retention deleted their
+     * segments), copying the rest into a right-sized array; an emptied stream keeps its next version.
+     * Caller holds this entry's monitor, as an appender does. Returns how many versions were dropped.
+     */
+    int trim(long firstPosition) {
+        long[] p = versions;
+        int base = (int) p[0];
+        int n = assigned - base;
+        // Positions grow with versions: find the first slot at or beyond firstPosition.
+        int lo = 0;
+        int hi = n;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if ((p[mid + 1] >>> FINGERPRINT_BITS) << 3 < firstPosition) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo == 0) {
+            return 0;
+        }
+        long[] next = new long[n - lo + 1];
+        next[0] = base + lo;
+        System.arraycopy(p, lo + 1, next, 1, n - lo);
+        versions = next; // release: a reader gets the new base with its slots, or the old pair
+        return lo;
     }
 
     /** The fingerprint kept for an event whose dedup key is {@code key}. */
@@ -119,15 +172,16 @@ public final class StreamEntry {
 
     /** Appends the next version. Caller holds this entry's monitor (or is opening the index). */
     void add(long position, long key) {
-        int n = assigned - base;
         long[] p = versions;
-        if (n == p.length) {
+        int base = (int) p[0];
+        int n = assigned - base;
+        if (n + 1 == p.length) {
             // ~1.5x growth keeps small streams small: 10 events take an 11-slot array.
-            p = Arrays.copyOf(p, Math.max(2, n + (n >> 1) + 1));
+            p = Arrays.copyOf(p, 1 + Math.max(2, n + (n >> 1) + 1));
             versions = p;
         }
-        p[n] = ((position >>> 3) << FINGERPRINT_BITS) | fingerprint(key);
-        assigned = base + n + 1; // release: publishes p[n] (and a grown array) to readers
+        p[n + 1] = ((position >>> 3) << FINGERPRINT_BITS) | fingerprint(key);
+        assigned = base + n + 1; // release: publishes p[n + 1] (and a grown array) to readers
     }
 
     /**

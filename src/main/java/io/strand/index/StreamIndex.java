@@ -212,6 +212,31 @@ public final class StreamIndex implements AutoCloseable {
         return lo;
     }
 
+    /**
+     * Drops from memory the versions whose records lie below {@code firstPosition}: retention
+     * deleted the segments holding them. Each stream is trimmed under its monitor (as an append
+     * holds it); a stream left without versions keeps its catalog entry and its next version, and
+     * reads below a stream's first held version keep answering "gone". Returns how many versions
+     * were dropped.
+     */
+    public long dropBefore(long firstPosition) {
+        long dropped = 0;
+        for (int id = 0, n = catalog.size(); id < n; id++) {
+            StreamEntry s = catalog.byId(id);
+            if (s == null) {
+                continue;
+            }
+            int base = s.base();
+            if (s.assigned() == base || s.position(base) >= firstPosition) {
+                continue; // nothing held below it (a racing trim or append only moves it up)
+            }
+            synchronized (s) {
+                dropped += s.trim(firstPosition);
+            }
+        }
+        return dropped;
+    }
+
     /** The stream's last committed version, or -1 when none of its events is committed. */
     public long lastVersion(StreamEntry stream) {
         long committed = log.committedPosition();

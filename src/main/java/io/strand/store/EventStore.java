@@ -813,7 +813,8 @@ public final class EventStore implements AutoCloseable {
     /**
      * Deletes the oldest whole segments beyond {@code maxAgeMillis} or {@code maxBytes} (0 or less:
      * no limit). Consumer-group positions committed in those segments are first appended again, so
-     * none is lost. Returns how many segments were deleted.
+     * none is lost. The index then drops the versions whose records were in them. Returns how many
+     * segments were deleted.
      */
     public int applyRetention(long maxAgeMillis, long maxBytes) throws IOException {
         long cut = log.retentionCut(maxAgeMillis, maxBytes, System.currentTimeMillis());
@@ -821,7 +822,11 @@ public final class EventStore implements AutoCloseable {
             return 0;
         }
         groups.carryForward(cut);
-        return log.deleteBefore(cut);
+        int deleted = log.deleteBefore(cut);
+        if (deleted > 0) {
+            index.dropBefore(log.firstPosition()); // the index drops what points into deleted segments
+        }
+        return deleted;
     }
 
     // ---------------------------------------------------------------- status

@@ -1,6 +1,7 @@
 package io.strand.store;
 
 import io.smallrye.mutiny.helpers.test.AssertSubscriber;
+import io.strand.index.StreamEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,11 +10,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static io.strand.store.StoreFixture.assertEvent;
 import static io.strand.store.StoreFixture.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,6 +110,126 @@ class RetentionTest {
             assertTrue(deleted > 0, "segments whose events are all older than 20 ms go");
             assertEquals(1, f.log.segmentCount(), "all but the segment being written");
             assertEvent(event(5000), f.store.readEvent("a", 3000));
+        }
+    }
+
+    @Test
+    void shouldDropTheVersionsOfDeletedSegmentsFromMemory(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            f.append("early", ExpectedVersion.ANY, event(77_777)); // only in the first segment
+            for (int i = 0; i < EVENTS + 2000; i++) {
+                f.append("m" + (i % 4), ExpectedVersion.ANY, event(i));
+            }
+            StreamEntry m0 = f.store.index().catalog().get("m0");
+            StreamEntry early = f.store.index().catalog().get("early");
+            assertEquals((EVENTS + 2000) / 4, m0.heldVersions());
+            assertEquals(1, early.heldVersions());
+
+            awaitFlushed(f);
+            assertTrue(f.store.applyRetention(0, 256 * 1024) > 0);
+            long firstVersion = f.store.streamInfo("m0").firstVersion();
+            long lastVersion = f.store.streamInfo("m0").lastVersion();
+            assertTrue(firstVersion > 0);
+            assertEquals(firstVersion, m0.base(), "the held versions start at the first retained one");
+            assertEquals(lastVersion - firstVersion + 1, m0.heldVersions(), "the versions of deleted segments are dropped");
+            assertTrue(m0.position(firstVersion) >= f.log.firstPosition());
+            assertEquals(0, early.heldVersions(), "an emptied stream holds nothing");
+            assertEquals(1, early.assigned(), "and keeps its next version");
+            assertThrows(PositionGoneException.class, () -> f.store.readEvent("m0", 0));
+            assertThrows(PositionGoneException.class, () -> f.store.readEvent("m0", firstVersion - 1));
+            for (long v = firstVersion; v <= lastVersion; v++) {
+                assertEvent(event(v * 4), f.store.readEvent("m0", v));
+            }
+            ReadPage back = f.store.readStream("m0", -1, 10, Direction.BACKWARD);
+            assertEquals(lastVersion, back.events().get(0).version());
+
+            AppendOutcome next = f.append("m0", lastVersion, event(99_999));
+            assertEquals(lastVersion + 1, next.firstVersion(), "appends continue at the right version");
+            assertEvent(event(99_999), f.store.readEvent("m0", lastVersion + 1));
+            AppendOutcome again = f.append("early", 0, event(88_888));
+            assertEquals(1, again.firstVersion(), "an emptied stream continues where it was");
+            assertEquals(1, f.store.streamInfo("early").firstVersion());
+            assertEvent(event(88_888), f.store.readEvent("early", 1));
+            assertThrows(PositionGoneException.class, () -> f.store.readEvent("early", 0));
+        }
+    }
+
+    /**
+     * A reader resolving random versions of a stream while it is appended to and retention trims it:
+     * every position it gets is the one the append returned, or -1 (trimmed), never a torn pair.
+     */
+    @Test
+    void shouldNeverGiveReadersAWrongPositionWhileTrimming(@TempDir Path dir) throws Exception {
+        int total = 12_000;
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            AtomicLongArray positions = new AtomicLongArray(total); // position + 1 once the append returned
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread appender = new Thread(() -> {
+                try {
+                    for (int v = 0; v < total; v++) {
+                        AppendOutcome o = f.append("c", v - 1, event(v));
+                        positions.set(v, o.position() + 1);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.set(true);
+                }
+            });
+            Thread retention = new Thread(() -> {
+                try {
+                    while (!done.get()) {
+                        f.store.applyRetention(0, 128 * 1024);
+                        Thread.sleep(2);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            long[] counts = new long[2];
+            Thread reader = new Thread(() -> {
+                ThreadLocalRandom r = ThreadLocalRandom.current();
+                StreamEntry s = null;
+                while (!done.get() && failure.get() == null) {
+                    if (s == null) {
+                        s = f.store.index().catalog().get("c");
+                        continue;
+                    }
+                    int a = s.assigned();
+                    if (a == 0) {
+                        continue;
+                    }
+                    int v = r.nextInt(a);
+                    long p = s.position(v);
+                    counts[0]++;
+                    long appended = positions.get(v) - 1;
+                    if (p != -1 && appended >= 0) {
+                        counts[1]++;
+                        if (p != appended) {
+                            failure.compareAndSet(null, new AssertionError("version " + v + " resolved to " + p
+                                    + ", appended at " + appended));
+                        }
+                    }
+                }
+            });
+            appender.start();
+            retention.start();
+            reader.start();
+            appender.join();
+            retention.join();
+            reader.join();
+            assertNull(failure.get(), () -> String.valueOf(failure.get()));
+            assertTrue(counts[1] > 0, "the reader checked held versions: " + counts[0] + " reads");
+            assertTrue(f.log.firstPosition() > 0, "retention ran");
+            StreamEntry c = f.store.index().catalog().get("c");
+            assertTrue(c.heldVersions() < total, "trimmed: " + c.heldVersions());
+            long first = f.store.streamInfo("c").firstVersion();
+            assertEquals(first, c.base());
+            for (long v = first; v < total; v++) {
+                assertEquals(positions.get((int) v) - 1, c.position(v));
+            }
+            assertEvent(event(total - 1), f.store.readEvent("c", total - 1));
         }
     }
 
