@@ -9,8 +9,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
- * {@code index/entries}: one 40-byte entry per event, in log order — what lets a restart rebuild
- * every stream's index without reading the log. Little-endian:
+ * One file of {@code index/entries/}: a 40-byte entry per event of one log segment, in log order —
+ * what lets a restart rebuild every stream's index without reading the log. Little-endian:
  *
  * <pre>
  *   0  int64 position   log position of the event's record
@@ -22,7 +22,7 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * Only entries below the index checkpoint were forced to disk; the rest are rebuilt from the log.
- * Not thread-safe: the indexer owns it after open.
+ * Not thread-safe: the indexer owns it after open. {@link EntryFiles} keeps one per segment.
  */
 final class EntryFile implements AutoCloseable {
     static final int ENTRY_LENGTH = 40;
@@ -52,11 +52,25 @@ final class EntryFile implements AutoCloseable {
     private final CRC32C crc = new CRC32C();
     private long entries;
 
+    private boolean complete;
+
+    /** Opens (or creates) a file to {@link #load}; it is written from where loading stopped. */
     EntryFile(Path file) throws IOException {
-        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        this(file, false);
     }
 
-    /** Visits valid entries in order until one is invalid or refused; truncates the file there. */
+    /** With {@code fresh}, creates an empty file, truncating one that exists, ready to append. */
+    EntryFile(Path file, boolean fresh) throws IOException {
+        channel = fresh
+                ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)
+                : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    /**
+     * Visits valid entries in order until one is invalid or refused; truncates the file there.
+     * {@link #complete()} then tells whether every byte of the file was a valid, accepted entry.
+     */
     long load(Visitor visitor) throws IOException {
         long size = channel.size() - channel.size() % ENTRY_LENGTH;
         ByteBuffer in = ByteBuffer.allocate(ENTRY_LENGTH * 16384).order(ByteOrder.LITTLE_ENDIAN);
@@ -93,7 +107,8 @@ final class EntryFile implements AutoCloseable {
             }
             at += in.limit();
         }
-        if (good < channel.size()) {
+        complete = good == channel.size();
+        if (!complete) {
             channel.truncate(good);
         }
         channel.position(good);
@@ -115,6 +130,11 @@ final class EntryFile implements AutoCloseable {
 
     long entries() {
         return entries;
+    }
+
+    /** After {@link #load}: true when nothing was cut off (no torn, corrupt or refused entry). */
+    boolean complete() {
+        return complete;
     }
 
     void writeBuffered() throws IOException {

@@ -12,8 +12,9 @@ import java.util.function.LongConsumer;
 
 /**
  * Follows the committed log (RocketMQ's "reput" service) and writes an index entry for every event
- * to {@code index/entries}, with new stream names to {@code index/streams} ahead of them. Every
- * checkpoint interval it forces both files, names first, and then moves the index checkpoint to the
+ * to its segment's file in {@code index/entries/}, with new stream names to {@code index/streams}
+ * ahead of them. Every checkpoint interval it forces the names, then the entries file being written
+ * (earlier ones were forced when it moved past them), and then moves the index checkpoint to the
  * log position it has indexed, so a restart trusts entries below it and rebuilds the rest from the
  * log. Readers never wait for it: the store updates the in-memory index when it appends.
  *
@@ -24,7 +25,7 @@ final class Indexer implements Runnable {
     private final CommitLog log;
     private final StreamCatalog catalog;
     private final CatalogFile catalogFile;
-    private final EntryFile entryFile;
+    private final EntryFiles entryFiles;
     private final Checkpoint checkpoint;
     private final long checkpointIntervalNanos;
     private final LogCursor cursor;
@@ -38,12 +39,12 @@ final class Indexer implements Runnable {
     private volatile IOException failure;
     private long lastCheckpointNanos = System.nanoTime();
 
-    Indexer(CommitLog log, StreamCatalog catalog, CatalogFile catalogFile, EntryFile entryFile, Checkpoint checkpoint,
+    Indexer(CommitLog log, StreamCatalog catalog, CatalogFile catalogFile, EntryFiles entryFiles, Checkpoint checkpoint,
             long checkpointIntervalNanos, long fromPosition) {
         this.log = log;
         this.catalog = catalog;
         this.catalogFile = catalogFile;
-        this.entryFile = entryFile;
+        this.entryFiles = entryFiles;
         this.checkpoint = checkpoint;
         this.checkpointIntervalNanos = checkpointIntervalNanos;
         this.cursor = log.cursor(fromPosition);
@@ -75,7 +76,7 @@ final class Indexer implements Runnable {
             while (catalogFile.persisted() <= stream.id()) {
                 catalogFile.append(catalog.byId(catalogFile.persisted()).nameBytes());
             }
-            entryFile.append(cursor.position(), version, timestamp, key, stream.id());
+            entryFiles.append(cursor.position(), version, timestamp, key, stream.id());
             n++;
         }
         indexedPosition = cursor.nextPosition();
@@ -95,7 +96,7 @@ final class Indexer implements Runnable {
             return;
         }
         catalogFile.sync();
-        entryFile.sync();
+        entryFiles.sync();
         checkpoint.write(position);
         checkpointedPosition = position;
     }

@@ -16,7 +16,8 @@ import java.util.function.LongPredicate;
  * log position in O(1), knows each stream's last version, and remembers recent event ids.
  *
  * <p>In memory it is a {@link StreamCatalog} of {@link StreamEntry} position arrays and a
- * {@link DedupIndex}; on disk, {@code index/streams}, {@code index/entries} and the index checkpoint,
+ * {@link DedupIndex}; on disk, {@code index/streams}, {@code index/entries/} (one file per log
+ * segment, deleted with it by retention) and the index checkpoint,
  * written by the {@link Indexer} thread (formats in docs/FORMAT.md). Opening reconciles them with the
  * recovered log: entries at or beyond the index checkpoint or the log's tail are cut off, and the
  * log from the last trusted entry is indexed again. So after any crash the index never points past
@@ -35,18 +36,18 @@ public final class StreamIndex implements AutoCloseable {
     private final StreamCatalog catalog;
     private final DedupIndex dedup;
     private final CatalogFile catalogFile;
-    private final EntryFile entryFile;
+    private final EntryFiles entryFiles;
     private final Indexer indexer;
     private final long loadedEntries;
     private final long rebuiltEntries;
 
     private StreamIndex(CommitLog log, StreamCatalog catalog, DedupIndex dedup, CatalogFile catalogFile,
-                        EntryFile entryFile, Indexer indexer, long loadedEntries, long rebuiltEntries) {
+                        EntryFiles entryFiles, Indexer indexer, long loadedEntries, long rebuiltEntries) {
         this.log = log;
         this.catalog = catalog;
         this.dedup = dedup;
         this.catalogFile = catalogFile;
-        this.entryFile = entryFile;
+        this.entryFiles = entryFiles;
         this.indexer = indexer;
         this.loadedEntries = loadedEntries;
         this.rebuiltEntries = rebuiltEntries;
@@ -65,9 +66,17 @@ public final class StreamIndex implements AutoCloseable {
         DedupIndex dedup = new DedupIndex(config.dedupWindow().toMillis(), config.dedupMaxEntries());
         long dedupFrom = System.currentTimeMillis() - config.dedupWindow().toMillis();
         CatalogFile catalogFile = new CatalogFile(dir.resolve("streams"));
-        EntryFile entryFile = null;
+        EntryFiles entryFiles = null;
         try {
-            entryFile = new EntryFile(dir.resolve("entries"));
+            Path entries = dir.resolve("entries");
+            if (Files.isRegularFile(entries)) {
+                // One file for the whole log (before entries were kept per segment): the index is
+                // derived data, so it is simplest to drop it and index the log again.
+                Files.delete(entries);
+                LOG.log(System.Logger.Level.INFO, "index: deleted index/entries of an earlier version (one file for "
+                        + "the whole log); the index is rebuilt from the log from position {0}", log.firstPosition());
+            }
+            entryFiles = new EntryFiles(entries, log.config().segmentSize());
             Checkpoint checkpoint = new Checkpoint(dir.resolve("checkpoint"), CHECKPOINT_MAGIC);
 
             catalogFile.load(catalog::getOrCreate);
@@ -77,17 +86,15 @@ public final class StreamIndex implements AutoCloseable {
             long trusted = Math.min(checkpointed, log.committedPosition());
             long[] last = {-1};
             long[] count = {0};
-            progress.phase("index-load", Files.size(dir.resolve("entries")));
-            long loaded = entryFile.load(e -> {
+            progress.phase("index-load", entryFiles.bytes());
+            // Files of segments retention deleted are skipped (and deleted): the index drops them.
+            long loaded = entryFiles.load(log.firstPosition(), e -> {
                 if ((++count[0] & 0xFFFF) == 0) {
                     progress.done(count[0] * EntryFile.ENTRY_LENGTH);
                 }
                 StreamEntry s = catalog.byId(e.streamId);
                 if (e.position >= trusted || s == null) {
                     return false;
-                }
-                if (e.position < log.firstPosition()) {
-                    return true; // its segment was deleted by retention: the index drops it
                 }
                 if (s.assigned() == s.base() && e.version > s.assigned()) {
                     s.startAt(e.version); // the stream's head was deleted
@@ -100,7 +107,7 @@ public final class StreamIndex implements AutoCloseable {
                 return true;
             });
             long resume = last[0] < 0 ? log.firstPosition() : endOf(log, last[0]);
-            Indexer indexer = new Indexer(log, catalog, catalogFile, entryFile, checkpoint,
+            Indexer indexer = new Indexer(log, catalog, catalogFile, entryFiles, checkpoint,
                     config.checkpointInterval().toNanos(), resume);
             long committed = log.committedPosition();
             progress.phase("index-rebuild", committed - resume);
@@ -123,13 +130,13 @@ public final class StreamIndex implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "index: loaded {0} entries, rebuilt {1} from the log (from position {2})",
                         loaded, rebuilt, resume);
             }
-            StreamIndex index = new StreamIndex(log, catalog, dedup, catalogFile, entryFile, indexer, loaded, rebuilt);
+            StreamIndex index = new StreamIndex(log, catalog, dedup, catalogFile, entryFiles, indexer, loaded, rebuilt);
             indexer.start();
             return index;
         } catch (IOException | RuntimeException e) {
             catalogFile.close();
-            if (entryFile != null) {
-                entryFile.close();
+            if (entryFiles != null) {
+                entryFiles.close();
             }
             throw e;
         }
@@ -216,10 +223,10 @@ public final class StreamIndex implements AutoCloseable {
      * Drops from memory the versions whose records lie below {@code firstPosition}: retention
      * deleted the segments holding them. Each stream is trimmed under its monitor (as an append
      * holds it); a stream left without versions keeps its catalog entry and its next version, and
-     * reads below a stream's first held version keep answering "gone". Returns how many versions
-     * were dropped.
+     * reads below a stream's first held version keep answering "gone". Then the entries files of
+     * the deleted segments are deleted. Returns how many versions were dropped from memory.
      */
-    public long dropBefore(long firstPosition) {
+    public long dropBefore(long firstPosition) throws IOException {
         long dropped = 0;
         for (int id = 0, n = catalog.size(); id < n; id++) {
             StreamEntry s = catalog.byId(id);
@@ -234,6 +241,7 @@ public final class StreamIndex implements AutoCloseable {
                 dropped += s.trim(firstPosition);
             }
         }
+        entryFiles.deleteBefore(firstPosition);
         return dropped;
     }
 
@@ -281,7 +289,7 @@ public final class StreamIndex implements AutoCloseable {
             indexer.stop();
         } finally {
             catalogFile.close();
-            entryFile.close();
+            entryFiles.close();
         }
     }
 }

@@ -4,7 +4,6 @@ import io.strand.log.Durability;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -188,11 +187,7 @@ class EventStoreTest {
             }
             f.store.commitGroup("g1", "b1", 41).toCompletableFuture().join();
         }
-        try (var files = Files.list(dir.resolve("index"))) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
+        StoreFixture.deleteIndex(dir);
         try (StoreFixture f = StoreFixture.open(dir)) {
             assertEquals(0, f.store.index().loadedEntries());
             assertEquals(401, f.store.index().rebuiltEntries());

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -81,11 +80,7 @@ class IdempotencyTest {
             assertEquals(first.position(), again.position());
             assertThrows(IdempotencyConflictException.class, () -> f.append("s", ExpectedVersion.ANY, event(1), event(7)));
         }
-        try (var files = Files.list(dir.resolve("index"))) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
+        StoreFixture.deleteIndex(dir);
         try (StoreFixture f = StoreFixture.open(dir)) {
             assertTrue(f.store.index().rebuiltEntries() > 0);
             AppendOutcome again = f.append("s", ExpectedVersion.ANY, event(0), event(1));

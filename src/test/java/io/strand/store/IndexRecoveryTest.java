@@ -63,7 +63,7 @@ class IndexRecoveryTest {
                 f.append("u" + (i % 30), ExpectedVersion.ANY, event(i));
             }
         }
-        Path entries = dir.resolve("index").resolve("entries");
+        Path entries = StoreFixture.entriesFile(dir, 0); // 300 small events: all in the first segment
         Path streams = dir.resolve("index").resolve("streams");
         try (RandomAccessFile raf = new RandomAccessFile(entries.toFile(), "rw")) {
             raf.setLength(raf.length() - 17); // torn last entry
@@ -93,7 +93,7 @@ class IndexRecoveryTest {
                 f.append("v" + (i % 30), ExpectedVersion.ANY, event(i));
             }
         }
-        try (RandomAccessFile raf = new RandomAccessFile(dir.resolve("index").resolve("entries").toFile(), "rw")) {
+        try (RandomAccessFile raf = new RandomAccessFile(StoreFixture.entriesFile(dir, 0).toFile(), "rw")) {
             raf.seek(40L * 100 + 3);
             raf.write(0x5A);
         }
@@ -101,6 +101,100 @@ class IndexRecoveryTest {
             assertEquals(100, f.store.index().loadedEntries());
             assertEquals(200, f.store.index().rebuiltEntries());
             assertEvent(event(299), f.store.readEvent("v29", 9));
+        }
+    }
+
+    /** Appends events over several segments, closes, and returns the entries files' bases in order. */
+    private static List<Long> manySegments(Path dir, int events) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            for (int i = 0; i < events; i++) {
+                f.append("w" + (i % 7), ExpectedVersion.ANY, event(i));
+            }
+        }
+        try (var files = Files.list(dir.resolve("index").resolve("entries"))) {
+            List<Long> bases = files.map(p -> Segment.parseFileName(p.getFileName().toString())).sorted().toList();
+            assertTrue(bases.size() >= 3, "spans segments: " + bases);
+            return bases;
+        }
+    }
+
+    private static long entriesIn(Path dir, long base) throws Exception {
+        return Files.size(StoreFixture.entriesFile(dir, base)) / 40;
+    }
+
+    private static void assertAllRead(StoreFixture f, int events) {
+        for (int i = 0; i < events; i++) {
+            assertEvent(event(i), f.store.readEvent("w" + (i % 7), i / 7));
+        }
+        AppendOutcome next = f.append("w0", (events - 1) / 7, event(events * 7L));
+        assertEquals((events - 1) / 7 + 1, next.firstVersion());
+    }
+
+    @Test
+    void shouldCutAtACorruptEntryInAMiddleSegmentAndDropTheLaterFiles(@TempDir Path dir) throws Exception {
+        int events = 7000;
+        List<Long> bases = manySegments(dir, events);
+        long inFirst = entriesIn(dir, bases.get(0));
+        assertEquals(events, bases.stream().mapToLong(b -> {
+            try {
+                return entriesIn(dir, b);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }).sum(), "every event has one entry, in its segment's file");
+        try (RandomAccessFile raf = new RandomAccessFile(StoreFixture.entriesFile(dir, bases.get(1)).toFile(), "rw")) {
+            raf.seek(40L * 10 + 5);
+            raf.write(0x5A);
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertEquals(inFirst + 10, f.store.index().loadedEntries());
+            assertEquals(events - inFirst - 10, f.store.index().rebuiltEntries());
+            assertAllRead(f, events);
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertEquals(events + 1, f.store.index().loadedEntries(), "the files were written again, per segment");
+            assertEquals(0, f.store.index().rebuiltEntries());
+        }
+    }
+
+    @Test
+    void shouldRebuildFromAMissingEntriesFileOn(@TempDir Path dir) throws Exception {
+        int events = 7000;
+        List<Long> bases = manySegments(dir, events);
+        long inFirst = entriesIn(dir, bases.get(0));
+        Files.delete(StoreFixture.entriesFile(dir, bases.get(1)));
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertEquals(inFirst, f.store.index().loadedEntries(), "no file may follow a gap");
+            assertEquals(events - inFirst, f.store.index().rebuiltEntries());
+            assertAllRead(f, events);
+        }
+    }
+
+    @Test
+    void shouldReplaceTheSingleEntriesFileOfAnEarlierVersion(@TempDir Path dir) throws Exception {
+        int events = 7000;
+        List<Long> bases = manySegments(dir, events);
+        // An earlier version kept every entry in one file, index/entries, where the directory is now.
+        Path entries = dir.resolve("index").resolve("entries");
+        Path single = dir.resolve("index").resolve("entries.single");
+        try (var out = Files.newOutputStream(single)) {
+            for (long base : bases) {
+                Files.copy(StoreFixture.entriesFile(dir, base), out);
+            }
+        }
+        for (long base : bases) {
+            Files.delete(StoreFixture.entriesFile(dir, base));
+        }
+        Files.delete(entries);
+        Files.move(single, entries);
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertTrue(Files.isDirectory(entries));
+            assertEquals(0, f.store.index().loadedEntries(), "the old file is dropped");
+            assertEquals(events, f.store.index().rebuiltEntries(), "and the index rebuilt from the log");
+            assertAllRead(f, events);
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertEquals(events + 1, f.store.index().loadedEntries());
         }
     }
 

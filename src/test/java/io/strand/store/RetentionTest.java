@@ -2,12 +2,14 @@ package io.strand.store;
 
 import io.smallrye.mutiny.helpers.test.AssertSubscriber;
 import io.strand.index.StreamEntry;
+import io.strand.log.Segment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -81,11 +83,7 @@ class RetentionTest {
             assertFalse(f.store.index().rebuiltEntries() > 0, "the index files were complete");
         }
         // Without index files the index is rebuilt from what the log still holds, versions intact.
-        try (var files = Files.list(dir.resolve("index"))) {
-            for (Path p : files.toList()) {
-                Files.delete(p);
-            }
-        }
+        StoreFixture.deleteIndex(dir);
         try (StoreFixture f = StoreFixture.open(dir)) {
             assertTrue(f.store.index().rebuiltEntries() > 0);
             assertEquals((EVENTS + 2000) / 4, f.store.streamInfo("r0").lastVersion());
@@ -230,6 +228,79 @@ class RetentionTest {
                 assertEquals(positions.get((int) v) - 1, c.position(v));
             }
             assertEvent(event(total - 1), f.store.readEvent("c", total - 1));
+        }
+    }
+
+    @Test
+    void shouldDeleteTheIndexEntriesOfDeletedSegmentsAndLoadOnlyTheRetainedOnes(@TempDir Path dir) throws Exception {
+        long retained;
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            for (int i = 0; i < EVENTS + 2000; i++) {
+                f.append("r" + (i % 4), ExpectedVersion.ANY, event(i));
+            }
+            awaitIndexed(f);
+            List<Long> before = entriesFiles(dir);
+            assertEquals(segmentBases(dir, f.log.segmentCount()), before, "one entries file per segment holding events");
+            awaitFlushed(f);
+            assertTrue(f.store.applyRetention(0, 256 * 1024) > 0);
+            long first = f.log.firstPosition();
+            List<Long> after = entriesFiles(dir);
+            assertEquals(first, after.get(0), "the entries files of deleted segments are gone");
+            assertEquals(before.subList(before.indexOf(first), before.size()), after);
+            retained = countEvents(f);
+            assertEquals(EVENTS + 2000 - (int) (f.store.streamInfo("r0").firstVersion() * 4), retained, "r0..r3 lose the same head");
+        }
+        // As if retention had stopped between deleting the segments and their entries files.
+        Files.write(StoreFixture.entriesFile(dir, 0), new byte[40 * 3]);
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertFalse(Files.exists(StoreFixture.entriesFile(dir, 0)), "entries of a deleted segment are deleted at open");
+            assertEquals(retained, f.store.index().loadedEntries(), "a restart loads only the retained entries");
+            assertEquals(0, f.store.index().rebuiltEntries());
+            for (int s = 0; s < 4; s++) {
+                StreamInfo info = f.store.streamInfo("r" + s);
+                assertEquals((EVENTS + 2000) / 4 - 1, info.lastVersion());
+                for (long v = info.firstVersion(); v <= info.lastVersion(); v++) {
+                    assertEvent(event(v * 4 + s), f.store.readEvent("r" + s, v));
+                }
+                assertThrows(PositionGoneException.class, () -> f.store.readEvent("r0", 0));
+            }
+            AppendOutcome next = f.append("r1", (EVENTS + 2000) / 4 - 1, event(55_555));
+            assertEquals((EVENTS + 2000) / 4, next.firstVersion());
+        }
+    }
+
+    private static long countEvents(StoreFixture f) {
+        long n = 0;
+        ReadPage page = f.store.readAll(0, 500);
+        while (true) {
+            n += page.events().size();
+            if (!page.hasNext()) {
+                return n;
+            }
+            page = f.store.readAll(page.next(), 500);
+        }
+    }
+
+    private static void awaitIndexed(StoreFixture f) throws InterruptedException {
+        long target = f.log.committedPosition();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (f.store.index().indexedPosition() < target && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    private static List<Long> entriesFiles(Path dir) throws Exception {
+        return bases(dir.resolve("index").resolve("entries"));
+    }
+
+    /** Bases of the segments that hold records (not the pre-allocated next one). */
+    private static List<Long> segmentBases(Path dir, int count) throws Exception {
+        return bases(dir.resolve("commitlog")).subList(0, count);
+    }
+
+    private static List<Long> bases(Path d) throws Exception {
+        try (var files = Files.list(d)) {
+            return files.map(p -> Segment.parseFileName(p.getFileName().toString())).filter(b -> b >= 0).sorted().toList();
         }
     }
 

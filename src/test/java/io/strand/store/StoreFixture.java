@@ -65,6 +65,22 @@ final class StoreFixture implements AutoCloseable {
         }
     }
 
+    /** Deletes the index files (the index is then rebuilt from the log at the next open). */
+    static void deleteIndex(Path dir) throws IOException {
+        try (var files = java.nio.file.Files.walk(dir.resolve("index"))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (!p.equals(dir.resolve("index"))) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
+    }
+
+    /** The index entries file of the log segment starting at {@code base}. */
+    static Path entriesFile(Path dir, long base) {
+        return dir.resolve("index").resolve("entries").resolve(io.strand.log.Segment.fileName(base));
+    }
+
     /** Event {@code i} of a test: its id and content are a pure function of {@code i}. */
     static NewEvent event(long i) {
         return new NewEvent(new UUID(0x5354L, i), "Type" + (i % 3),
