@@ -34,18 +34,8 @@ class InterruptedCloseTest {
         CommitLog log = CommitLog.open(TestRecords.smallConfig(dir, pool, FlushMode.ASYNC));
         Set<Thread> started = logThreads();
         started.removeAll(before);
-        List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-            appends.add(log.append(new EventRecord[] {TestRecords.record(i)}, 1, i).toCompletableFuture());
-        }
-        boolean interrupted;
-        Thread.currentThread().interrupt();
-        try {
-            log.close();
-        } finally {
-            interrupted = Thread.interrupted();
-        }
-        assertTrue(interrupted, "the interrupt is handed back");
+        List<CompletableFuture<AppendResult>> appends = appendForty(log);
+        callInterrupted(log::close);
         for (Thread t : started) {
             assertFalse(t.isAlive(), "stopped before close returned: " + t.getName());
         }
@@ -77,18 +67,8 @@ class InterruptedCloseTest {
             });
             staller.start();
             held.await();
-            List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
-            for (int i = 0; i < 40; i++) {
-                appends.add(log.append(new EventRecord[] {TestRecords.record(i)}, 1, i).toCompletableFuture());
-            }
-            boolean interrupted;
-            Thread.currentThread().interrupt();
-            try {
-                log.stopAppends();
-            } finally {
-                interrupted = Thread.interrupted();
-            }
-            assertTrue(interrupted, "the interrupt is handed back");
+            List<CompletableFuture<AppendResult>> appends = appendForty(log);
+            callInterrupted(log::stopAppends);
             assertEquals(log.writtenPosition(), log.committedPosition(), "everything appended was committed");
             for (CompletableFuture<AppendResult> f : appends) {
                 f.get(10, TimeUnit.SECONDS);
@@ -102,5 +82,29 @@ class InterruptedCloseTest {
                 .filter(t -> t.getName().equals("strand-commit") || t.getName().equals("strand-flush"))
                 .filter(Thread::isAlive)
                 .collect(Collectors.toSet());
+    }
+
+    interface Call {
+        void run() throws Exception;
+    }
+
+    private static List<CompletableFuture<AppendResult>> appendForty(CommitLog log) {
+        List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            appends.add(log.append(new EventRecord[] {TestRecords.record(i)}, 1, i).toCompletableFuture());
+        }
+        return appends;
+    }
+
+    /** Runs {@code call} with this thread's interrupt flag set and checks the flag is handed back. */
+    private static void callInterrupted(Call call) throws Exception {
+        boolean interrupted;
+        Thread.currentThread().interrupt();
+        try {
+            call.run();
+        } finally {
+            interrupted = Thread.interrupted();
+        }
+        assertTrue(interrupted, "the interrupt is handed back");
     }
 }
