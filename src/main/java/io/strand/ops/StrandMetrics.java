@@ -22,7 +22,9 @@ import java.util.function.ToDoubleFunction;
  * ({@code strand_pool_buffers_in_use}, {@code strand_pool_buffers}, {@code strand_pool_memory_locked}),
  * segments and disk ({@code strand_log_segments}, {@code strand_log_bytes},
  * {@code strand_disk_free_bytes}), subscribers ({@code strand_subscriptions_active},
- * {@code strand_subscription_lag_max_bytes}). Gauges read volatile figures; nothing here blocks.
+ * {@code strand_subscription_lag_max_bytes}), the dedup index ({@code strand_dedup_ids},
+ * {@code strand_dedup_dropped_early_total}). Gauges read volatile figures or take a short lock; nothing
+ * here does I/O.
  */
 @Startup // registered at start: an idle server shows its gauges before the first append
 @ApplicationScoped
@@ -61,6 +63,12 @@ public class StrandMetrics {
                 });
         Gauge.builder("strand.disk.free", disk, DiskSpace::freeBytes).description("free space on the data volume")
                 .baseUnit("bytes").register(registry);
+        Gauge.builder("strand.dedup.ids", this, m -> store(st -> st.index().dedup().size()))
+                .description("event ids remembered for idempotent re-sends beyond streams' first 64 events")
+                .register(registry);
+        FunctionCounter.builder("strand.dedup.dropped.early", this, m -> store(st -> st.index().dedup().droppedEarly()))
+                .description("ids forgotten before strand.dedup.window because strand.dedup.max-entries was reached")
+                .register(registry);
         Gauge.builder("strand.subscriptions.active", this, m -> store(EventStore::subscriptionCount))
                 .description("open subscriptions (SSE and in-process)").register(registry);
         Gauge.builder("strand.subscription.lag.max", this, m -> store(EventStore::maxSubscriptionLagBytes))

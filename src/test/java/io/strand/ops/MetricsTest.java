@@ -20,7 +20,8 @@ class MetricsTest {
         for (String name : new String[]{"strand_appends_total", "strand_append_bytes_total", "strand_append_seconds_bucket",
                 "strand_fsync_seconds_bucket", "strand_commit_lag_bytes", "strand_flush_lag_bytes", "strand_pool_buffers_in_use",
                 "strand_pool_memory_locked", "strand_log_segments", "strand_log_bytes", "strand_disk_free_bytes",
-                "strand_subscriptions_active", "strand_subscription_lag_max_bytes", "http_server_requests_seconds"}) {
+                "strand_subscriptions_active", "strand_subscription_lag_max_bytes", "strand_dedup_ids",
+                "strand_dedup_dropped_early_total", "http_server_requests_seconds"}) {
             assertTrue(body.contains(name), name + " missing from /q/metrics");
         }
         double appends = value(body, "strand_appends_total");
