@@ -34,10 +34,12 @@ final class AppendHandler {
     private final Executor storageThreads;
     private final long maxEventSize;
     private final StrandMetrics metrics;
+    private final long timeoutMillis;
 
     AppendHandler(StorageLifecycle storage, DiskSpace disk, Executor storageThreads, long maxEventSize,
-                  StrandMetrics metrics) {
+                  StrandMetrics metrics, long timeoutMillis) {
         this.metrics = metrics;
+        this.timeoutMillis = timeoutMillis;
         this.storage = storage;
         this.disk = disk;
         this.storageThreads = storageThreads;
@@ -83,7 +85,22 @@ final class AppendHandler {
             }
             appended = f;
         }
+        // An append waits for its commit (or flush) at most timeoutMillis (e.g. while no segment can
+        // be created): then the client gets a 503 instead of a request that never ends. Both the
+        // timer and the completion run on this event loop, so exactly one of them answers.
+        boolean[] answered = {false};
+        long timer = loop.owner().setTimer(timeoutMillis, id -> {
+            if (!answered[0]) {
+                answered[0] = true;
+                Http.problem(ctx, Problem.appendTimeout(timeoutMillis));
+            }
+        });
         appended.whenComplete((o, e) -> loop.runOnContext(v -> {
+            if (answered[0]) {
+                return;
+            }
+            answered[0] = true;
+            loop.owner().cancelTimer(timer);
             if (e != null) {
                 Http.problem(ctx, e);
             } else {

@@ -37,7 +37,8 @@ public class HttpRoutes {
     void register(@Observes Router router) {
         long maxEvent = config.maxEventSize().asLongValue();
         int maxPage = config.read().maxPageSize();
-        AppendHandler append = new AppendHandler(storage, disk, readers, maxEvent, metrics);
+        AppendHandler append = new AppendHandler(storage, disk, readers, maxEvent, metrics,
+                config.http().appendTimeout().toMillis());
         ReadHandler read = new ReadHandler(storage, readers, maxPage);
         SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis());
         GroupHandler groups = new GroupHandler(storage, disk);

@@ -58,6 +58,15 @@ final class Problem extends RuntimeException {
         return p;
     }
 
+    /** The append did not commit within {@code strand.http.append-timeout}: its outcome is unknown. */
+    static Problem appendTimeout(long millis) {
+        Problem p = new Problem(503, "append-timeout", "Append still pending",
+                "the append was not committed within strand.http.append-timeout (" + millis + " ms); it may still be "
+                        + "written: re-send it with the same event ids, which is answered with the original result if it was");
+        p.retryAfter = 1;
+        return p;
+    }
+
     static Problem diskFull(long free, long minFree) {
         return new Problem(507, "insufficient-storage", "Insufficient storage",
                 "free space on the data volume (" + free + " bytes) is below strand.disk.min-free (" + minFree

@@ -97,6 +97,13 @@ public interface StrandConfig {
         /** Reads that may wait for a read thread before requests get 503. */
         @WithDefault("1024")
         int readQueue();
+
+        /**
+         * How long an append may wait for its commit (or flush) before the request is answered 503:
+         * its outcome is then unknown, and re-sending it with the same event ids is the safe retry.
+         */
+        @WithDefault("30s")
+        Duration appendTimeout();
     }
 
     interface Sse {

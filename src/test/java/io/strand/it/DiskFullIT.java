@@ -99,10 +99,11 @@ class DiskFullIT {
         try (ServerProcess server = ServerProcess.start(data, "strand.log.segment-size=4M",
                 "strand.log.transient-pool.buffers=4", "strand.log.transient-pool.buffer-size=1M",
                 "strand.max-event-size=64K", "strand.disk.min-free=1K", "strand.disk.check-interval=100ms",
-                "strand.health.stall-timeout=1s")) {
+                "strand.health.stall-timeout=1s", "strand.http.append-timeout=1s")) {
             server.awaitStatus("/q/health/ready", 200, 60);
             String pad = "d".repeat(8000);
             java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            boolean pendingAnswered = false;
             int status = 0;
             for (int i = 0; i < 10_000 && status != 507; i++) {
                 java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(server.uri("/streams/full"))
@@ -116,11 +117,16 @@ class DiskFullIT {
                         acked.add(new JsonObject(r.body()).getLong("firstVersion") + "");
                     } else {
                         assertTrue(status == 507 || status == 503, r.statusCode() + " " + r.body());
+                        if (status == 503 && r.body().contains("urn:strand:problem:append-timeout")) {
+                            pendingAnswered = true; // staged, waiting for a segment: answered after 1 s
+                            assertTrue(r.headers().firstValue("Retry-After").isPresent());
+                        }
                     }
                 } catch (java.net.http.HttpTimeoutException waiting) {
-                    status = -1; // staged in the pool, waiting for a segment: the next append is refused
+                    status = -1; // the server never answered the waiting append
                 }
             }
+            assertTrue(pendingAnswered, "the append waiting for a segment got 503 after strand.http.append-timeout");
             HttpResponse<String> refused = server.postJson("/streams/full", "{\"type\":\"F\",\"data\":1}");
             assertEquals(507, refused.statusCode(), refused.body());
             assertTrue(acked.size() > 100, "appends went through before: " + acked.size());
