@@ -111,6 +111,10 @@ final class Http {
             }
             r.setStatusCode(status).putHeader("Content-Type", contentType);
             headers.forEach(r::putHeader);
+            if (ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
+                // Vert.x sends no body for HEAD and then no length either: say what GET would send
+                r.putHeader("Content-Length", Integer.toString(body.readableBytes()));
+            }
             r.end(Buffer.buffer(body), ar -> done());
         }
 

@@ -385,6 +385,7 @@ class ReadApiTest {
         assertTrue(head.contentType().startsWith("application/json"), head.contentType());
         assertEquals(0, head.asByteArray().length);
         assertEquals(200, get.statusCode());
+        assertEquals(Integer.toString(get.asByteArray().length), head.header("Content-Length"), "HEAD gives GET's length");
         assertEquals(200, given().head("/streams/" + s).statusCode());
         assertEquals(200, given().head("/all").statusCode());
         assertEquals(200, given().head("/streams").statusCode());
