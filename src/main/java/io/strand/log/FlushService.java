@@ -218,6 +218,7 @@ final class FlushService implements Runnable {
      * through a scratch buffer rather than written from the mapping of the very pages it writes.
      */
     private void rewrite(long from, long to) throws IOException {
+        verify(from, to);
         java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocateDirect((int) Math.min(to - from, 1 << 20));
         try {
             long at = from;
@@ -242,6 +243,36 @@ final class FlushService implements Runnable {
         }
     }
 
+    /**
+     * Checks that {@code [from, to)} still holds valid records (CRC32C) before it is written again:
+     * pages whose write-back failed may have been evicted since, and reading them back gives what
+     * the disk held (zeros of the preallocated extent, say), not what was committed. Rewriting and
+     * forcing those would make lost bytes look durable, so the log fails instead (appends refused,
+     * liveness DOWN): committed records were lost and only an operator can decide what follows.
+     */
+    private void verify(long from, long to) {
+        TailScanner scanner = new TailScanner();
+        long at = from;
+        while (at < to) {
+            Segment s = segments.retain(at);
+            if (s == null) {
+                throw log.markFailed(new LogException("no segment holds committed bytes: position=" + at));
+            }
+            try {
+                TailScanner.Result r = scanner.scan(s.buffer(), (int) (at - s.basePosition()));
+                long validEnd = r.endOfSegment() ? s.endPosition() : s.basePosition() + r.validEnd();
+                if (validEnd < Math.min(to, s.endPosition())) {
+                    throw log.markFailed(new LogException("committed bytes no longer validate after a failed write-back (the"
+                            + " kernel dropped pages it could not write): position=" + validEnd + ", flushedPosition=" + from
+                            + ", failedRangeEnd=" + to + "; the log stops taking writes"));
+                }
+                at = s.endPosition();
+            } finally {
+                s.release();
+            }
+        }
+    }
+
     private void maybeCheckpoint(boolean force) {
         long flushed = flushedPosition;
         long now = System.nanoTime();
@@ -261,7 +292,16 @@ final class FlushService implements Runnable {
     void stopAndFlush() throws IOException {
         stopping = true;
         SpinWait.joinUninterruptibly(thread); // the final flush must not run next to the thread's own
-        flushOnce();
+        try {
+            flushOnce();
+        } catch (LogException e) {
+            if (log.failure() != e) {
+                throw e;
+            }
+            // The log already failed for this (lost committed bytes): no final flush or checkpoint.
+            LOG.log(Level.WARNING, "no final flush: " + e.getMessage());
+            return;
+        }
         if (failure != null) {
             throw failure;
         }

@@ -81,6 +81,45 @@ class FlushFailureTest {
         }
     }
 
+    /**
+     * Pages whose write-back failed may be evicted before the retry; reading them back gives the
+     * disk's old bytes. The retry must not rewrite and force those as if they were the committed
+     * records: it validates the range first and fails the log.
+     */
+    @ParameterizedTest(name = "pool={0}")
+    @ValueSource(booleans = {true, false})
+    void shouldFailTheLogWhenTheFailedRangeNoLongerValidates(boolean pool, @TempDir Path dir) throws Exception {
+        LogConfig c = TestRecords.smallConfig(dir, pool, FlushMode.ASYNC);
+        LogConfig config = new LogConfig(c.dataDir(), c.segmentSize(), c.poolEnabled(), c.poolBuffers(),
+                c.poolBufferSize(), FlushMode.ASYNC, Duration.ofHours(1), c.waitersCapacity(), Duration.ZERO);
+        try (CommitLog log = CommitLog.open(config)) {
+            AppendResult good = durable(log, 0).get(10, TimeUnit.SECONDS);
+            awaitCheckpoint(dir, good.endPosition());
+            AtomicBoolean failing = new AtomicBoolean(true);
+            log.forcer(s -> {
+                if (failing.get()) {
+                    throw new IOException("injected: Input/output error");
+                }
+                s.force();
+            });
+            CompletableFuture<AppendResult> failed = durable(log, 1);
+            assertThrows(ExecutionException.class, () -> failed.get(10, TimeUnit.SECONDS));
+            // The failed range's pages are "evicted": what the file now shows is the disk's zeros.
+            long base = good.endPosition() - good.endPosition() % config.segmentSize();
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(
+                    dir.resolve("commitlog").resolve(Segment.fileName(base)), java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.allocate(64), good.endPosition() - base);
+            }
+            failing.set(false);
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> durable(log, 2).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(LogException.class, e.getCause());
+            assertNotNull(log.failure(), "lost committed bytes fail the log");
+            assertTrue(log.failure().getMessage().contains("no longer validate"), log.failure().getMessage());
+            assertEquals(good.endPosition(), Checkpoint.checkpoint(dir).read(), "the checkpoint never passed the lost bytes");
+        }
+    }
+
     private static CompletableFuture<AppendResult> durable(CommitLog log, long i) {
         return log.append(new EventRecord[] {TestRecords.record(i)}, 1, i, Durability.FLUSHED).toCompletableFuture();
     }
