@@ -39,6 +39,8 @@ class GoneApiTest {
             }
         }
         pending.forEach(CompletableFuture::join);
+        // Retention deletes only flushed segments: wait for the flush of what was appended.
+        store.log().awaitFlush(store.log().committedPosition()).toCompletableFuture().join();
     }
 
     /**
