@@ -31,11 +31,7 @@ class FlushFailureTest {
     @ParameterizedTest(name = "pool={0}")
     @ValueSource(booleans = {true, false})
     void shouldRewriteTheFailedRangeBeforeTrustingALaterForce(boolean pool, @TempDir Path dir) throws Exception {
-        LogConfig c = TestRecords.smallConfig(dir, pool, FlushMode.ASYNC);
-        // Flushes only when asked, and a checkpoint after every flush.
-        LogConfig config = new LogConfig(c.dataDir(), c.segmentSize(), c.poolEnabled(), c.poolBuffers(),
-                c.poolBufferSize(), FlushMode.ASYNC, Duration.ofHours(1), c.waitersCapacity(), Duration.ZERO);
-        try (CommitLog log = CommitLog.open(config)) {
+        try (CommitLog log = CommitLog.open(flushOnDemand(dir, pool))) {
             AppendResult good = durable(log, 0).get(10, TimeUnit.SECONDS);
             awaitCheckpoint(dir, good.endPosition());
 
@@ -89,9 +85,7 @@ class FlushFailureTest {
     @ParameterizedTest(name = "pool={0}")
     @ValueSource(booleans = {true, false})
     void shouldFailTheLogWhenTheFailedRangeNoLongerValidates(boolean pool, @TempDir Path dir) throws Exception {
-        LogConfig c = TestRecords.smallConfig(dir, pool, FlushMode.ASYNC);
-        LogConfig config = new LogConfig(c.dataDir(), c.segmentSize(), c.poolEnabled(), c.poolBuffers(),
-                c.poolBufferSize(), FlushMode.ASYNC, Duration.ofHours(1), c.waitersCapacity(), Duration.ZERO);
+        LogConfig config = flushOnDemand(dir, pool);
         try (CommitLog log = CommitLog.open(config)) {
             AppendResult good = durable(log, 0).get(10, TimeUnit.SECONDS);
             awaitCheckpoint(dir, good.endPosition());
@@ -118,6 +112,13 @@ class FlushFailureTest {
             assertTrue(log.failure().getMessage().contains("no longer validate"), log.failure().getMessage());
             assertEquals(good.endPosition(), Checkpoint.checkpoint(dir).read(), "the checkpoint never passed the lost bytes");
         }
+    }
+
+    /** Flushes only when asked (a FLUSHED append), and a checkpoint after every flush. */
+    private static LogConfig flushOnDemand(Path dir, boolean pool) {
+        LogConfig c = TestRecords.smallConfig(dir, pool, FlushMode.ASYNC);
+        return new LogConfig(c.dataDir(), c.segmentSize(), c.poolEnabled(), c.poolBuffers(),
+                c.poolBufferSize(), FlushMode.ASYNC, Duration.ofHours(1), c.waitersCapacity(), Duration.ZERO);
     }
 
     private static CompletableFuture<AppendResult> durable(CommitLog log, long i) {
