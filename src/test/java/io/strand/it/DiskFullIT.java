@@ -82,8 +82,9 @@ class DiskFullIT {
     }
 
     /**
-     * No floor to stop earlier: the log runs into the end of the disk when its allocator cannot
-     * create the next segment. Appends get 507, readiness goes DOWN, liveness stays UP (the commit
+     * No floor at all (min-free 0, so a momentarily full disk while the allocator tries is not
+     * answered by the floor first): the log runs into the end of the disk when it cannot create the
+     * next segment. Appends get 507, readiness goes DOWN, liveness stays UP (the commit
      * thread is alive and retrying: a restart would not help), and freeing space resumes writes.
      */
     @Test
@@ -98,7 +99,7 @@ class DiskFullIT {
         List<String> acked = new ArrayList<>();
         try (ServerProcess server = ServerProcess.start(data, "strand.log.segment-size=4M",
                 "strand.log.transient-pool.buffers=4", "strand.log.transient-pool.buffer-size=1M",
-                "strand.max-event-size=64K", "strand.disk.min-free=1K", "strand.disk.check-interval=100ms",
+                "strand.max-event-size=64K", "strand.disk.min-free=0", "strand.disk.check-interval=100ms",
                 "strand.health.stall-timeout=1s", "strand.http.append-timeout=1s")) {
             server.awaitStatus("/q/health/ready", 200, 60);
             String pad = "d".repeat(8000);
