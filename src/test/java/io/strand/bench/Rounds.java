@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * {@code rounds=N}: the selected cases run round-robin N times per size, so that each round's
  * cases see the same state of the machine (this VM's cost of a fresh page swings 0.4-2.5 GB/s with
- * the host's memory, minutes apart). Prints every round, then per case the median and range, and
+ * the host's memory, minutes apart), in an order rotated by one every round. Prints every round, then per case the median and range, and
  * for each case the median of its per-round ratio to {@code mmap-fresh-async} — the ratio the
  * async target is about, taken from cases that ran seconds apart.
  */
@@ -34,7 +34,10 @@ final class Rounds {
             }
             for (int r = 0; r < rounds; r++) {
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "round %d, %d B:", r + 1, size));
-                for (LogBenchmark.Case c : selected) {
+                for (int k = 0; k < selected.size(); k++) {
+                    // Each round starts one case later: a case that follows one that freed lots of
+                    // page cache gets warm pages, so no case should always hold the same place.
+                    LogBenchmark.Case c = selected.get((k + r) % selected.size());
                     double rate = c.body().run(size, c).rate();
                     rates.get(c.id())[r] = rate;
                     line.append(String.format(Locale.ROOT, "  %s %s/s", c.id(), LogBenchmark.grouped(rate)));
