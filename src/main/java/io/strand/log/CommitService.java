@@ -20,6 +20,8 @@ import java.util.concurrent.locks.LockSupport;
 final class CommitService implements Runnable {
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(CommitService.class.getName());
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** A park shorter than this means appends come densely (see {@link SpinWait#YIELD_NANOS}). */
+    private static final long BUSY_GAP_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
     private final CommitLog log;
     private final TransientStorePool pool;
@@ -28,6 +30,8 @@ final class CommitService implements Runnable {
     private volatile boolean sleeping;
     private volatile boolean stopping;
     private Segment segment;
+    /** Appends came densely lately: after the spin, yield before parking. Commit thread only. */
+    private boolean busy;
     /** Cached so spinning allocates nothing. */
     private final java.util.function.BooleanSupplier hasWork = this::hasWork;
 
@@ -65,7 +69,7 @@ final class CommitService implements Runnable {
                 if (stopping) {
                     return;
                 }
-                if (SpinWait.until(hasWork)) {
+                if (SpinWait.until(hasWork, busy)) {
                     continue;
                 }
                 sleeping = true;
@@ -73,8 +77,11 @@ final class CommitService implements Runnable {
                     sleeping = false;
                     continue;
                 }
+                long parked = System.nanoTime();
                 LockSupport.parkNanos(this, IDLE_PARK_NANOS);
                 sleeping = false;
+                // Woken again soon: appends come densely, so yield rather than park next time.
+                busy = System.nanoTime() - parked < BUSY_GAP_NANOS;
             }
         } catch (Throwable e) {
             // Errors too: a thread that dies silently leaves its waiters pending forever.
