@@ -30,6 +30,12 @@ final class CommitService implements Runnable {
     private volatile boolean sleeping;
     private volatile boolean stopping;
     private Segment segment;
+    /** Sync mode: zero the blocks ahead of the writer (see {@link #zeroAhead}). */
+    private final boolean zeroAhead;
+    /** Log position below which the current segment's blocks hold data or zeros written by this thread. */
+    private long zeroedTo = -1;
+    private ByteBuffer zeros;
+    static final int ZERO_CHUNK_BYTES = 1 << 20;
     /** Appends came densely lately: after the spin, yield before parking. Commit thread only. */
     private boolean busy;
     /** Cached so spinning allocates nothing. */
@@ -37,6 +43,7 @@ final class CommitService implements Runnable {
 
     CommitService(CommitLog log, TransientStorePool pool, Segments segments) {
         this.log = log;
+        this.zeroAhead = log.config().flushMode() == FlushMode.SYNC;
         this.pool = pool;
         this.segments = segments;
         this.thread = new Thread(this, "strand-commit");
@@ -112,6 +119,9 @@ final class CommitService implements Runnable {
         if (written > b.committed) {
             long from = b.basePosition + b.committed;
             Segment target = segmentFor(from);
+            if (zeroAhead) {
+                zeroAhead(target, b.basePosition + written);
+            }
             ByteBuffer view = b.commitView;
             view.limit(written).position(b.committed);
             target.write(view, (int) (from - target.basePosition()));
@@ -125,6 +135,39 @@ final class CommitService implements Runnable {
             progressed = true;
         }
         return progressed;
+    }
+
+    /**
+     * Sync mode: before bytes up to {@code end} are written, writes zeros over the segment's blocks
+     * from {@link #zeroedTo} to {@link #ZERO_CHUNK_BYTES} past {@code end}. The segment's blocks are
+     * reserved with posix_fallocate as unwritten extents, and on ext4 every fdatasync whose range
+     * reaches into one also commits the journal to convert it; with the zeros, one force per
+     * chunk converts the chunk and the group commits after it, on written extents, write data only
+     * (PostgreSQL zero-fills its WAL files for the same reason). Never below {@code zeroedTo},
+     * which never trails the committed position, so committed bytes are never overwritten.
+     */
+    private void zeroAhead(Segment target, long end) throws IOException {
+        if (zeroedTo < target.basePosition()) {
+            zeroedTo = Math.max(zeroedTo, log.committedPosition());
+            zeroedTo = Math.max(zeroedTo, target.basePosition());
+        }
+        if (end <= zeroedTo) {
+            return;
+        }
+        long to = Math.min(target.endPosition(), end + ZERO_CHUNK_BYTES);
+        int offset = (int) (zeroedTo - target.basePosition());
+        int length = (int) (to - zeroedTo);
+        if (zeros == null) {
+            zeros = ByteBuffer.allocateDirect(ZERO_CHUNK_BYTES + (1 << 20));
+        }
+        while (length > 0) {
+            int n = Math.min(length, zeros.capacity());
+            zeros.clear().limit(n);
+            target.write(zeros, offset);
+            offset += n;
+            length -= n;
+        }
+        zeroedTo = to;
     }
 
     private Segment segmentFor(long position) throws IOException {

@@ -20,7 +20,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * own future; one flusher thread takes everything staged, pwrites it, fdatasyncs and completes the
  * futures. Variants: the flusher completes the futures itself before the next fdatasync (as the
  * log's flush thread does), or hands them to a completer thread and goes straight on to the next
- * fdatasync. {@code exp=groupcommit:threads=64,size=128,seconds=2}.
+ * fdatasync. The file is written out with zeros first, or (last line of each count) made like
+ * Strand's segments with posix_fallocate, whose unwritten extents make each fdatasync also commit
+ * the ext4 journal. {@code exp=groupcommit:threads=64,size=128,seconds=2}.
  */
 final class GroupCommitModel {
     private GroupCommitModel() {
@@ -31,15 +33,27 @@ final class GroupCommitModel {
         double seconds = Double.parseDouble(o.getOrDefault("seconds", "2"));
         for (int threads : new int[] {1, Integer.parseInt(o.getOrDefault("threads", "64"))}) {
             for (boolean offload : new boolean[] {false, true}) {
-                one(threads, size, seconds, offload);
+                one(threads, size, seconds, offload, false);
             }
+            one(threads, size, seconds, false, true);
         }
     }
 
-    private static void one(int threads, int size, double seconds, boolean offload) throws Exception {
+    /** A 1 GiB file as Strand's segments are made (posix_fallocate: unwritten extents). */
+    private static FileChannel fallocated(Path file) throws java.io.IOException {
+        FileChannel ch = FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE);
+        if (Experiments.fallocate(com.sun.jna.Native.load("c", Experiments.CLib.class), file, 1L << 30) != 0) {
+            throw new java.io.IOException("posix_fallocate failed: " + file);
+        }
+        ch.force(true);
+        return ch;
+    }
+
+    private static void one(int threads, int size, double seconds, boolean offload, boolean fallocate) throws Exception {
         Path dir = LogBenchmark.freshDir("exp-groupcommit", size);
         Path file = dir.resolve("log");
-        try (FileChannel ch = LogBenchmark.preallocated(file)) {
+        try (FileChannel ch = fallocate ? fallocated(file) : LogBenchmark.preallocated(file)) {
             ReentrantLock lock = new ReentrantLock();
             ByteBuffer staging = ByteBuffer.allocateDirect(1 << 20);
             List<CompletableFuture<Void>> pending = new ArrayList<>();
@@ -148,8 +162,8 @@ final class GroupCommitModel {
                 b.forEach(f -> f.complete(null));
             }
             double rate = (d1 - d0) * 1e9 / (t1 - t0);
-            System.out.printf(Locale.ROOT, "%2d appenders, completion %-26s %9.0f appends/s, %6.0f fdatasync/s, %5.1f appends per fdatasync%n",
-                    threads, offload ? "on a separate thread" : "on the flushing thread", rate,
+            System.out.printf(Locale.ROOT, "%2d appenders, %-11s completion %-26s %9.0f appends/s, %6.0f fdatasync/s, %5.1f appends per fdatasync%n",
+                    threads, fallocate ? "fallocated," : "zero-filled,", offload ? "on a separate thread" : "on the flushing thread", rate,
                     (f1 - f0) * 1e9 / (t1 - t0), (d1 - d0) / (double) Math.max(1, f1 - f0));
         }
         Files.deleteIfExists(file);
