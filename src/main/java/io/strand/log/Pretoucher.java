@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * committed position. With the pool on, the commit thread's next writes (the pool's filled
  * buffers) lie in that gap and fault their own pages, while this thread faults the pages after
  * them: two CPUs on disjoint pages instead of one waiting for the other's locked folios in the
- * page cache. Measured at 1 KiB records, round-robin: about 1.2-1.4x the rate without the lead
+ * page cache. Measured at 1 KiB records, alternating runs: 1.1-1.4x the rate without the lead
  * (docs/LOG.md).
  */
 final class Pretoucher implements Runnable {
