@@ -49,6 +49,10 @@ import java.util.zip.CRC32C;
  *       every 64 records;</li>
  *   <li>{@code mmap-async}: plain {@code MappedByteBuffer} loop with CRC32C over a pre-allocated,
  *       pre-faulted (write-touched) 1 GiB mapping that the loop wraps around;</li>
+ *   <li>{@code mmap-fresh-async}: the plain mapped loop appending to fresh 1 GiB files, preallocated
+ *       like Strand's segments and kept like them (the async target's comparison);
+ *       {@code mmap-fresh-sparse-async}: over sparse files; {@code mmap-fresh-drop-async}: each file
+ *       deleted unflushed once full, so the kernel reuses its warm pages (a bound, not a log);</li>
  *   <li>{@code strand-{pool,nopool}-async}: one appender thread, one record per append,
  *       {@link Durability#COMMITTED}, pipelined with at most {@code inflight} appends in flight;</li>
  *   <li>{@code strand-{pool,nopool}-async-batch16}: the same loop, 16 records per append (one
