@@ -86,8 +86,8 @@ public final class CommitLog implements AutoCloseable {
             this.writePath = new MappedWritePath(this, segments, tail);
         }
         // With the pool on, the commit thread's next pwrite covers up to the pool's filled buffers:
-        // a lagging pre-toucher resumes beyond two of them (measured; see Pretoucher).
-        long leadBytes = config.poolEnabled() ? 2L * config.poolBufferSize() : 0;
+        // a lagging pre-toucher resumes beyond two of them (measured; see Pretoucher), within half its window.
+        long leadBytes = config.poolEnabled() ? Math.min(2L * config.poolBufferSize(), warmBytes / 2) : 0;
         this.pretoucher = warmBytes > 0 ? new Pretoucher(this, segments, warmBytes, leadBytes) : null;
         // Have the segment the writer needs next ready before anyone appends: the tail's own
         // segment when it does not exist yet, else the one after the last.

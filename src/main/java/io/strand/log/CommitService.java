@@ -99,6 +99,10 @@ final class CommitService implements Runnable {
                 segment.release();
                 segment = null;
             }
+            if (zeros != null) {
+                Unmapper.unmap(zeros);
+                zeros = null;
+            }
         }
     }
 
