@@ -17,7 +17,9 @@ public final class CrashAppender {
         boolean pool = Boolean.parseBoolean(args[1]);
         Durability durability = Durability.valueOf(args[2]);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true);
-        CommitLog log = CommitLog.open(TestRecords.smallConfig(dir, pool, FlushMode.ASYNC));
+        // Sync flush mode also exercises the commit thread's zeros ahead of the records.
+        FlushMode mode = args.length > 3 ? FlushMode.valueOf(args[3]) : FlushMode.ASYNC;
+        CommitLog log = CommitLog.open(TestRecords.smallConfig(dir, pool, mode));
         long version = 0;
         try (LogCursor c = log.cursor(log.firstPosition())) {
             while (c.next()) {

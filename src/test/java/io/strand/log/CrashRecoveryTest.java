@@ -29,11 +29,12 @@ class CrashRecoveryTest {
         Random random = new Random(42);
         TreeMap<Long, long[]> acked = new TreeMap<>(); // firstVersion -> {count, position, endPosition}
         String[][] rounds = {
-                {"true", "COMMITTED"}, {"false", "COMMITTED"}, {"true", "FLUSHED"},
-                {"false", "FLUSHED"}, {"true", "COMMITTED"}, {"false", "COMMITTED"}};
+                {"true", "COMMITTED", "ASYNC"}, {"false", "COMMITTED", "ASYNC"}, {"true", "FLUSHED", "ASYNC"},
+                {"false", "FLUSHED", "ASYNC"}, {"true", "FLUSHED", "SYNC"}, {"true", "COMMITTED", "SYNC"},
+                {"true", "COMMITTED", "ASYNC"}, {"false", "COMMITTED", "ASYNC"}};
         int totalAcked = 0;
         for (String[] round : rounds) {
-            Process child = ChildJvm.start(List.of(), CrashAppender.class, dir.toString(), round[0], round[1]);
+            Process child = ChildJvm.start(List.of(), CrashAppender.class, dir.toString(), round[0], round[1], round[2]);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             Thread reader = new Thread(() -> copy(child.getInputStream(), out));
             reader.start();
