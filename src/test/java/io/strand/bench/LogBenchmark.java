@@ -670,6 +670,29 @@ public final class LogBenchmark {
         }
     }
 
+    /** p50 / p99 / p99.9 / max of the recorded latencies, in microseconds. */
+    static String latencyPercentiles(long[][] perThread, int[] counts) {
+        int total = 0;
+        for (int c : counts) {
+            total += c;
+        }
+        long[] all = new long[total];
+        int at = 0;
+        for (int i = 0; i < perThread.length; i++) {
+            if (perThread[i] != null) {
+                System.arraycopy(perThread[i], 0, all, at, counts[i]);
+                at += counts[i];
+            }
+        }
+        if (total == 0) {
+            return "no latencies recorded";
+        }
+        Arrays.sort(all);
+        return String.format(Locale.ROOT, "latency p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.1f ms",
+                all[total / 2] / 1e3, all[(int) (total * 0.99)] / 1e3, all[(int) Math.min(total - 1, total * 0.999)] / 1e3,
+                all[total - 1] / 1e6);
+    }
+
     static Result strandSync(int size, boolean pool, int threads) throws Exception {
         return strandSync(size, pool, threads, 1);
     }
@@ -703,6 +726,10 @@ public final class LogBenchmark {
             log.append(first, 1, 2, Durability.FLUSHED).toCompletableFuture().join();
             secondSyncNanos = System.nanoTime() - t;
             CountDownLatch startGate = new CountDownLatch(1);
+            Window[] window = new Window[1]; // set before the gate opens, read after it
+            // With one append in flight per thread: each append's latency inside the measured window.
+            long[][] latencies = new long[threads][];
+            int[] latencyCounts = new int[threads];
             List<Thread> workers = new ArrayList<>();
             var stopFlag = new java.util.concurrent.atomic.AtomicBoolean();
             for (int i = 0; i < threads; i++) {
@@ -712,9 +739,14 @@ public final class LogBenchmark {
                     long version = 1_000_000_000L * (slot / 16 + 1);
                     long done = 0;
                     java.util.ArrayDeque<CompletableFuture<AppendResult>> pending = new java.util.ArrayDeque<>();
+                    int me = slot / 16;
+                    long[] lat = inFlight == 1 ? new long[1 << 18] : null;
+                    int nLat = 0;
                     try {
                         startGate.await();
+                        Window win = window[0];
                         while (!stopFlag.get()) {
+                            long sent = System.nanoTime();
                             CompletableFuture<AppendResult> f =
                                     log.append(batch, 1, version, Durability.FLUSHED).toCompletableFuture();
                             if (f.isCompletedExceptionally()) {
@@ -736,10 +768,17 @@ public final class LogBenchmark {
                             if (pending.size() >= inFlight) {
                                 pending.poll().join();
                                 counts.lazySet(slot, ++done);
+                                long now = System.nanoTime();
+                                if (lat != null && nLat < lat.length && sent >= win.measureStart && now <= win.measureEnd) {
+                                    lat[nLat++] = now - sent;
+                                }
                             }
                         }
                     } catch (Throwable e) {
                         error.compareAndSet(null, e);
+                    } finally {
+                        latencies[me] = lat;
+                        latencyCounts[me] = nLat;
                     }
                 }, "bench-appender-" + i);
                 th.setDaemon(true);
@@ -747,6 +786,7 @@ public final class LogBenchmark {
                 th.start();
             }
             Window w = new Window();
+            window[0] = w;
             startGate.countDown();
             sleepUntil(w.measureStart);
             long c0 = sum(counts);
@@ -764,6 +804,9 @@ public final class LogBenchmark {
                 throw new IllegalStateException("appender failed", error.get());
             }
             res = new Result(c1 - c0, t1 - t0);
+            if (inFlight == 1) {
+                res.notes.add(latencyPercentiles(latencies, latencyCounts));
+            }
             // The group commit at work: how many durable appends one fdatasync covered.
             res.notes.add(String.format(Locale.ROOT, "%.1f appends per fdatasync", (c1 - c0) / (double) Math.max(1, f1 - f0)));
             segments = log.segmentCount();
