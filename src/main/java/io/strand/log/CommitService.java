@@ -34,7 +34,7 @@ final class CommitService implements Runnable {
     private final boolean zeroAhead;
     /** Log position below which the current segment's blocks hold data or zeros written by this thread. */
     private long zeroedTo = -1;
-    private ByteBuffer zeros;
+    private OffHeap zerosMemory;
     static final int ZERO_CHUNK_BYTES = 1 << 20;
     /** Appends came densely lately: after the spin, yield before parking. Commit thread only. */
     private boolean busy;
@@ -99,9 +99,9 @@ final class CommitService implements Runnable {
                 segment.release();
                 segment = null;
             }
-            if (zeros != null) {
-                Unmapper.unmap(zeros);
-                zeros = null;
+            if (zerosMemory != null) {
+                zerosMemory.free();
+                zerosMemory = null;
             }
         }
     }
@@ -161,9 +161,10 @@ final class CommitService implements Runnable {
         long to = Math.min(target.endPosition(), end + ZERO_CHUNK_BYTES);
         int offset = (int) (zeroedTo - target.basePosition());
         int length = (int) (to - zeroedTo);
-        if (zeros == null) {
-            zeros = ByteBuffer.allocateDirect(ZERO_CHUNK_BYTES + (1 << 20));
+        if (zerosMemory == null) {
+            zerosMemory = OffHeap.allocate(ZERO_CHUNK_BYTES + (1 << 20));
         }
+        ByteBuffer zeros = zerosMemory.buffer();
         while (length > 0) {
             int n = Math.min(length, zeros.capacity());
             zeros.clear().limit(n);

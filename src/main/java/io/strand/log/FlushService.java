@@ -219,7 +219,8 @@ final class FlushService implements Runnable {
      */
     private void rewrite(long from, long to) throws IOException {
         verify(from, to);
-        java.nio.ByteBuffer scratch = java.nio.ByteBuffer.allocateDirect((int) Math.min(to - from, 1 << 20));
+        OffHeap scratchMemory = OffHeap.allocate((int) Math.min(to - from, 1 << 20));
+        java.nio.ByteBuffer scratch = scratchMemory.buffer();
         try {
             long at = from;
             while (at < to) {
@@ -239,7 +240,7 @@ final class FlushService implements Runnable {
             }
             rewrittenBytes += to - from;
         } finally {
-            Unmapper.unmap(scratch);
+            scratchMemory.free();
         }
     }
 

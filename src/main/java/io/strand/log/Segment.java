@@ -30,15 +30,18 @@ public final class Segment {
     private final int size;
     private final FileChannel channel;
     private final MappedByteBuffer map;
+    /** Owns {@link #map}: freed (unmapped) when the last reference is released. */
+    private final OffHeap memory;
     private final AtomicInteger refs = new AtomicInteger(1);
     private volatile boolean deleteOnClose;
 
-    private Segment(Path file, long basePosition, int size, FileChannel channel, MappedByteBuffer map) {
+    private Segment(Path file, long basePosition, int size, FileChannel channel, OffHeap memory) {
         this.file = file;
         this.basePosition = basePosition;
         this.size = size;
         this.channel = channel;
-        this.map = map;
+        this.memory = memory;
+        this.map = (MappedByteBuffer) memory.buffer();
     }
 
     public static String fileName(long basePosition) {
@@ -95,8 +98,7 @@ public final class Segment {
             if (actual != size) {
                 throw new IOException("segment has the wrong size: file=" + file + ", expected=" + size + ", actual=" + actual);
             }
-            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_WRITE, 0, size);
-            return new Segment(file, basePosition, size, ch, map);
+            return new Segment(file, basePosition, size, ch, OffHeap.map(ch, size));
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -104,15 +106,16 @@ public final class Segment {
     }
 
     static void writeZeros(FileChannel ch, long from, long to) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+        OffHeap memory = OffHeap.allocate(1 << 20);
         try {
+            ByteBuffer zeros = memory.buffer();
             long at = from;
             while (at < to) {
                 zeros.clear().limit((int) Math.min(zeros.capacity(), to - at));
                 at += ch.write(zeros, at);
             }
         } finally {
-            Unmapper.unmap(zeros);
+            memory.free();
         }
     }
 
@@ -169,7 +172,7 @@ public final class Segment {
     }
 
     private void closeNow() {
-        Unmapper.unmap(map);
+        memory.free();
         try {
             channel.close();
             if (deleteOnClose) {

@@ -20,7 +20,7 @@ public final class TransientStorePool implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TransientStorePool.class.getName());
 
     private final WriteBuffer[] ring;
-    private final ByteBuffer[] allocations;
+    private final OffHeap[] allocations;
     private final int bufferSize;
     private final int lockedBuffers;
     private final int lockErrno;
@@ -38,14 +38,12 @@ public final class TransientStorePool implements AutoCloseable {
         }
         this.bufferSize = bufferSize;
         this.ring = new WriteBuffer[buffers];
-        this.allocations = new ByteBuffer[buffers];
+        this.allocations = new OffHeap[buffers];
         int locked = 0;
         int firstErrno = 0;
         for (int i = 0; i < buffers; i++) {
-            allocations[i] = ByteBuffer.allocateDirect(bufferSize + Segment.PAGE_SIZE);
-            ByteBuffer aligned = allocations[i].alignedSlice(Segment.PAGE_SIZE);
-            aligned.limit(bufferSize);
-            aligned = aligned.slice();
+            allocations[i] = OffHeap.allocate(bufferSize);
+            ByteBuffer aligned = allocations[i].buffer();
             // Touch every page now: mlock would fault them in anyway, and an unlocked pool should
             // not pay first-touch faults on the append path either.
             for (int p = 0; p < bufferSize; p += Segment.PAGE_SIZE) {
@@ -130,7 +128,7 @@ public final class TransientStorePool implements AutoCloseable {
     public void close() {
         for (int i = 0; i < ring.length; i++) {
             NativeIO.munlock(ring[i].buffer);
-            Unmapper.unmap(allocations[i]);
+            allocations[i].free();
         }
     }
 }

@@ -7,7 +7,10 @@ import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 
 /**
- * Releases a mapped or direct buffer now, through the JDK's own cleaner
+ * The log's own memory goes through {@link OffHeap} (FFM arenas on JDK 22+); this is its fallback
+ * before JDK 22, and what tests and benchmarks use for their plain buffers.
+ *
+ * <p>Releases a mapped or direct buffer now, through the JDK's own cleaner
  * ({@code sun.misc.Unsafe.invokeCleaner}, in {@code jdk.unsupported} on every JDK from 9 to 25),
  * instead of whenever the GC finds it. Lucene unmaps the same way; Netty's
  * {@code PlatformDependent.freeDirectBuffer} does too but turns into a no-op on JDK 24+ unless
