@@ -5,8 +5,9 @@ import java.nio.ByteBuffer;
 /**
  * A read-only window of committed bytes in one segment, starting at log position
  * {@link #position()}. It holds a reference to the segment, so the mapping stays valid until
- * {@link #close()}; using {@link #buffer()} after close is a bug (it may SIGSEGV once retention
- * unmaps the segment). Not thread-safe; close exactly once.
+ * {@link #close()}; using {@link #buffer()} after close is a bug: once retention unmaps the
+ * segment it throws {@link IllegalStateException} on JDK 22+ ({@link OffHeap}) and may SIGSEGV
+ * before. Not thread-safe; close exactly once.
  */
 public final class LogSlice implements AutoCloseable {
     private final long position;
