@@ -1,26 +1,33 @@
 package io.strand.log;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
-import java.util.zip.CRC32C;
 
 /**
- * The append-only log of every event of every stream, in fixed-size memory-mapped segments.
+ * The append-only log of every event of every stream, in fixed-size memory-mapped segments: the
+ * facade the store, the index and the edge use. It opens (recovers) the log, wires the parts below
+ * together, and closes them; every other call is handed to the part whose one job it is.
+ *
+ * <p>The parts: {@link LogAppender} (the append path under the append lock), a {@link WritePath}
+ * ({@link PooledWritePath} with the {@link CommitService} thread, or {@link MappedWritePath}), the
+ * {@link FlushService} thread, {@link LogReader} and {@link LogCursor} (reads), {@link LogRetention},
+ * and {@link Segments} with their {@link SegmentAllocator} and {@link Pretoucher}. The threads share
+ * narrow state ({@link CommittedPosition}, {@link CommitNotifier}, {@link LogFailure}) instead of
+ * calling back into this class.
  *
  * <p>An append encodes a batch under a short lock into the current {@link WritePath} (a pool buffer,
  * or the mapping itself), and returns a stage that completes when the batch is committed (in the
  * mapped file: readable, and kept if the process dies) or, when asked, flushed (fdatasync). Positions
  * are byte offsets in the whole log and only grow: {@code flushed <= committed <= written}. Readers
- * see bytes below {@link #committedPosition()} only; the volatile store that advances it is the
- * release that publishes the bytes, the volatile load in readers the matching acquire.
+ * see bytes below {@link #committedPosition()} only; the volatile store that advances it
+ * ({@link CommittedPosition#advance}) is the release that publishes the bytes, the volatile load in
+ * readers the matching acquire.
  *
  * <p>Thread-safe. Stage callbacks run on the commit, flush or appending thread: keep them short
- * and hand real work to another executor.
+ * and hand real work to another executor. {@link #stopAppends()} and {@link #close()} are
+ * synchronized on this object; nothing else locks it.
  */
 public final class CommitLog implements AutoCloseable {
     /** How far ahead of the write position pages are kept warm in async mode. */
@@ -34,31 +41,20 @@ public final class CommitLog implements AutoCloseable {
     private final CommitService commitService;
     private final FlushService flushService;
     private final Pretoucher pretoucher;
-    private final WaiterRing flushWaiters;
     private final LogRecovery.Recovered recovered;
-    private final int maxBatchBytes;
     private final Durability defaultDurability;
-    private final ReentrantLock appendLock = new ReentrantLock();
-    private final CRC32C crc = new CRC32C();
-    /** Copy-on-write array: iterated on every commit without allocating an iterator. */
-    private volatile LongConsumer[] commitListeners = new LongConsumer[0];
-
-    private volatile long committedPosition;
-    /** End of the last accepted append (written, maybe not committed yet): for stall detection. */
-    private volatile long writtenPosition;
-    /** System.nanoTime() of the first refusal in the current run of pool-exhausted refusals, or 0. */
-    private volatile long poolExhaustedSince;
-    private volatile LongConsumer forceListener;
-    private volatile IOException rollFailure;
-    private volatile LogException failure;
-    private boolean closed; // guarded by appendLock
+    private final CommittedPosition committed;
+    private final CommitNotifier notifier;
+    private final LogFailure failure;
+    private final LogAppender appender;
+    private final LogReader reader;
+    private final LogRetention retention;
     private volatile boolean shutdown;
     private DataDirLock lock; // set once by open
 
     private CommitLog(LogConfig config, LogRecovery.Recovered recovered) {
         this.config = config;
         this.recovered = recovered;
-        this.maxBatchBytes = config.maxBatchBytes();
         this.defaultDurability = config.flushMode().defaultDurability();
         // Strategy, chosen once (measured, see docs/LOG.md): in async mode a 64 MiB window ahead of
         // the writer is kept in the page cache (read-touched), so neither the commit thread's pwrite
@@ -68,27 +64,36 @@ public final class CommitLog implements AutoCloseable {
         this.allocator = new SegmentAllocator(config.commitLogDir(), config.segmentSize(), warmBytes);
         this.segments = new Segments(config.segmentSize(), recovered.segments(), allocator);
         long tail = recovered.tail();
-        this.committedPosition = tail;
-        this.writtenPosition = tail;
-        this.flushWaiters = new WaiterRing(config.waitersCapacity());
+        ReentrantLock appendLock = new ReentrantLock();
+        this.failure = new LogFailure(appendLock);
+        WaiterRing commitWaiters = config.poolEnabled() ? new WaiterRing(config.waitersCapacity()) : null;
+        this.committed = new CommittedPosition(tail, commitWaiters);
+        WaiterRing flushWaiters = new WaiterRing(config.waitersCapacity());
         // After a crash, [recovered.flushed(), tail) may be in no disk's hands yet: the flush thread
         // forces it before the flushed position (and the checkpoint) can move past it.
-        this.flushService = new FlushService(this, segments, flushWaiters, Checkpoint.checkpoint(config.dataDir()),
-                recovered.flushed(), config.flushInterval().toNanos(), config.checkpointInterval().toNanos());
+        this.flushService = new FlushService(committed, failure, segments, flushWaiters,
+                Checkpoint.checkpoint(config.dataDir()), recovered.flushed(), config.flushInterval().toNanos(),
+                config.checkpointInterval().toNanos());
+        this.notifier = new CommitNotifier(committed, flushWaiters, flushService);
         if (config.poolEnabled()) {
             this.pool = new TransientStorePool(config.poolBuffers(), config.poolBufferSize());
-            this.commitService = new CommitService(this, pool, segments);
-            this.writePath = new PooledWritePath(pool, commitService, new WaiterRing(config.waitersCapacity()),
-                    config.segmentSize(), tail);
+            // Sync mode: zeros ahead of the records (see CommitService#zeroAhead).
+            this.commitService = new CommitService(pool, segments, committed, notifier, failure,
+                    config.flushMode() == FlushMode.SYNC);
+            this.writePath = new PooledWritePath(pool, commitService, commitWaiters, config.segmentSize(), tail);
         } else {
             this.pool = null;
             this.commitService = null;
-            this.writePath = new MappedWritePath(this, segments, tail);
+            this.writePath = new MappedWritePath(segments, committed, notifier, tail);
         }
+        this.appender = new LogAppender(appendLock, failure, writePath, flushWaiters, flushService,
+                config.maxBatchBytes(), tail);
+        this.reader = new LogReader(segments, committed);
+        this.retention = new LogRetention(segments, committed, flushService, reader);
         // With the pool on, the commit thread's next pwrite covers up to the pool's filled buffers:
         // a lagging pre-toucher resumes beyond two of them (measured; see Pretoucher), within half its window.
         long leadBytes = config.poolEnabled() ? Math.min(2L * config.poolBufferSize(), warmBytes / 2) : 0;
-        this.pretoucher = warmBytes > 0 ? new Pretoucher(this, segments, warmBytes, leadBytes) : null;
+        this.pretoucher = warmBytes > 0 ? new Pretoucher(committed, segments, warmBytes, leadBytes) : null;
         // Have the segment the writer needs next ready before anyone appends: the tail's own
         // segment when it does not exist yet, else the one after the last.
         allocator.prepareAsync(segments.find(tail) == null ? segments.baseOf(tail)
@@ -130,11 +135,9 @@ public final class CommitLog implements AutoCloseable {
         return log;
     }
 
-    // ---------------------------------------------------------------- append
-
     /** Appends with the server's default durability. */
     public LogAppend append(EventRecord[] records, int count, long firstVersion) {
-        return append(records, count, firstVersion, defaultDurability);
+        return appender.append(records, count, firstVersion, defaultDurability);
     }
 
     /**
@@ -145,67 +148,7 @@ public final class CommitLog implements AutoCloseable {
      * with {@link LogException} when the log failed or is closed.
      */
     public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability) {
-        if (count <= 0 || count > records.length) {
-            return LogAppend.refused(new IllegalArgumentException("bad batch: count=" + count));
-        }
-        int length = 0;
-        for (int i = 0; i < count; i++) {
-            length += records[i].framedLength();
-            if (length > maxBatchBytes || length < 0) {
-                return LogAppend.refused(new BatchTooLargeException(
-                        "batch too large: bytes>=" + length + ", maxBatchBytes=" + maxBatchBytes));
-            }
-        }
-        WaiterRing waiters = durability == Durability.FLUSHED ? flushWaiters : writePath.commitWaiters();
-        AppendResult result;
-        LogAppend future;
-        appendLock.lock();
-        try {
-            if (closed || failure != null) {
-                return LogAppend.refused(failure != null ? failure : new LogException("log is closed"));
-            }
-            if (waiters != null && !waiters.hasSpace()) {
-                return LogAppend.refused(LogOverloadedException.TOO_MANY_WAITERS);
-            }
-            if (!writePath.reserve(length)) {
-                if (poolExhaustedSince == 0) {
-                    poolExhaustedSince = System.nanoTime() | 1;
-                }
-                return LogAppend.refused(LogOverloadedException.POOL_EXHAUSTED);
-            }
-            if (poolExhaustedSince != 0) {
-                poolExhaustedSince = 0;
-            }
-            ByteBuffer target = writePath.target();
-            ByteBuffer crcView = writePath.crcView();
-            int offset = writePath.targetOffset();
-            long position = writePath.position();
-            long timestamp = System.currentTimeMillis();
-            for (int i = 0; i < count; i++) {
-                int flags = i < count - 1 ? RecordDescriptor.FLAG_BATCH_CONTINUES : 0;
-                offset += RecordDescriptor.encode(target, crcView, crc, offset, records[i], firstVersion + i,
-                        timestamp, flags);
-            }
-            long end = position + length;
-            result = new AppendResult(position, end, firstVersion, count);
-            future = new LogAppend(result);
-            if (waiters != null) {
-                waiters.add(end, future, result);
-            }
-            writePath.publish(end);
-            writtenPosition = end;
-        } catch (IOException | RuntimeException e) {
-            // Nothing was published: the write position did not move past anything unwritten.
-            LogException failed = e instanceof LogException le ? le : new LogException("append failed: " + e, e);
-            return LogAppend.refused(failed);
-        } finally {
-            appendLock.unlock();
-        }
-        writePath.signal();
-        if (waiters == null) {
-            future.complete(result);
-        }
-        return future;
+        return appender.append(records, count, firstVersion, durability);
     }
 
     /**
@@ -214,96 +157,12 @@ public final class CommitLog implements AutoCloseable {
      * that asks for fsync durability after the original did not.
      */
     public CompletionStage<Long> awaitFlush(long position) {
-        if (flushService.flushedPosition() >= position) {
-            return CompletableFuture.completedFuture(position);
-        }
-        CompletableFuture<Long> f = new CompletableFuture<>();
-        appendLock.lock();
-        try {
-            if (closed || failure != null) {
-                return CompletableFuture.failedFuture(failure != null ? failure : new LogException("log is closed"));
-            }
-            if (!flushWaiters.hasSpace()) {
-                return CompletableFuture.failedFuture(LogOverloadedException.TOO_MANY_WAITERS);
-            }
-            flushWaiters.add(position, f, position);
-        } finally {
-            appendLock.unlock();
-        }
-        // A flush covering position may have landed between the check above and the add, and
-        // drained the ring before the add: the flush thread would then park a whole interval.
-        // Dekker on two volatiles (it stores flushed, then reads the ring's tail; this stores the
-        // tail, then reads flushed): one of the two sees the other. The slot is freed by the next
-        // drain, whose second complete is a no-op.
-        if (flushService.flushedPosition() >= position) {
-            f.complete(position);
-        } else {
-            flushService.wake();
-        }
-        return f;
+        return appender.awaitFlush(position);
     }
 
     /** Told the duration in nanoseconds of every fdatasync (on the flush thread): for a latency histogram. */
     public void onForce(LongConsumer listener) {
-        forceListener = listener;
-    }
-
-    void forced(long nanos) {
-        LongConsumer l = forceListener;
-        if (l != null) {
-            l.accept(nanos);
-        }
-    }
-
-    /** Advances the committed position (commit thread, or the appender in mapped mode). */
-    void advanceCommitted(long position) {
-        committedPosition = position;
-        WaiterRing commitWaiters = writePath.commitWaiters();
-        if (commitWaiters != null) {
-            commitWaiters.completeUpTo(position);
-        }
-    }
-
-    /** After a commit, outside the append lock: wake the flush thread for sync waiters, tell listeners. */
-    void afterCommit() {
-        if (!flushWaiters.isEmpty()) {
-            flushService.wake();
-        }
-        LongConsumer[] listeners = commitListeners;
-        if (listeners.length > 0) {
-            long p = committedPosition;
-            for (LongConsumer l : listeners) {
-                l.accept(p);
-            }
-        }
-    }
-
-    /**
-     * Marks the log failed (the first cause wins) and returns the failure: later appends are refused.
-     * Under the append lock, so every appender that passed the failure check has registered its
-     * waiter before this returns: a waiter ring drained after this call holds every waiter that
-     * will ever need failing. Each ring is failed by its own consumer thread.
-     */
-    LogException markFailed(LogException cause) {
-        appendLock.lock();
-        try {
-            if (failure == null) {
-                failure = cause;
-            }
-            return failure;
-        } finally {
-            appendLock.unlock();
-        }
-    }
-
-    /** Commit thread, dying: fails the log and the commit waiters; the flush thread fails its own. */
-    void commitFailed(LogException cause) {
-        LogException f = markFailed(cause);
-        WaiterRing commitWaiters = writePath.commitWaiters();
-        if (commitWaiters != null) {
-            commitWaiters.failAll(f);
-        }
-        flushService.wakeNow();
+        flushService.onForce(listener);
     }
 
     /**
@@ -312,26 +171,13 @@ public final class CommitLog implements AutoCloseable {
      * position may be reported after a larger one), must be thread-safe and must not block;
      * typically it wakes subscribers, which then read {@link #committedPosition()} themselves.
      */
-    public synchronized void addCommitListener(LongConsumer listener) {
-        LongConsumer[] next = Arrays.copyOf(commitListeners, commitListeners.length + 1);
-        next[next.length - 1] = listener;
-        commitListeners = next;
+    public void addCommitListener(LongConsumer listener) {
+        notifier.add(listener);
     }
 
-    public synchronized void removeCommitListener(LongConsumer listener) {
-        LongConsumer[] current = commitListeners;
-        for (int i = 0; i < current.length; i++) {
-            if (current[i] == listener) {
-                LongConsumer[] next = new LongConsumer[current.length - 1];
-                System.arraycopy(current, 0, next, 0, i);
-                System.arraycopy(current, i + 1, next, i, current.length - i - 1);
-                commitListeners = next;
-                return;
-            }
-        }
+    public void removeCommitListener(LongConsumer listener) {
+        notifier.remove(listener);
     }
-
-    // ---------------------------------------------------------------- read
 
     /** The first position still held by the log. */
     public long firstPosition() {
@@ -340,27 +186,22 @@ public final class CommitLog implements AutoCloseable {
 
     /** Everything below is readable and survives the process being killed. */
     public long committedPosition() {
-        return committedPosition;
+        return committed.get();
     }
 
     /** End of the last append the log accepted; {@code committed <= written}. */
     public long writtenPosition() {
-        return writtenPosition;
+        return appender.writtenPosition();
     }
 
     /** How long appends have been refused because the pool was full, in nanoseconds; 0 when not. */
     public long poolExhaustedNanos() {
-        long since = poolExhaustedSince;
-        return since == 0 ? 0 : Math.max(1, System.nanoTime() - since);
+        return appender.poolExhaustedNanos();
     }
 
     /** Why the next segment cannot be created (e.g. no space left) while commits wait for it; null otherwise. */
     public IOException rollFailure() {
-        return rollFailure;
-    }
-
-    void rollFailure(IOException e) {
-        rollFailure = e;
+        return commitService == null ? null : commitService.rollFailure();
     }
 
     /** Everything below survives power loss. */
@@ -376,69 +217,32 @@ public final class CommitLog implements AutoCloseable {
     /**
      * Raw committed bytes from {@code position}: at most {@code maxBytes}, never beyond the end of
      * the position's segment. Returns null when nothing is committed there yet. The slice holds a
-     * reference to its segment until it is closed.
+     * reference to its segment until it is closed. Throws {@link PositionNotHeldException} below the
+     * first position held (retention deleted it), {@link IllegalArgumentException} when
+     * {@code position} is negative or beyond the committed position.
      */
     public LogSlice read(long position, int maxBytes) {
-        long committed = committedPosition;
-        if (position < firstPosition() || position > committed) {
-            throw new IllegalArgumentException("position out of range: position=" + position
-                    + ", first=" + firstPosition() + ", committed=" + committed);
-        }
-        if (position == committed) {
-            return null;
-        }
-        Segment s = segments.retain(position);
-        if (s == null) {
-            throw new IllegalArgumentException("position no longer held: position=" + position);
-        }
-        int offset = (int) (position - s.basePosition());
-        int length = (int) Math.min(Math.min(maxBytes, committed - position), s.size() - offset);
-        return new LogSlice(position, s, s.slice(offset, length));
+        return reader.read(position, maxBytes);
     }
 
     /**
      * Exactly the committed record at {@code position}, which must be a record position the log
      * gave out (an {@link AppendResult}, a cursor, or the index built from them): it is not checked
-     * against the CRC. Null when the record is not committed yet. Close the slice to release the segment.
+     * against the CRC. Null when the record is not committed yet. Close the slice to release the
+     * segment. Throws {@link PositionNotHeldException} when retention deleted it.
      */
     public LogSlice readRecord(long position) {
-        if (position < firstPosition()) {
-            throw new IllegalArgumentException("position no longer held: position=" + position
-                    + ", first=" + firstPosition());
-        }
-        if (position >= committedPosition) {
-            return null;
-        }
-        Segment s = segments.retain(position);
-        if (s == null) {
-            throw new IllegalArgumentException("position no longer held: position=" + position);
-        }
-        int offset = (int) (position - s.basePosition());
-        int length = RecordDescriptor.length(s.buffer(), offset);
-        if (length < RecordDescriptor.HEADER_LENGTH || length > s.size() - offset
-                || RecordDescriptor.isEndOfSegment(s.buffer(), offset)) {
-            s.release();
-            throw new LogException("no record at position=" + position + ", length=" + length);
-        }
-        return new LogSlice(position, s, s.slice(offset, length));
+        return reader.readRecord(position);
     }
 
     /**
      * The committed bytes of the segment holding {@code position}, from the segment's start: one
      * reference for many records of the segment (readers slice records out by their offsets).
-     * Null when nothing is committed there yet. Close it to release the segment.
+     * Null when nothing is committed there yet. Close it to release the segment. Throws
+     * {@link PositionNotHeldException} when retention deleted the segment meanwhile.
      */
     public LogSlice readSegment(long position) {
-        long committed = committedPosition;
-        if (position < firstPosition() || position >= committed) {
-            return null;
-        }
-        Segment s = segments.retain(position);
-        if (s == null) {
-            throw new IllegalArgumentException("position no longer held: position=" + position);
-        }
-        int length = (int) Math.min(committed - s.basePosition(), s.size());
-        return new LogSlice(s.basePosition(), s, s.slice(0, length));
+        return reader.readSegment(position);
     }
 
     /**
@@ -446,38 +250,11 @@ public final class CommitLog implements AutoCloseable {
      * (always at least one) and lie in the same segment, as a file range for sendfile. A segment
      * file is never changed below the committed position, so the range stays valid while the file
      * exists. Returns an empty range (no file) when nothing is committed at {@code position} yet.
-     * Throws {@link IllegalArgumentException} when retention deleted the segment (as {@link #read}
+     * Throws {@link PositionNotHeldException} when retention deleted the segment (as {@link #read}
      * does); it may still delete the file after this returns, and a sendfile of it then fails.
      */
     public LogRange range(long position, int maxBytes) {
-        try (LogCursor c = cursor(position)) {
-            if (!c.next()) {
-                return new LogRange(null, 0, 0, position, position);
-            }
-            // Taken from the segment the cursor holds: looking it up again after the scan found
-            // nothing (and threw NullPointerException) when retention had dropped it meanwhile.
-            Segment s = c.segment();
-            long base = s.basePosition();
-            long start = c.position();
-            long end = c.nextPosition();
-            long next = committedPosition;
-            while (c.next()) {
-                if (segments.baseOf(c.position()) != base || c.nextPosition() - start > maxBytes) {
-                    next = c.position();
-                    break;
-                }
-                end = c.nextPosition();
-                next = end;
-            }
-            if (segments.find(base) != s) {
-                throw new IllegalArgumentException("position no longer held: position=" + start
-                        + ", first=" + firstPosition());
-            }
-            return new LogRange(s.file(), start - base, (int) (end - start), start, next);
-        } catch (IllegalStateException gone) {
-            // The cursor found the segment deleted by retention after it was created.
-            throw new IllegalArgumentException(gone.getMessage(), gone);
-        }
+        return reader.range(position, maxBytes);
     }
 
     /**
@@ -488,27 +265,7 @@ public final class CommitLog implements AutoCloseable {
      * limit. Never cuts into the segment being written or not yet flushed.
      */
     public long retentionCut(long maxAgeMillis, long maxBytes, long nowMillis) {
-        Segment[] segs = segments.snapshot();
-        long committed = committedPosition;
-        long cut = segments.firstPosition();
-        for (int i = 0; i + 1 < segs.length; i++) {
-            Segment s = segs[i];
-            boolean tooBig = maxBytes > 0 && committed - s.endPosition() >= maxBytes;
-            boolean tooOld = false;
-            if (maxAgeMillis > 0 && committed > segs[i + 1].basePosition()) {
-                try (LogSlice next = readRecord(segs[i + 1].basePosition())) {
-                    tooOld = next != null
-                            && RecordDescriptor.timestamp(next.buffer(), 0) < nowMillis - maxAgeMillis;
-                } catch (RuntimeException gone) {
-                    tooOld = false;
-                }
-            }
-            if (!tooBig && !tooOld) {
-                break;
-            }
-            cut = s.endPosition();
-        }
-        return cut;
+        return retention.cut(maxAgeMillis, maxBytes, nowMillis);
     }
 
     /**
@@ -518,23 +275,24 @@ public final class CommitLog implements AutoCloseable {
      * Returns how many segments were deleted.
      */
     public int deleteBefore(long position) throws IOException {
-        long keepFrom = segments.baseOf(Math.min(committedPosition, flushService.flushedPosition()));
-        return segments.removeBefore(position, keepFrom);
+        return retention.deleteBefore(position);
     }
 
-    /** A cursor over the records from {@code position}, which must be a record boundary. */
+    /**
+     * A cursor over the records from {@code position}, which must be a record boundary
+     * ({@link IllegalArgumentException} otherwise, or beyond the committed position;
+     * {@link PositionNotHeldException} below the first position held).
+     */
     public LogCursor cursor(long position) {
-        return new LogCursor(this, segments, position);
+        return reader.cursor(position);
     }
-
-    // ---------------------------------------------------------------- status
 
     public LogConfig config() {
         return config;
     }
 
     public int maxBatchBytes() {
-        return maxBatchBytes;
+        return config.maxBatchBytes();
     }
 
     /** The pool, or null when appends go straight into the mapping. */
@@ -557,7 +315,7 @@ public final class CommitLog implements AutoCloseable {
 
     /** Null while healthy; the error that stopped the commit thread otherwise. */
     public LogException failure() {
-        return failure;
+        return failure.get();
     }
 
     /** The last flush error while flushes keep failing; null once a flush succeeds. */
@@ -585,26 +343,14 @@ public final class CommitLog implements AutoCloseable {
         return segments;
     }
 
-    // ---------------------------------------------------------------- close
-
     /**
      * Refuses new appends and waits until everything appended is committed; reads keep working.
      * The first step of a clean shutdown, so the index can catch up before {@link #close()}.
      */
     public synchronized void stopAppends() throws IOException {
-        appendLock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            if (writePath instanceof PooledWritePath pooled) {
-                pooled.seal();
-            }
-        } finally {
-            appendLock.unlock();
+        if (appender.stop()) {
+            writePath.drain();
         }
-        writePath.drain();
     }
 
     /**
@@ -633,7 +379,7 @@ public final class CommitLog implements AutoCloseable {
         stopAppends();
         try {
             flushService.stopAndFlush();
-            if (failure == null) {
+            if (failure.get() == null) {
                 Checkpoint.cleanShutdownMarker(config.dataDir()).write(flushService.flushedPosition());
             }
         } finally {

@@ -13,6 +13,19 @@ import java.util.concurrent.locks.LockSupport;
  * position, which completes the waiting appends. Woken by appends, not by a timer, so a commit
  * never waits out a sleep (RocketMQ #1372).
  *
+ * <p>Owns the commit thread, its current segment reference, the sync-mode zeros ahead and the
+ * roll failure (a segment that cannot be created, e.g. a full disk). It is handed what it needs
+ * and nothing more: the pool to drain, a segment source ({@link Segments#retainForWrite}), the
+ * {@link CommittedPosition} to advance, the {@link CommitNotifier} to tell, and the
+ * {@link LogFailure} to set when it dies. Exists apart from {@link PooledWritePath} (the appender's
+ * side of the pool, under the append lock) because it is the pool's one consumer thread.
+ *
+ * <p>Thread-safe where it says so: {@link #wake()}, {@link #alive()}, {@link #rollFailure()} and
+ * {@link #drainAndStop()} may be called from any thread; everything else runs on the commit thread.
+ * Memory ordering: a buffer's {@code written} (volatile, stored by the appender under the append
+ * lock) is loaded here with acquire semantics before its bytes are read; the committed position's
+ * volatile store in {@link CommittedPosition#advance} is the release that publishes them to readers.
+ *
  * <p>Wake-up protocol (Dekker style, both sides volatile): the thread stores {@code sleeping=true}
  * and then re-reads the buffers before parking; an appender stores {@code written} and then reads
  * {@code sleeping}. One of the two always sees the other's store, so no wake-up is lost.
@@ -23,12 +36,16 @@ final class CommitService implements Runnable {
     /** A park shorter than this means appends come densely (see {@link SpinWait#YIELD_NANOS}). */
     private static final long BUSY_GAP_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
-    private final CommitLog log;
     private final TransientStorePool pool;
+    private final CommittedPosition committed;
+    private final CommitNotifier notifier;
+    private final LogFailure failure;
     private final Segments segments;
     private final Thread thread;
     private volatile boolean sleeping;
     private volatile boolean stopping;
+    /** Why the next segment cannot be created while commits wait for it; null otherwise. Written by the commit thread. */
+    private volatile IOException rollFailure;
     private Segment segment;
     /** Sync mode: zero the blocks ahead of the writer (see {@link #zeroAhead}). */
     private final boolean zeroAhead;
@@ -41,9 +58,12 @@ final class CommitService implements Runnable {
     /** Cached so spinning allocates nothing. */
     private final java.util.function.BooleanSupplier hasWork = this::hasWork;
 
-    CommitService(CommitLog log, TransientStorePool pool, Segments segments) {
-        this.log = log;
-        this.zeroAhead = log.config().flushMode() == FlushMode.SYNC;
+    CommitService(TransientStorePool pool, Segments segments, CommittedPosition committed, CommitNotifier notifier,
+                  LogFailure failure, boolean zeroAhead) {
+        this.zeroAhead = zeroAhead;
+        this.committed = committed;
+        this.notifier = notifier;
+        this.failure = failure;
         this.pool = pool;
         this.segments = segments;
         this.thread = new Thread(this, "strand-commit");
@@ -64,6 +84,11 @@ final class CommitService implements Runnable {
 
     boolean alive() {
         return thread.isAlive();
+    }
+
+    /** Why the next segment cannot be created (e.g. no space left) while commits wait for it; null otherwise. */
+    IOException rollFailure() {
+        return rollFailure;
     }
 
     @Override
@@ -92,8 +117,10 @@ final class CommitService implements Runnable {
             }
         } catch (Throwable e) {
             // Errors too: a thread that dies silently leaves its waiters pending forever.
-            LOG.log(java.util.logging.Level.SEVERE, "commit thread failed: committedPosition=" + log.committedPosition(), e);
-            log.commitFailed(new LogException("commit failed: committedPosition=" + log.committedPosition() + ": " + e, e));
+            LOG.log(java.util.logging.Level.SEVERE, "commit thread failed: committedPosition=" + committed.get(), e);
+            LogException f = failure.mark(new LogException("commit failed: committedPosition=" + committed.get() + ": " + e, e));
+            committed.failWaiters(f);
+            notifier.commitFailed(); // the flush thread fails its own waiters
         } finally {
             if (segment != null) {
                 segment.release();
@@ -130,8 +157,8 @@ final class CommitService implements Runnable {
             view.limit(written).position(b.committed);
             target.write(view, (int) (from - target.basePosition()));
             b.committed = written;
-            log.advanceCommitted(b.basePosition + written);
-            log.afterCommit();
+            committed.advance(b.basePosition + written);
+            notifier.afterCommit();
             progressed = true;
         }
         if (sealed) {
@@ -152,7 +179,7 @@ final class CommitService implements Runnable {
      */
     private void zeroAhead(Segment target, long end) throws IOException {
         if (zeroedTo < target.basePosition()) {
-            zeroedTo = Math.max(zeroedTo, log.committedPosition());
+            zeroedTo = Math.max(zeroedTo, committed.get());
             zeroedTo = Math.max(zeroedTo, target.basePosition());
         }
         if (end <= zeroedTo) {
@@ -197,17 +224,17 @@ final class CommitService implements Runnable {
         while (true) {
             try {
                 Segment s = segments.retainForWrite(position);
-                if (log.rollFailure() != null) {
+                if (rollFailure != null) {
                     LOG.info("a new segment could be created again at position " + position + ": writes resume");
-                    log.rollFailure(null);
+                    rollFailure = null;
                 }
                 return s;
             } catch (IOException e) {
-                if (log.rollFailure() == null) {
+                if (rollFailure == null) {
                     LOG.warning("creating the segment at position " + position + " failed (" + e.getMessage()
                             + "); commits wait and retry until it succeeds");
                 }
-                log.rollFailure(e);
+                rollFailure = e;
                 if (stopping) {
                     throw e;
                 }

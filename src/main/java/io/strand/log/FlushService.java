@@ -20,11 +20,27 @@ import java.util.logging.Logger;
  * force would succeed without writing them. So the flushed position (and with it the checkpoint)
  * stays below the failed range until the range has been written again from the mapping through
  * the channel and forced (docs/LOG.md, "Flush errors").
+ *
+ * <p>Owns the flush thread, the flushed position, the FLUSHED waiters' completion, the checkpoint
+ * file and the force listener. Handed what it needs instead of the log: the
+ * {@link CommittedPosition} to read (never to advance), the segments to force, and the
+ * {@link LogFailure} to read and set. Exists apart from {@link CommitService} because it does the
+ * slow, blocking half (fdatasync) and must never hold the commit thread up.
+ *
+ * <p>Thread-safe where it says so: {@link #wake()}, {@link #wakeNow()}, the getters and
+ * {@link #onForce} may be called from any thread; {@link #flushOnce()} runs on the flush thread, or
+ * on the closing thread after the flush thread ended. The volatile store of {@code flushedPosition}
+ * (after the force) pairs with the volatile loads in {@link #flushedPosition()} (retention,
+ * {@code awaitFlush}); the committed position is read with its acquire load before forcing, so
+ * the force covers every byte below it. {@code awaitFlush}'s Dekker check pairs this thread's
+ * store of {@code flushedPosition} followed by its read of the waiter ring's tail with the
+ * appender's store of the tail followed by its read of {@code flushedPosition}.
  */
 final class FlushService implements Runnable {
     private static final Logger LOG = Logger.getLogger(FlushService.class.getName());
 
-    private final CommitLog log;
+    private final CommittedPosition committed;
+    private final LogFailure logFailure;
     private final Segments segments;
     private final WaiterRing waiters;
     private final Checkpoint checkpoint;
@@ -41,6 +57,8 @@ final class FlushService implements Runnable {
     private long rewriteTo;
     /** The fdatasync; replaced only by tests in this package, to inject failures. */
     private volatile Forcer forcer = Segment::force;
+    /** Told each fdatasync's duration (a latency histogram); null when nobody listens. */
+    private volatile java.util.function.LongConsumer forceListener;
     private long checkpointed = -1;
     private long lastCheckpointNanos;
     private long lastFlushNanos;
@@ -52,9 +70,10 @@ final class FlushService implements Runnable {
         void force(Segment segment) throws IOException;
     }
 
-    FlushService(CommitLog log, Segments segments, WaiterRing waiters, Checkpoint checkpoint,
-                 long flushedPosition, long intervalNanos, long checkpointIntervalNanos) {
-        this.log = log;
+    FlushService(CommittedPosition committed, LogFailure logFailure, Segments segments, WaiterRing waiters,
+                 Checkpoint checkpoint, long flushedPosition, long intervalNanos, long checkpointIntervalNanos) {
+        this.committed = committed;
+        this.logFailure = logFailure;
         this.segments = segments;
         this.waiters = waiters;
         this.checkpoint = checkpoint;
@@ -90,6 +109,11 @@ final class FlushService implements Runnable {
         forcer = f;
     }
 
+    /** Tells {@code listener} the duration in nanoseconds of every fdatasync, on the flush thread. */
+    void onForce(java.util.function.LongConsumer listener) {
+        forceListener = listener;
+    }
+
     /** The last flush error, if the most recent flush failed (readiness reports it); null otherwise. */
     IOException failure() {
         return failure;
@@ -111,7 +135,7 @@ final class FlushService implements Runnable {
     }
 
     private boolean waitersCanProgress() {
-        return !waiters.isEmpty() && log.committedPosition() > flushedPosition;
+        return !waiters.isEmpty() && committed.get() > flushedPosition;
     }
 
     @Override
@@ -122,7 +146,7 @@ final class FlushService implements Runnable {
             // Whatever killed the thread (an Error, a listener's exception): fail the log and the
             // waiters instead of leaving them pending; alive() turns false for the liveness probe.
             LOG.log(Level.SEVERE, "flush thread failed: flushedPosition=" + flushedPosition, e);
-            LogException f = log.markFailed(new LogException("flush thread failed: flushedPosition="
+            LogException f = logFailure.mark(new LogException("flush thread failed: flushedPosition="
                     + flushedPosition + ": " + e, e));
             waiters.failAll(f);
         }
@@ -130,10 +154,10 @@ final class FlushService implements Runnable {
 
     private void loop() {
         while (!stopping) {
-            if (log.failure() != null && !waiters.isEmpty()) {
+            if (logFailure.get() != null && !waiters.isEmpty()) {
                 // Nothing will be committed any more: flush what is, fail the rest.
                 flushOnce();
-                waiters.failAll(log.failure());
+                waiters.failAll(logFailure.get());
             }
             if (!waiters.isEmpty()) {
                 // A waiter may ask for bytes already flushed (awaitFlush racing a flush): answer it now.
@@ -141,7 +165,7 @@ final class FlushService implements Runnable {
             }
             long now = System.nanoTime();
             boolean due = now - lastFlushNanos >= intervalNanos;
-            if (waitersCanProgress() || (due && log.committedPosition() > flushedPosition)) {
+            if (waitersCanProgress() || (due && committed.get() > flushedPosition)) {
                 flushOnce();
                 continue;
             }
@@ -164,7 +188,7 @@ final class FlushService implements Runnable {
 
     /** Forces every segment holding bytes in {@code [flushed, committed)} and completes the waiters it covers. */
     void flushOnce() {
-        long target = log.committedPosition();
+        long target = committed.get();
         long from = flushedPosition;
         lastFlushNanos = System.nanoTime();
         if (target <= from) {
@@ -183,7 +207,10 @@ final class FlushService implements Runnable {
                 try {
                     long started = System.nanoTime();
                     forcer.force(s);
-                    log.forced(System.nanoTime() - started);
+                    java.util.function.LongConsumer listener = forceListener;
+                    if (listener != null) {
+                        listener.accept(System.nanoTime() - started);
+                    }
                     forces++;
                     at = s.endPosition();
                 } finally {
@@ -257,13 +284,13 @@ final class FlushService implements Runnable {
         while (at < to) {
             Segment s = segments.retain(at);
             if (s == null) {
-                throw log.markFailed(new LogException("no segment holds committed bytes: position=" + at));
+                throw logFailure.mark(new LogException("no segment holds committed bytes: position=" + at));
             }
             try {
                 TailScanner.Result r = scanner.scan(s.buffer(), (int) (at - s.basePosition()));
                 long validEnd = r.endOfSegment() ? s.endPosition() : s.basePosition() + r.validEnd();
                 if (validEnd < Math.min(to, s.endPosition())) {
-                    throw log.markFailed(new LogException("committed bytes no longer validate after a failed write-back (the"
+                    throw logFailure.mark(new LogException("committed bytes no longer validate after a failed write-back (the"
                             + " kernel dropped pages it could not write): position=" + validEnd + ", flushedPosition=" + from
                             + ", failedRangeEnd=" + to + "; the log stops taking writes"));
                 }
@@ -296,7 +323,7 @@ final class FlushService implements Runnable {
         try {
             flushOnce();
         } catch (LogException e) {
-            if (log.failure() != e) {
+            if (logFailure.get() != e) {
                 throw e;
             }
             // The log already failed for this (lost committed bytes): no final flush or checkpoint.

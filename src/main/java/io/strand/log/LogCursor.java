@@ -10,9 +10,14 @@ import java.util.zip.CRC32C;
  * {@link RecordDescriptor} accessors. The cursor holds a reference to the segment it is in and
  * releases it when it moves on or closes. Stops at the committed position of the moment and can be
  * resumed by calling {@code next()} again after more is committed. Not thread-safe.
+ *
+ * <p>Each {@link #next()} loads the committed position (acquire), pairing with the committing
+ * thread's release store in {@link CommittedPosition#advance}: every byte below it is readable. When
+ * retention deleted the segment the cursor moves into, {@code next()} throws
+ * {@link PositionNotHeldException}.
  */
 public final class LogCursor implements AutoCloseable {
-    private final CommitLog log;
+    private final CommittedPosition committed;
     private final Segments segments;
     private Segment segment;
     private ByteBuffer buffer;
@@ -21,13 +26,17 @@ public final class LogCursor implements AutoCloseable {
     private int offset;
     private boolean checkFirst = true;
 
-    LogCursor(CommitLog log, Segments segments, long position) {
-        this.log = log;
+    LogCursor(Segments segments, CommittedPosition committed, long position) {
+        this.committed = committed;
         this.segments = segments;
         this.nextPosition = position;
-        if (position < log.firstPosition() || position > log.committedPosition()) {
+        long first = segments.firstPosition();
+        if (position >= 0 && position < first) {
+            throw new PositionNotHeldException(position, "first=" + first);
+        }
+        if (position < 0 || position > committed.get()) {
             throw new IllegalArgumentException("position out of range: position=" + position
-                    + ", first=" + log.firstPosition() + ", committed=" + log.committedPosition());
+                    + ", first=" + first + ", committed=" + committed.get());
         }
         if ((position & (RecordDescriptor.ALIGNMENT - 1)) != 0) {
             throw new IllegalArgumentException("not a record boundary: position=" + position);
@@ -36,8 +45,8 @@ public final class LogCursor implements AutoCloseable {
 
     /** Moves to the next committed record; false when none is committed yet. */
     public boolean next() {
-        long committed = log.committedPosition();
-        while (nextPosition < committed) {
+        long committedNow = committed.get();
+        while (nextPosition < committedNow) {
             if (segment == null || !segment.contains(nextPosition)) {
                 moveTo(nextPosition);
             }
@@ -49,7 +58,7 @@ public final class LogCursor implements AutoCloseable {
             int length = RecordDescriptor.length(buffer, at);
             if (length < RecordDescriptor.MARKER_LENGTH || length > segment.size() - at) {
                 throw new LogException("corrupt record below the committed position: position=" + nextPosition
-                        + ", length=" + length + ", committed=" + committed);
+                        + ", length=" + length + ", committed=" + committedNow);
             }
             if (RecordDescriptor.isEndOfSegment(buffer, at)) {
                 nextPosition = segment.endPosition();
@@ -74,8 +83,7 @@ public final class LogCursor implements AutoCloseable {
     private void moveTo(long position) {
         Segment next = segments.retain(position);
         if (next == null) {
-            throw new IllegalStateException("position no longer held by the log: position=" + position
-                    + ", first=" + log.firstPosition());
+            throw new PositionNotHeldException(position, "first=" + segments.firstPosition());
         }
         if (segment != null) {
             segment.release();

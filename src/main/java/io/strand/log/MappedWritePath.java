@@ -7,19 +7,26 @@ import java.nio.ByteBuffer;
  * Appends straight into the mapped segment (RocketMQ's default mode): the copy into the page cache
  * is the commit, so {@link #publish} advances the committed position itself and no commit thread
  * runs. A page fault or a segment roll may stall the appender, which is why the HTTP layer calls
- * this path from a worker thread, never from an event loop. Not thread-safe: used under the
- * append lock.
+ * this path from a worker thread, never from an event loop.
+ *
+ * <p>Owns the writer's reference to the current segment. Handed a segment source
+ * ({@link Segments#retainForWrite}), the {@link CommittedPosition} to advance and the
+ * {@link CommitNotifier} to tell, not the log. Not thread-safe: used under the append lock, except
+ * {@link #signal()}, which runs after it. The bytes are copied into the mapping before
+ * {@link #publish} stores the committed position (the release readers' acquire loads pair with).
  */
 final class MappedWritePath implements WritePath {
-    private final CommitLog log;
     private final Segments segments;
+    private final CommittedPosition committed;
+    private final CommitNotifier notifier;
     private Segment current;
     private ByteBuffer crcView;
     private long position;
 
-    MappedWritePath(CommitLog log, Segments segments, long tail) {
-        this.log = log;
+    MappedWritePath(Segments segments, CommittedPosition committed, CommitNotifier notifier, long tail) {
         this.segments = segments;
+        this.committed = committed;
+        this.notifier = notifier;
         this.position = tail;
     }
 
@@ -73,7 +80,7 @@ final class MappedWritePath implements WritePath {
     @Override
     public void publish(long endPosition) {
         position = endPosition;
-        log.advanceCommitted(endPosition);
+        committed.advance(endPosition);
     }
 
     @Override
@@ -83,7 +90,7 @@ final class MappedWritePath implements WritePath {
 
     @Override
     public void signal() {
-        log.afterCommit();
+        notifier.afterCommit();
     }
 
     @Override

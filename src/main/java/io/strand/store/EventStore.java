@@ -391,7 +391,7 @@ public final class EventStore implements AutoCloseable {
     private boolean isEvent(long position, EventRecord r) {
         try (LogSlice slice = log.readRecord(position)) {
             return slice != null && RecordCodec.sameId(slice.buffer(), 0, r.stream(), r.idMsb(), r.idLsb());
-        } catch (IllegalArgumentException gone) {
+        } catch (io.strand.log.PositionNotHeldException gone) {
             return false; // below the log's first position: no longer held
         }
     }
@@ -638,7 +638,7 @@ public final class EventStore implements AutoCloseable {
         LogSlice slice;
         try {
             slice = log.readRecord(position);
-        } catch (IllegalArgumentException e) {
+        } catch (io.strand.log.PositionNotHeldException e) {
             long first = log.firstPosition();
             if (position < first) { // retention deleted it after the index gave it out
                 throw new PositionGoneException("log position " + position + " was deleted by retention", first);

@@ -36,7 +36,7 @@ class RangeRetentionTest {
                         while (true) {
                             assertNotNull(log.range(0, 1 << 20).file());
                         }
-                    } catch (IllegalArgumentException expected) {
+                    } catch (PositionNotHeldException expected) {
                         // deleted by retention: a clear refusal
                     } catch (Throwable t) {
                         unexpected.set(t);
@@ -47,7 +47,7 @@ class RangeRetentionTest {
                 assertEquals(2, log.deleteBefore(2L * config.segmentSize()));
                 reader.join(10_000);
                 assertNull(unexpected.get(), () -> "range failed unclearly: " + unexpected.get());
-                assertThrows(IllegalArgumentException.class, () -> log.range(0, 1 << 20));
+                assertThrows(PositionNotHeldException.class, () -> log.range(0, 1 << 20));
             }
         }
     }
