@@ -1,11 +1,7 @@
 package io.strand.index;
 
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -13,14 +9,20 @@ import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
 /**
- * {@code index/streams}: stream names in id order, so ids survive restarts. Each entry is
- * {@code u16 length, UTF-8 name, u32 crc32c(length and name)}, little-endian; the i-th entry names
- * stream id i. Append-only; a torn or corrupt tail is cut off at load (its names come back from the
- * log, which carries every name). Not thread-safe: the indexer thread owns it after open.
+ * {@code index/streams}: stream names in id order, so ids survive restarts. A header
+ * ({@link IndexHeaderDescriptor}, magic "SIXS", the format version) and then one entry per name
+ * ({@link CatalogDescriptor}: length, UTF-8 name, CRC-32C); the i-th entry names stream id i.
+ * Append-only; a torn or corrupt tail is cut off at load (its names come back from the log, which
+ * carries every name). Owns the file's channel and its write buffer; the layouts are the
+ * descriptors' (this class does no offset arithmetic on them).
+ *
+ * <p>Not thread-safe: the indexer thread owns it after open.
  */
 final class CatalogFile implements AutoCloseable {
+    private static final int HEADER_LENGTH = IndexHeaderDescriptor.LENGTH;
+
     private final FileChannel channel;
-    private final ByteBuffer buffer = ByteBuffer.allocate(64 << 10).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer buffer = ByteBuffer.allocate(Math.max(64 << 10, CatalogDescriptor.MAX_LENGTH));
     private final CRC32C crc = new CRC32C();
     private int persisted;
 
@@ -28,33 +30,72 @@ final class CatalogFile implements AutoCloseable {
         channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
-    /** Reads every valid name in order, cuts off anything after the last one, and returns how many. */
+    /**
+     * Checks the file's header: {@link IndexHeaderDescriptor#VALID}, or why it does not match (a
+     * file of an earlier version has none). An empty file (a new index) gets a fresh header and is
+     * valid.
+     */
+    int checkHeader() throws IOException {
+        if (channel.size() == 0) {
+            reset();
+            return IndexHeaderDescriptor.VALID;
+        }
+        ByteBuffer h = ByteBuffer.allocate(HEADER_LENGTH);
+        while (h.hasRemaining() && channel.read(h, h.position()) > 0) {
+            // read the header, or what there is of it
+        }
+        return IndexHeaderDescriptor.check(h, 0, h.position(), crc, IndexHeaderDescriptor.STREAMS_MAGIC,
+                IndexHeaderDescriptor.STREAMS_VERSION, 0);
+    }
+
+    /** Empties the file down to a fresh header (no names). */
+    void reset() throws IOException {
+        channel.truncate(0);
+        ByteBuffer h = ByteBuffer.allocate(HEADER_LENGTH);
+        IndexHeaderDescriptor.encode(h, 0, crc, IndexHeaderDescriptor.STREAMS_MAGIC,
+                IndexHeaderDescriptor.STREAMS_VERSION, 0);
+        while (h.hasRemaining()) {
+            channel.write(h, h.position());
+        }
+        channel.position(HEADER_LENGTH);
+        persisted = 0;
+    }
+
+    /**
+     * Reads every valid name in order, cuts off anything after the last one, and returns how many.
+     * After {@link #checkHeader()} said the header is valid.
+     */
     int load(Consumer<byte[]> names) throws IOException {
         long size = channel.size();
-        // Small reads: a heap buffer the size of the file would also pin a direct buffer that large.
-        DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel.position(0)), 64 << 10));
-        byte[] lengthBytes = new byte[2];
+        // Chunked reads: a heap buffer the size of the file would also pin a direct buffer that large.
+        ByteBuffer in = ByteBuffer.allocate(2 * CatalogDescriptor.MAX_LENGTH);
+        long chunkAt = HEADER_LENGTH; // file offset of in[0]
+        int filled = 0;
+        int at = 0;
         int count = 0;
-        long good = 0;
-        while (good + 2 <= size) {
-            int len = in.readUnsignedByte() | in.readUnsignedByte() << 8;
-            if (len == 0 || good + 2 + len + 4 > size) {
+        long good = HEADER_LENGTH;
+        while (true) {
+            int length = CatalogDescriptor.check(in, at, filled - at, crc);
+            if (length > 0) {
+                names.accept(CatalogDescriptor.name(in, at));
+                count++;
+                at += length;
+                good = chunkAt + at;
+                continue;
+            }
+            if (length != CatalogDescriptor.TRUNCATED || chunkAt + filled >= size) {
+                break; // torn or corrupt, or the end of the file
+            }
+            System.arraycopy(in.array(), at, in.array(), 0, filled - at); // keep the partial entry
+            chunkAt += at;
+            filled -= at;
+            at = 0;
+            in.limit(in.capacity()).position(filled);
+            int n = channel.read(in, chunkAt + filled);
+            if (n <= 0) {
                 break;
             }
-            byte[] name = new byte[len];
-            in.readFully(name);
-            int stored = Integer.reverseBytes(in.readInt());
-            lengthBytes[0] = (byte) len;
-            lengthBytes[1] = (byte) (len >>> 8);
-            crc.reset();
-            crc.update(lengthBytes);
-            crc.update(name);
-            if (stored != (int) crc.getValue()) {
-                break;
-            }
-            names.accept(name);
-            count++;
-            good += 2 + len + 4;
+            filled += n;
         }
         if (good < size) {
             channel.truncate(good);
@@ -70,14 +111,11 @@ final class CatalogFile implements AutoCloseable {
     }
 
     void append(byte[] bytes) throws IOException {
-        if (buffer.remaining() < bytes.length + 6) {
+        if (buffer.remaining() < CatalogDescriptor.entryLength(bytes.length)) {
             writeBuffered();
         }
         int start = buffer.position();
-        buffer.putShort((short) bytes.length).put(bytes);
-        crc.reset();
-        crc.update(buffer.array(), start, 2 + bytes.length);
-        buffer.putInt((int) crc.getValue());
+        buffer.position(start + CatalogDescriptor.encode(buffer, start, crc, bytes));
         persisted++;
     }
 

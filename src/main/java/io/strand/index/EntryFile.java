@@ -2,36 +2,26 @@ package io.strand.index;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
- * One file of {@code index/entries/}: a 40-byte entry per event of one log segment, in log order —
- * what lets a restart rebuild every stream's index without reading the log. Little-endian:
+ * One file of {@code index/entries/}: a header ({@link IndexHeaderDescriptor}, magic "SIXE", the
+ * format version and the segment's base position) and then one 40-byte entry
+ * ({@link EntryDescriptor}) per event of one log segment, in log order — what lets a restart
+ * rebuild every stream's index without reading the log. Owns the file's channel and its write
+ * buffer; the layouts are the descriptors' (this class does no offset arithmetic on them).
  *
- * <pre>
- *   0  int64 position   log position of the event's record
- *   8  int64 version    stream version
- *  16  int64 timestamp  append time, epoch millis (the dedup window)
- *  24  int64 dedupKey   {@link DedupIndex#key} of (stream id, event id)
- *  32  int32 streamId   id in {@code index/streams}
- *  36  int32 crc32c     over bytes [0, 36)
- * </pre>
- *
- * Only entries below the index checkpoint were forced to disk; the rest are rebuilt from the log.
- * Not thread-safe: the indexer owns it after open. {@link EntryFiles} keeps one per segment.
+ * <p>Only entries below the index checkpoint were forced to disk; the rest are rebuilt from the log.
+ * A file whose header does not match (another version, no header at all, a torn header) is emptied
+ * and the log indexed again from there. Not thread-safe: the indexer owns it after open.
+ * {@link EntryFiles} keeps one per segment.
  */
 final class EntryFile implements AutoCloseable {
-    static final int ENTRY_LENGTH = 40;
-    static final int POSITION = 0;
-    static final int VERSION = 8;
-    static final int TIMESTAMP = 16;
-    static final int KEY = 24;
-    static final int STREAM_ID = 32;
-    static final int CRC = 36;
+    static final int ENTRY_LENGTH = EntryDescriptor.LENGTH;
+    private static final int HEADER_LENGTH = IndexHeaderDescriptor.LENGTH;
 
     /** One decoded entry (reused while loading). */
     static final class Entry {
@@ -48,32 +38,66 @@ final class EntryFile implements AutoCloseable {
     }
 
     private final FileChannel channel;
-    private final ByteBuffer buffer = ByteBuffer.allocate(ENTRY_LENGTH * 4096).order(ByteOrder.LITTLE_ENDIAN);
+    private final long base;
+    private final ByteBuffer buffer = ByteBuffer.allocate(ENTRY_LENGTH * 4096);
     private final CRC32C crc = new CRC32C();
     private long entries;
-
     private boolean complete;
+    /** After {@link #load}: {@link IndexHeaderDescriptor#VALID}, or why the header was refused. */
+    private int headerCode = IndexHeaderDescriptor.VALID;
 
-    /** Opens (or creates) a file to {@link #load}; it is written from where loading stopped. */
-    EntryFile(Path file) throws IOException {
-        this(file, false);
+    /** Opens (or creates) the file of the segment at {@code base} to {@link #load}; it is written from where loading stopped. */
+    EntryFile(Path file, long base) throws IOException {
+        this(file, base, false);
     }
 
-    /** With {@code fresh}, creates an empty file, truncating one that exists, ready to append. */
-    EntryFile(Path file, boolean fresh) throws IOException {
+    /** With {@code fresh}, creates a file holding only its header, truncating one that exists, ready to append. */
+    EntryFile(Path file, long base, boolean fresh) throws IOException {
+        this.base = base;
         channel = fresh
                 ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING)
                 : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (fresh) {
+            writeHeader();
+        }
+    }
+
+    /** Empties the file down to a fresh header; the next write goes after it. */
+    private void writeHeader() throws IOException {
+        channel.truncate(0);
+        ByteBuffer h = ByteBuffer.allocate(HEADER_LENGTH);
+        IndexHeaderDescriptor.encode(h, 0, crc, IndexHeaderDescriptor.ENTRIES_MAGIC,
+                IndexHeaderDescriptor.ENTRIES_VERSION, base);
+        while (h.hasRemaining()) {
+            channel.write(h, h.position());
+        }
+        channel.position(HEADER_LENGTH);
     }
 
     /**
-     * Visits valid entries in order until one is invalid or refused; truncates the file there.
-     * {@link #complete()} then tells whether every byte of the file was a valid, accepted entry.
+     * Checks the header, then visits valid entries in order until one is invalid or refused;
+     * truncates the file there. {@link #complete()} then tells whether every byte of the file was a
+     * valid, accepted entry. A header that does not match ({@link #headerCode()}) empties the file
+     * (a fresh header, no entries) and leaves it incomplete.
      */
     long load(Visitor visitor) throws IOException {
-        long size = channel.size() - channel.size() % ENTRY_LENGTH;
-        ByteBuffer in = ByteBuffer.allocate(ENTRY_LENGTH * 16384).order(ByteOrder.LITTLE_ENDIAN);
+        long fileSize = channel.size();
+        ByteBuffer h = ByteBuffer.allocate(HEADER_LENGTH);
+        while (h.hasRemaining() && channel.read(h, h.position()) > 0) {
+            // read the header, or what there is of it
+        }
+        headerCode = IndexHeaderDescriptor.check(h, 0, h.position(), crc, IndexHeaderDescriptor.ENTRIES_MAGIC,
+                IndexHeaderDescriptor.ENTRIES_VERSION, base);
+        if (headerCode != IndexHeaderDescriptor.VALID) {
+            writeHeader();
+            complete = false;
+            entries = 0;
+            return 0;
+        }
+        long dataSize = fileSize - HEADER_LENGTH;
+        long size = dataSize - dataSize % ENTRY_LENGTH;
+        ByteBuffer in = ByteBuffer.allocate(ENTRY_LENGTH * 16384);
         Entry e = new Entry();
         long good = 0;
         long at = 0;
@@ -84,22 +108,20 @@ final class EntryFile implements AutoCloseable {
                 in.limit((int) (size - at));
             }
             while (in.hasRemaining()) {
-                if (channel.read(in, at + in.position()) < 0) {
+                if (channel.read(in, HEADER_LENGTH + at + in.position()) < 0) {
                     break;
                 }
             }
             in.flip();
             for (int off = 0; off + ENTRY_LENGTH <= in.limit(); off += ENTRY_LENGTH) {
-                crc.reset();
-                crc.update(in.array(), off, CRC);
-                if (in.getInt(off + CRC) != (int) crc.getValue()) {
+                if (!EntryDescriptor.check(in, off, in.limit() - off, crc)) {
                     break outer;
                 }
-                e.position = in.getLong(off + POSITION);
-                e.version = in.getLong(off + VERSION);
-                e.timestamp = in.getLong(off + TIMESTAMP);
-                e.key = in.getLong(off + KEY);
-                e.streamId = in.getInt(off + STREAM_ID);
+                e.position = EntryDescriptor.position(in, off);
+                e.version = EntryDescriptor.version(in, off);
+                e.timestamp = EntryDescriptor.timestamp(in, off);
+                e.key = EntryDescriptor.key(in, off);
+                e.streamId = EntryDescriptor.streamId(in, off);
                 if (!visitor.accept(e)) {
                     break outer;
                 }
@@ -107,13 +129,18 @@ final class EntryFile implements AutoCloseable {
             }
             at += in.limit();
         }
-        complete = good == channel.size();
+        complete = good == dataSize;
         if (!complete) {
-            channel.truncate(good);
+            channel.truncate(HEADER_LENGTH + good);
         }
-        channel.position(good);
+        channel.position(HEADER_LENGTH + good);
         entries = good / ENTRY_LENGTH;
         return entries;
+    }
+
+    /** After {@link #load}: {@link IndexHeaderDescriptor#VALID}, or the code of the header's mismatch. */
+    int headerCode() {
+        return headerCode;
     }
 
     void append(long position, long version, long timestamp, long key, int streamId) throws IOException {
@@ -121,10 +148,8 @@ final class EntryFile implements AutoCloseable {
             writeBuffered();
         }
         int off = buffer.position();
-        buffer.putLong(position).putLong(version).putLong(timestamp).putLong(key).putInt(streamId);
-        crc.reset();
-        crc.update(buffer.array(), off, CRC);
-        buffer.putInt((int) crc.getValue());
+        EntryDescriptor.encode(buffer, off, crc, position, version, timestamp, key, streamId);
+        buffer.position(off + ENTRY_LENGTH);
         entries++;
     }
 
@@ -132,7 +157,7 @@ final class EntryFile implements AutoCloseable {
         return entries;
     }
 
-    /** After {@link #load}: true when nothing was cut off (no torn, corrupt or refused entry). */
+    /** After {@link #load}: true when nothing was cut off (no bad header, no torn, corrupt or refused entry). */
     boolean complete() {
         return complete;
     }

@@ -96,12 +96,17 @@ final class EntryFiles implements AutoCloseable {
                 continue;
             }
             long end = base + segmentSize;
-            EntryFile f = new EntryFile(file(base));
+            EntryFile f = new EntryFile(file(base), base);
             try {
                 loaded += f.load(e -> e.position >= base && e.position < end && visitor.accept(e));
             } catch (IOException | RuntimeException e) {
                 f.close();
                 throw e;
+            }
+            if (f.headerCode() != IndexHeaderDescriptor.VALID) {
+                LOG.log(System.Logger.Level.INFO, "index: index/entries/{0} has no valid header ({1}); entries from "
+                        + "there on are rebuilt from the log", Segment.fileName(base),
+                        IndexHeaderDescriptor.describe(f.headerCode()));
             }
             if (current != null) {
                 current.close();
@@ -112,6 +117,17 @@ final class EntryFiles implements AutoCloseable {
             expected = end;
         }
         return loaded;
+    }
+
+    /**
+     * Deletes every entries file (the catalog they refer to was not trusted: the whole index is
+     * rebuilt from the log). Before {@link #load}.
+     */
+    void deleteAll() throws IOException {
+        for (long base : bases()) {
+            Files.deleteIfExists(file(base));
+        }
+        syncDirectory();
     }
 
     /** Appends the entry of the record at {@code position} to its segment's file. */
@@ -134,7 +150,7 @@ final class EntryFiles implements AutoCloseable {
             current = null;
             currentBase = -1;
         }
-        current = new EntryFile(file(base), true);
+        current = new EntryFile(file(base), base, true);
         currentBase = base;
         syncDirectory();
     }

@@ -79,6 +79,17 @@ public final class StreamIndex implements AutoCloseable {
             entryFiles = new EntryFiles(entries, log.config().segmentSize());
             Checkpoint checkpoint = new Checkpoint(dir.resolve("checkpoint"), CHECKPOINT_MAGIC);
 
+            int header = catalogFile.checkHeader();
+            if (header != IndexHeaderDescriptor.VALID) {
+                // Stream ids in the entries files refer to this file's order: without a trusted
+                // catalog nothing of the index is, and all of it is rebuilt from the log.
+                LOG.log(System.Logger.Level.INFO, "index: index/streams has no valid header ({0}); the whole index is "
+                        + "rebuilt from the log from position {1}", IndexHeaderDescriptor.describe(header),
+                        log.firstPosition());
+                catalogFile.reset();
+                entryFiles.deleteAll();
+                checkpoint.delete();
+            }
             catalogFile.load(catalog::getOrCreate);
             long checkpointed = Math.max(checkpoint.read(), 0);
             // Entries below the checkpoint were forced to disk; the log may have lost a tail the
@@ -90,7 +101,7 @@ public final class StreamIndex implements AutoCloseable {
             // Files of segments retention deleted are skipped (and deleted): the index drops them.
             long loaded = entryFiles.load(log.firstPosition(), e -> {
                 if ((++count[0] & 0xFFFF) == 0) {
-                    progress.done(count[0] * EntryFile.ENTRY_LENGTH);
+                    progress.done(count[0] * EntryDescriptor.LENGTH);
                 }
                 StreamEntry s = catalog.byId(e.streamId);
                 if (e.position >= trusted || s == null) {

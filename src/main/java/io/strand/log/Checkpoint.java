@@ -2,7 +2,6 @@ package io.strand.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -14,34 +13,21 @@ import java.util.zip.CRC32C;
 /**
  * A small file that durably records one log position: the checkpoint (every byte below it was
  * flushed and is valid, so recovery scans only from there) and the clean-shutdown marker (present
- * only after a clean stop, holding the final tail). Layout, little-endian, 28 bytes:
+ * only after a clean stop, holding the final tail). Layout in {@link CheckpointDescriptor} (28
+ * bytes, magic + version + position + time + CRC-32C over the rest).
  *
- * <pre>
- *   0  int32 magic      'SCKP' for the checkpoint, 'SCLN' for the clean-shutdown marker
- *   4  int32 version    1
- *   8  int64 position   flushed log position
- *  16  int64 written at epoch millis, for operators
- *  24  int32 crc32c     over bytes [0, 24)
- * </pre>
- *
- * Replaced atomically: written to a temporary file, forced, renamed over the old one, and the
+ * <p>Replaced atomically: written to a temporary file, forced, renamed over the old one, and the
  * directory forced. A file whose magic, version or CRC is wrong reads as absent. Not thread-safe:
  * one owner (the flush thread, or open/close) writes it.
  */
 public final class Checkpoint {
     public static final int CHECKPOINT_MAGIC = 0x504B4353; // "SCKP" little-endian
     public static final int CLEAN_MAGIC = 0x4E4C4353;      // "SCLN" little-endian
-    static final int VERSION = 1;
-    static final int MAGIC_OFFSET = 0;
-    static final int VERSION_OFFSET = MAGIC_OFFSET + 4;
-    static final int POSITION_OFFSET = VERSION_OFFSET + 4;
-    static final int WRITTEN_AT_OFFSET = POSITION_OFFSET + 8;
-    static final int CRC_OFFSET = WRITTEN_AT_OFFSET + 8;
-    static final int LENGTH = CRC_OFFSET + 4;
 
     private final Path file;
     private final int magic;
-    private final ByteBuffer scratch = ByteBuffer.allocate(LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+    private final CRC32C crc = new CRC32C();
+    private final ByteBuffer scratch = ByteBuffer.allocate(CheckpointDescriptor.LENGTH);
 
     public Checkpoint(Path file, int magic) {
         this.file = file;
@@ -68,33 +54,20 @@ public final class Checkpoint {
         } catch (NoSuchFileException e) {
             return -1;
         }
-        if (bytes.length != LENGTH) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        if (CheckpointDescriptor.check(b, 0, bytes.length, magic, crc) != CheckpointDescriptor.VALID) {
             return -1;
         }
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        CRC32C crc = new CRC32C();
-        crc.update(bytes, 0, CRC_OFFSET);
-        if (b.getInt(MAGIC_OFFSET) != magic || b.getInt(VERSION_OFFSET) != VERSION
-                || b.getInt(CRC_OFFSET) != (int) crc.getValue()) {
-            return -1;
-        }
-        long position = b.getLong(POSITION_OFFSET);
-        return position >= 0 ? position : -1;
+        return CheckpointDescriptor.position(b, 0);
     }
 
     public void write(long position) throws IOException {
         ByteBuffer b = scratch.clear();
-        b.putInt(MAGIC_OFFSET, magic);
-        b.putInt(VERSION_OFFSET, VERSION);
-        b.putLong(POSITION_OFFSET, position);
-        b.putLong(WRITTEN_AT_OFFSET, System.currentTimeMillis());
-        CRC32C crc = new CRC32C();
-        crc.update(b.array(), 0, CRC_OFFSET);
-        b.putInt(CRC_OFFSET, (int) crc.getValue());
+        CheckpointDescriptor.encode(b, 0, crc, magic, position, System.currentTimeMillis());
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            b.position(0).limit(LENGTH);
+            b.position(0).limit(CheckpointDescriptor.LENGTH);
             while (b.hasRemaining()) {
                 ch.write(b);
             }
