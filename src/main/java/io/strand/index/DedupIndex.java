@@ -204,6 +204,8 @@ public final class DedupIndex {
     }
 
     private static final class Generation {
+        /** A slot is {@link PositionSlotDescriptor#pack}{@code (position, the key's top 16 bits | 1, 16)}. */
+        private static final int FINGERPRINT_BITS = 16;
         final long[] slots;
         final int mask;
         final int limit;
@@ -222,7 +224,7 @@ public final class DedupIndex {
             if (size == 0) {
                 firstMillis = timestampMillis;
             }
-            long slot = ((position >>> 3) << 16) | fingerprint(key);
+            long slot = PositionSlotDescriptor.pack(position, fingerprint(key), FINGERPRINT_BITS);
             int i = (int) key & mask;
             while (slots[i] != 0) {
                 i = (i + 1) & mask;
@@ -237,8 +239,8 @@ public final class DedupIndex {
             int i = (int) key & mask;
             long s;
             while ((s = slots[i]) != 0) {
-                if ((s & 0xFFFF) == fp) {
-                    out.add((s >>> 16) << 3);
+                if (PositionSlotDescriptor.fingerprint(s, FINGERPRINT_BITS) == fp) {
+                    out.add(PositionSlotDescriptor.position(s, FINGERPRINT_BITS));
                 }
                 i = (i + 1) & mask;
             }

@@ -8,7 +8,7 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * One stream's in-memory index: for each version, its record's log position and a 19-bit
- * fingerprint of its event id, packed in one {@code long} ({@code position / 8 << 19 | fingerprint};
+ * fingerprint of its event id, packed in one {@code long} ({@link PositionSlotDescriptor}, 19 fingerprint bits;
  * positions up to 2^48). Versions are assigned by one appender at a time (the caller holds this
  * entry's monitor); readers on any thread see a version once {@link #assigned()} covers it, and
  * treat it as existing only when its position is below the log's committed position (see
@@ -106,13 +106,13 @@ public final class StreamEntry {
     public long position(long version) {
         long[] p = versions; // one snapshot: its base and its slots
         long at = version - p[0];
-        return at < 0 ? -1 : (p[(int) at + 1] >>> FINGERPRINT_BITS) << 3;
+        return at < 0 ? -1 : PositionSlotDescriptor.position(p[(int) at + 1], FINGERPRINT_BITS);
     }
 
     /** The id fingerprint of {@code version} (see {@link #fingerprint(long)}); version >= base. Caller holds the monitor. */
     int fingerprint(int version) {
         long[] p = versions;
-        return (int) (p[version - (int) p[0] + 1] & FINGERPRINT_MASK);
+        return (int) PositionSlotDescriptor.fingerprint(p[version - (int) p[0] + 1], FINGERPRINT_BITS);
     }
 
     /** Versions whose positions are held (from {@link #base()} to {@link #assigned()}). */
@@ -149,7 +149,7 @@ public final class StreamEntry {
         int hi = n;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if ((p[mid + 1] >>> FINGERPRINT_BITS) << 3 < firstPosition) {
+            if (PositionSlotDescriptor.position(p[mid + 1], FINGERPRINT_BITS) < firstPosition) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -180,7 +180,7 @@ public final class StreamEntry {
             p = Arrays.copyOf(p, 1 + Math.max(2, n + (n >> 1) + 1));
             versions = p;
         }
-        p[n + 1] = ((position >>> 3) << FINGERPRINT_BITS) | fingerprint(key);
+        p[n + 1] = PositionSlotDescriptor.pack(position, fingerprint(key), FINGERPRINT_BITS);
         assigned = base + n + 1; // release: publishes p[n + 1] (and a grown array) to readers
     }
 

@@ -49,7 +49,9 @@ public final class RecordDescriptor {
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     public static final short MAGIC = 0x5354; // "ST"
     public static final byte VERSION = 1;
-    public static final int ALIGNMENT = 8;
+    /** log2 of {@link #ALIGNMENT}: a record position shifted right by it loses no bits. */
+    public static final int ALIGNMENT_SHIFT = 3;
+    public static final int ALIGNMENT = 1 << ALIGNMENT_SHIFT; // 8
 
     /** Data is opaque bytes rather than JSON. */
     public static final int FLAG_BINARY = 0x01;

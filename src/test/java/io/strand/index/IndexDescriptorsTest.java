@@ -94,4 +94,19 @@ class IndexDescriptorsTest {
                 "zeros are not a name");
         assertThrows(IllegalArgumentException.class, () -> CatalogDescriptor.encode(b, 0, crc, new byte[0]));
     }
+
+    @Test
+    void shouldPackAPositionWithAFingerprintWithoutLosingEitherUpToTheLargestPosition() {
+        long largest = (1L << 48) - 8; // StreamEntry: 19 fingerprint bits leave 2^48 of positions
+        for (long position : new long[] {0, 8, 4096, 123_456_784L, largest}) {
+            for (long fingerprint : new long[] {0, 1, (1 << 19) - 1}) {
+                long slot = PositionSlotDescriptor.pack(position, fingerprint, 19);
+                assertEquals(position, PositionSlotDescriptor.position(slot, 19));
+                assertEquals(fingerprint, PositionSlotDescriptor.fingerprint(slot, 19));
+            }
+        }
+        long slot = PositionSlotDescriptor.pack(1L << 40, 0xABCD, 16);
+        assertEquals(1L << 40, PositionSlotDescriptor.position(slot, 16));
+        assertEquals(0xABCD, PositionSlotDescriptor.fingerprint(slot, 16));
+    }
 }

@@ -67,7 +67,7 @@ class IndexRecoveryTest {
         Path streams = dir.resolve("index").resolve("streams");
         try (RandomAccessFile raf = new RandomAccessFile(entries.toFile(), "rw")) {
             raf.setLength(raf.length() - 17); // torn last entry
-            raf.seek(40L * 100 + 3);          // and a corrupt one in the middle
+            raf.seek(20 + 40L * 100 + 3);     // and a corrupt one in the middle (after the 20-byte header)
             raf.write(0x5A);
         }
         try (RandomAccessFile raf = new RandomAccessFile(streams.toFile(), "rw")) {
@@ -94,7 +94,7 @@ class IndexRecoveryTest {
             }
         }
         try (RandomAccessFile raf = new RandomAccessFile(StoreFixture.entriesFile(dir, 0).toFile(), "rw")) {
-            raf.seek(40L * 100 + 3);
+            raf.seek(20 + 40L * 100 + 3); // entry 100, after the 20-byte file header
             raf.write(0x5A);
         }
         try (StoreFixture f = StoreFixture.open(dir)) {
@@ -143,7 +143,7 @@ class IndexRecoveryTest {
             }
         }).sum(), "every event has one entry, in its segment's file");
         try (RandomAccessFile raf = new RandomAccessFile(StoreFixture.entriesFile(dir, bases.get(1)).toFile(), "rw")) {
-            raf.seek(40L * 10 + 5);
+            raf.seek(20 + 40L * 10 + 5); // entry 10, after the 20-byte file header
             raf.write(0x5A);
         }
         try (StoreFixture f = StoreFixture.open(dir)) {
