@@ -58,6 +58,38 @@ class IndexHeaderRebuildTest {
         }
     }
 
+    /** Reopens as {@link #reopen} and returns the index's log lines (io.strand.index) of that open. */
+    private static List<String> reopenLogging(Path dir) throws Exception {
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("io.strand.index");
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            private final java.util.logging.Formatter format = new java.util.logging.SimpleFormatter();
+
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(format.formatMessage(r));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Level level = jul.getLevel();
+        jul.setLevel(java.util.logging.Level.INFO);
+        jul.addHandler(handler);
+        try {
+            reopen(dir);
+        } finally {
+            jul.removeHandler(handler);
+            jul.setLevel(level);
+        }
+        return lines;
+    }
+
     private static Snapshot reopen(Path dir) throws Exception {
         try (CommitLog log = CommitLog.open(logConfig(dir))) {
             try (StreamIndex index = StreamIndex.open(log, IndexConfig.defaults(dir))) {
@@ -153,6 +185,24 @@ class IndexHeaderRebuildTest {
         List<Path> files = entryFiles(dir);
         writeVersion(files.get(1), IndexHeaderDescriptor.ENTRIES_VERSION + 1);
         assertRebuiltFrom(dir, built, files, 1);
+    }
+
+    @Test
+    void shouldSayInOneLogLineWhichFileWasRebuiltAndWhy(@TempDir Path dir) throws Exception {
+        populate(dir);
+        writeVersion(streams(dir), IndexHeaderDescriptor.STREAMS_VERSION + 1);
+        List<String> lines = reopenLogging(dir);
+        List<String> why = lines.stream().filter(l -> l.contains("header")).toList();
+        assertEquals(1, why.size(), () -> "one line about the header: " + lines);
+        assertTrue(why.get(0).contains("index/streams") && why.get(0).contains("unknown format version"), why.get(0));
+
+        List<Path> files = entryFiles(dir);
+        flip(files.get(1), IndexHeaderDescriptor.CRC_OFFSET);
+        List<String> entryLines = reopenLogging(dir);
+        List<String> entryWhy = entryLines.stream().filter(l -> l.contains("header")).toList();
+        assertEquals(1, entryWhy.size(), () -> "one line about the header: " + entryLines);
+        assertTrue(entryWhy.get(0).contains("index/entries/" + files.get(1).getFileName())
+                && entryWhy.get(0).contains("crc32c"), entryWhy.get(0));
     }
 
     @Test
