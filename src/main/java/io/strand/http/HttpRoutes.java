@@ -46,18 +46,19 @@ public class HttpRoutes {
 
         router.post("/streams/:stream")
                 .handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodySize().asLongValue()))
+                .handler(Params.only())
                 .handler(append::handle)
                 .failureHandler(HttpRoutes::failure);
-        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(read::list).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
+        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit")).handler(read::list).failureHandler(HttpRoutes::failure);
+        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", "direction", "group")).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.stream(ctx);
             } else {
                 read.streamPage(ctx);
             }
         }).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(read::event).failureHandler(HttpRoutes::failure);
-        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
+        router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only()).handler(read::event).failureHandler(HttpRoutes::failure);
+        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit")).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.all(ctx);
             } else {
@@ -66,10 +67,11 @@ public class HttpRoutes {
         }).failureHandler(HttpRoutes::failure);
         router.put("/groups/:group/streams/:stream")
                 .handler(BodyHandler.create(false).setBodyLimit(GROUP_BODY_LIMIT))
+                .handler(Params.only())
                 .handler(groups::put)
                 .failureHandler(HttpRoutes::failure);
-        router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(groups::get).failureHandler(HttpRoutes::failure);
-        router.get("/log").handler(log::handle).failureHandler(HttpRoutes::failure);
+        router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only()).handler(groups::get).failureHandler(HttpRoutes::failure);
+        router.get("/log").handler(Params.only("from", "maxBytes", "via")).handler(log::handle).failureHandler(HttpRoutes::failure);
 
         // A known path with a method it does not serve: 405 (routes match in order, so these come last).
         java.util.Map<String, String> allowed = java.util.Map.of("/streams", "GET, HEAD",

@@ -3,19 +3,26 @@ package io.strand.http;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The OpenAPI document at {@code /q/openapi} (a static file: the routes are plain Vert.x routes no
@@ -24,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 class OpenApiTest {
     private static final String PROBLEM = "application/problem+json";
+    /** Where .ci/run installs the npm validators (.ci/package.json, .ci/package-lock.json). */
+    private static final Path NODE_BIN = Path.of(".ci", "node_modules", ".bin");
 
     private JsonObject doc;
 
@@ -43,16 +52,28 @@ class OpenApiTest {
         assertEquals("Strand", info.getString("title"));
         assertNotNull(info.getString("version"));
         assertTrue(info.getString("description", "").contains("problem"), "the description explains the conventions");
+        assertEquals("Apache-2.0", info.getJsonObject("license").getString("identifier"), "the license of LICENSE");
+        JsonArray servers = doc.getJsonArray("servers");
+        assertNotNull(servers, "servers");
+        assertEquals("/", servers.getJsonObject(0).getString("url"), "the first server is the one serving the document");
+        assertTrue(!info.getString("description").contains("DESIGN.md"), "no link out of the repository");
+    }
+
+    @Test
+    void shouldDescribeContentNegotiationByQuality() {
+        String description = doc.getJsonObject("info").getString("description");
+        assertTrue(description.contains("highest `q` wins"), description);
+        assertTrue(!description.contains("substring"), "Accept is negotiated, not searched: " + description);
     }
 
     @Test
     void shouldDocumentEveryRouteOfHttpRoutes() {
         Map<String, Set<String>> expected = Map.of(
-                "/streams/{stream}", Set.of("post", "get"),
-                "/streams", Set.of("get"),
-                "/streams/{stream}/{version}", Set.of("get"),
-                "/all", Set.of("get"),
-                "/groups/{group}/streams/{stream}", Set.of("put", "get"),
+                "/streams/{stream}", Set.of("post", "get", "head"),
+                "/streams", Set.of("get", "head"),
+                "/streams/{stream}/{version}", Set.of("get", "head"),
+                "/all", Set.of("get", "head"),
+                "/groups/{group}/streams/{stream}", Set.of("put", "get", "head"),
                 "/log", Set.of("get"));
         JsonObject paths = doc.getJsonObject("paths");
         expected.forEach((path, methods) -> {
@@ -87,6 +108,13 @@ class OpenApiTest {
 
         for (String[] op : operations()) {
             JsonObject responses = op(op[0], op[1]).getJsonObject("responses");
+            if (op[0].equals("head")) {
+                assertHeadResponses(op[1], responses);
+                continue;
+            }
+            JsonObject notAllowed = responses.getJsonObject("405");
+            assertNotNull(notAllowed, op[0] + " " + op[1] + " documents 405 (for the methods the path does not serve)");
+            assertNotNull(resolve(notAllowed).getJsonObject("headers").getJsonObject("Allow"), op[0] + " " + op[1] + " 405 carries Allow");
             for (String status : responses.fieldNames()) {
                 if (status.startsWith("4") || status.startsWith("5")) {
                     JsonObject response = resolve(responses.getJsonObject(status));
@@ -127,6 +155,75 @@ class OpenApiTest {
         }
         assertNotNull(currentVersion, "409 documents currentVersion");
         assertEquals(new JsonArray().add("integer").add("null"), currentVersion.getValue("type"));
+    }
+
+    @Test
+    void shouldDiscriminateTheConflictsByProblemType() {
+        JsonObject media = resolve(op("post", "/streams/{stream}").getJsonObject("responses").getJsonObject("409"))
+                .getJsonObject("content").getJsonObject(PROBLEM);
+        JsonObject schema = media.getJsonObject("schema");
+        JsonArray oneOf = schema.getJsonArray("oneOf");
+        JsonObject mapping = schema.getJsonObject("discriminator").getJsonObject("mapping");
+        assertEquals("type", schema.getJsonObject("discriminator").getString("propertyName"));
+        Set<String> types = new TreeSet<>();
+        for (int i = 0; i < oneOf.size(); i++) {
+            String ref = oneOf.getJsonObject(i).getString("$ref");
+            String type = problemTypeConst(resolve(oneOf.getJsonObject(i)));
+            assertNotNull(type, ref + " fixes its problem type");
+            assertEquals(ref, mapping.getString(type), "the discriminator maps " + type);
+            types.add(type);
+        }
+        assertEquals(oneOf.size(), types.size(), "every alternative has its own problem type");
+        JsonObject examples = media.getJsonObject("examples");
+        for (String name : examples.fieldNames()) {
+            String type = examples.getJsonObject(name).getJsonObject("value").getString("type");
+            assertTrue(types.contains(type), "example " + name + " is one of the alternatives: " + type);
+        }
+    }
+
+    @Test
+    void shouldDocumentTheUnknownParameterProblem() {
+        JsonObject bad = resolve(op("get", "/all").getJsonObject("responses").getJsonObject("400"));
+        assertTrue(bad.getString("description").contains("`parameter`"), bad.getString("description"));
+        JsonObject example = bad.getJsonObject("content").getJsonObject(PROBLEM).getJsonObject("examples")
+                .getJsonObject("unknownParameter").getJsonObject("value");
+        assertEquals("type", example.getString("parameter"));
+    }
+
+    /**
+     * The query parameters each operation documents are exactly those the server takes: a request
+     * with an unknown one is refused with the list of the parameters the route takes.
+     */
+    @Test
+    void shouldDocumentExactlyTheQueryParametersEachOperationTakes() {
+        for (String[] op : operations()) {
+            String method = op[0];
+            String path = op[1].replace("{stream}", "openapi-q").replace("{version}", "0").replace("{group}", "openapi-g");
+            io.restassured.response.Response r = given().contentType("application/json").body(method.equals("get") || method.equals("head") ? "" : "{}")
+                    .request(method.toUpperCase(java.util.Locale.ROOT), path + "?undocumented-parameter=1");
+            assertEquals(400, r.statusCode(), method + " " + path + " refuses an undocumented parameter");
+            if (method.equals("head")) {
+                continue;
+            }
+            String detail = new JsonObject(r.asString()).getString("detail");
+            Set<String> documented = parameters(method, op[1], "query");
+            String takes = detail.substring(detail.indexOf(" takes ") + " takes ".length());
+            Set<String> served = takes.equals("no query parameters") ? Set.of()
+                    : new TreeSet<>(List.of(takes.substring("only ".length()).split(", ")));
+            assertEquals(documented, served, method.toUpperCase() + " " + op[1] + ": documented query parameters = those the server takes");
+        }
+    }
+
+    private String problemTypeConst(JsonObject schema) {
+        JsonArray allOf = schema.getJsonArray("allOf", new JsonArray());
+        for (int i = 0; i < allOf.size(); i++) {
+            JsonObject part = resolve(allOf.getJsonObject(i));
+            JsonObject type = part.getJsonObject("properties", new JsonObject()).getJsonObject("type");
+            if (type != null && type.containsKey("const")) {
+                return type.getString("const");
+            }
+        }
+        return null;
     }
 
     @Test
@@ -189,6 +286,66 @@ class OpenApiTest {
                 .getJsonObject("content").getJsonObject("application/json")).endsWith("/Group"));
         assertTrue(schema("Group").getJsonArray("required").getList().containsAll(List.of("group", "stream", "version")));
         assertTrue(op("put", "/groups/{group}/streams/{stream}").getJsonObject("responses").containsKey("204"));
+    }
+
+    /** HEAD answers what GET answers, without a body: the same statuses, headers only. */
+    private void assertHeadResponses(String path, JsonObject responses) {
+        Set<String> get = new TreeSet<>(op("get", path).getJsonObject("responses").fieldNames());
+        get.remove("405"); // HEAD is served wherever it is documented
+        assertEquals(get, new TreeSet<>(responses.fieldNames()), "HEAD " + path + " answers GET's statuses");
+        for (String status : responses.fieldNames()) {
+            JsonObject response = resolve(responses.getJsonObject(status));
+            assertTrue(!response.containsKey("content"), "HEAD " + path + " " + status + " has no body");
+            assertNotNull(response.getJsonObject("headers").getJsonObject("Content-Length"),
+                    "HEAD " + path + " " + status + " says GET's Content-Length");
+        }
+        JsonObject okHeaders = responses.getJsonObject("200").getJsonObject("headers");
+        assertTrue(okHeaders.fieldNames().containsAll(
+                op("get", path).getJsonObject("responses").getJsonObject("200").getJsonObject("headers", new JsonObject()).fieldNames()
+                        .stream().filter(h -> !Set.of("X-Accel-Buffering", "Cache-Control").contains(h)).toList()),
+                "HEAD " + path + " 200 has GET's page headers: " + okHeaders.fieldNames());
+        assertNotNull(resolve(responses.getJsonObject("503")).getJsonObject("headers").getJsonObject("Retry-After"),
+                "HEAD " + path + " 503 carries Retry-After");
+    }
+
+    /**
+     * The served document passes two independent validators, pinned in {@code .ci/package.json}
+     * and installed by {@code .ci/run}: swagger-cli (the OpenAPI schema and $refs) and Redocly's
+     * linter with {@code redocly.yaml} (the recommended rules, examples checked against their
+     * schemas, the security rule off until authentication exists). Without them the test fails
+     * under {@code CI=true} and is skipped elsewhere.
+     */
+    @Test
+    void shouldPassSwaggerCliValidateAndRedoclyLint(@TempDir Path dir) throws Exception {
+        Path swaggerCli = NODE_BIN.resolve("swagger-cli");
+        Path redocly = NODE_BIN.resolve("redocly");
+        for (Path tool : List.of(swaggerCli, redocly)) {
+            if (!Files.isExecutable(tool)) {
+                String message = tool + " is missing: run `npm ci --prefix .ci` (as .ci/run does) to install the OpenAPI validators";
+                if ("true".equals(System.getenv("CI"))) {
+                    fail(message);
+                }
+                Assumptions.abort(message);
+            }
+        }
+        Path served = dir.resolve("openapi.yaml");
+        Files.writeString(served, given().when().get("/q/openapi").then().statusCode(200).extract().asString());
+
+        String validated = run(swaggerCli.toString(), "validate", served.toString());
+        assertTrue(validated.contains("is valid"), validated);
+
+        String linted = run(redocly.toString(), "lint", "--config", "redocly.yaml", served.toString());
+        assertTrue(linted.contains("Your API description is valid"), linted);
+        assertTrue(!linted.toLowerCase(java.util.Locale.ROOT).contains("warning"), "no warnings either:\n" + linted);
+    }
+
+    /** Runs a command in the project directory; fails with its output unless it exits 0. */
+    private static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", command) + " did not finish");
+        assertEquals(0, p.exitValue(), String.join(" ", command) + " failed:\n" + out);
+        return out;
     }
 
     private void statuses(String method, String path, String... statuses) {

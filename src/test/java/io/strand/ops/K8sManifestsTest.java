@@ -233,6 +233,31 @@ class K8sManifestsTest {
                 "the kustomization's image entry names the container's image");
     }
 
+    /**
+     * The image the kustomization deploys is the one the READMEs build and push: every
+     * {@code docker build -t} and {@code docker push} in README.md and k8s/README.md names
+     * {@code newName:newTag}, and the tag is a release, not a snapshot.
+     */
+    @Test
+    void kustomizationDeploysTheImageTheReadmesBuild() throws IOException {
+        JsonNode image = new ObjectMapper(new YAMLFactory()).readTree(K8S.resolve("kustomization.yaml").toFile()).path("images").get(0);
+        String deployed = image.path("newName").asText() + ":" + image.path("newTag").asText();
+        assertFalse(image.path("newTag").asText().isEmpty(), "the kustomization sets a tag");
+        assertFalse(deployed.contains("SNAPSHOT"), "a release tag is deployed: " + deployed);
+        Pattern command = Pattern.compile("docker (?:build .*-t|push) (\\S+)");
+        for (Path readme : List.of(Path.of("README.md"), K8S.resolve("README.md"))) {
+            List<String> built = new ArrayList<>();
+            Matcher m = command.matcher(Files.readString(readme));
+            while (m.find()) {
+                built.add(m.group(1));
+            }
+            assertEquals(2, built.size(), readme + ": one docker build -t and one docker push: " + built);
+            for (String b : built) {
+                assertEquals(deployed, b, readme + " builds or pushes the image k8s/kustomization.yaml deploys");
+            }
+        }
+    }
+
     /** Renders k8s/ with kubectl (when installed) and loads the result as strictly as the files. */
     @Test
     void kubectlKustomizeRenders() throws Exception {
@@ -247,8 +272,9 @@ class K8sManifestsTest {
         for (HasMetadata o : rendered) {
             assertEquals("strand", o.getMetadata().getLabels().get("app.kubernetes.io/part-of"), describe(o));
             if (o instanceof StatefulSet s) {
-                assertTrue(s.getSpec().getTemplate().getSpec().getContainers().get(0).getImage().contains(":"),
-                        "the rendered image carries a tag");
+                JsonNode image = new ObjectMapper(new YAMLFactory()).readTree(K8S.resolve("kustomization.yaml").toFile()).path("images").get(0);
+                assertEquals(image.path("newName").asText() + ":" + image.path("newTag").asText(),
+                        s.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), "the rendered image");
             }
         }
     }
