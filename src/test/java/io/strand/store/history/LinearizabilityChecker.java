@@ -58,6 +58,15 @@ import java.util.Set;
  * HTTP, against three nodes) with {@link HistoryRecorder} or by building {@link Operation}s, and call
  * {@link #check(Model, List, Bounds)} with a model such as {@link StreamModel}. Times only need to
  * come from one monotonic clock per history (for several machines, record on the clients).
+ * Over HTTP (the cluster, three nodes): a 201 is {@link StreamModel.AppendOk} with the response's
+ * first and last version, a 409 is {@link StreamModel.Conflict} with its {@code currentVersion}, and
+ * anything that does not say whether the append happened (a timeout, a dropped connection, a 5xx
+ * after the request was sent, a 503 that may come after a leader change) is
+ * {@link StreamModel.Unknown} ended with {@link HistoryRecorder.Call#endUnknown}; a whole-stream
+ * read must be one response (a limit above the stream's length): pages read one after the other are
+ * not one atomic read. Unknown outcomes are costly to search (each may be placed anywhere after its
+ * call, or nowhere): keep them rare, or the bounds give {@link Verdict#UNKNOWN}.
+ * {@link EventStoreLinearizabilityTest} is the in-process example.
  */
 public final class LinearizabilityChecker {
 
