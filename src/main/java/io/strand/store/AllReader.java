@@ -58,6 +58,8 @@ final class AllReader {
                 positions[n++] = c.position();
             }
             return new PositionPage(positions, n, n == limit && c.next() ? c.position() : -1);
+        } catch (PositionNotHeldException e) { // retention deleted the segment under the cursor
+            throw gone(from, log.firstPosition());
         }
     }
 

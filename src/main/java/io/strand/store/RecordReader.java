@@ -22,17 +22,24 @@ final class RecordReader {
 
     /** The committed record at {@code position}, in place; the caller closes it. */
     EventView view(long position) {
+        long first = log.firstPosition();
+        if (position < first) { // retention deleted it after the index gave it out
+            throw gone(position, first);
+        }
         LogSlice slice;
         try {
             slice = log.readRecord(position);
-        } catch (PositionNotHeldException e) { // retention deleted it after the index gave it out
-            long first = log.firstPosition();
-            throw new PositionGoneException("log position " + position + " was deleted by retention", first);
+        } catch (PositionNotHeldException e) { // ... or does so right now
+            throw gone(position, log.firstPosition());
         }
         if (slice == null) {
             throw new IllegalStateException("not committed: position=" + position);
         }
         return new EventView(slice);
+    }
+
+    private static PositionGoneException gone(long position, long first) {
+        return new PositionGoneException("log position " + position + " was deleted by retention", first);
     }
 
     /** Heap copy of the committed record at {@code position}. */

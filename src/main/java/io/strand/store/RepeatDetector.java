@@ -137,10 +137,13 @@ final class RepeatDetector implements RepeatCheck {
     }
 
     private boolean isEvent(long position, EventRecord r) {
+        if (position < log.firstPosition()) {
+            return false; // retention deleted it: no longer a repeat we can see
+        }
         try (LogSlice slice = log.readRecord(position)) {
             return slice != null && RecordCodec.sameId(slice.buffer(), 0, r.stream(), r.idMsb(), r.idLsb());
         } catch (PositionNotHeldException gone) {
-            return false; // retention deleted it: no longer a repeat we can see
+            return false; // deleted while we looked
         }
     }
 }

@@ -27,15 +27,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ConflictVisibilityTest {
 
-    /** Once armed, the next commit's listener call blocks the commit thread until released. */
+    /**
+     * Once armed, the listener call of the first commit beyond the committed position at arming
+     * blocks the commit thread until released (a call still due for an earlier commit passes).
+     */
     private static final class CommitGate implements LongConsumer {
         final AtomicBoolean armed = new AtomicBoolean();
         final CountDownLatch holding = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
+        volatile long beyond = Long.MAX_VALUE;
+
+        void arm(long committed) {
+            beyond = committed;
+            armed.set(true);
+        }
 
         @Override
         public void accept(long committed) {
-            if (armed.compareAndSet(true, false)) {
+            if (committed > beyond && armed.compareAndSet(true, false)) {
                 holding.countDown();
                 try {
                     release.await(30, TimeUnit.SECONDS);
@@ -55,7 +64,7 @@ class ConflictVisibilityTest {
             CommitGate gate = new CommitGate();
             f.log.addCommitListener(gate);
             try {
-                gate.armed.set(true);
+                gate.arm(f.log.committedPosition());
                 f.append("s", ExpectedVersion.ANY, event(5)); // committed, then the commit thread is held
                 assertTrue(gate.holding.await(30, TimeUnit.SECONDS));
 
@@ -97,7 +106,7 @@ class ConflictVisibilityTest {
             CommitGate gate = new CommitGate();
             f.log.addCommitListener(gate);
             try {
-                gate.armed.set(true);
+                gate.arm(f.log.committedPosition());
                 f.append("s", ExpectedVersion.ANY, event(1));
                 assertTrue(gate.holding.await(30, TimeUnit.SECONDS));
                 CompletableFuture<AppendOutcome> a = append(f, 2, 1); // version 2, in flight
