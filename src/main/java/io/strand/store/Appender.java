@@ -151,7 +151,8 @@ final class Appender {
         }
         Repeat repeat;
         CompletionStage<?> behind = null;
-        LogAppend appended = null;
+        AppendResult reserved = null;
+        CompletableFuture<AppendOutcome> outcome = null;
         synchronized (s) {
             if (refusing) {
                 return CompletableFuture.failedFuture(new LogException("the store is closed"));
@@ -160,18 +161,22 @@ final class Appender {
             if (repeat instanceof Repeat.Fresh) {
                 long current = s.assigned() - 1;
                 if (ExpectedVersion.matches(expectedVersion, current)) {
-                    appended = log.append(records, records.length, current + 1, durability);
-                    AppendResult r = appended.reserved();
-                    if (r == null) {
+                    LogAppend appended = log.append(records, records.length, current + 1, durability);
+                    reserved = appended.reserved();
+                    if (reserved == null) {
                         return appended.thenApply(x -> (AppendOutcome) null); // already failed: nothing was written
                     }
                     long timestamp = System.currentTimeMillis();
-                    long position = r.position();
+                    long position = reserved.position();
                     for (EventRecord record : records) {
                         index.add(s, position, record.idMsb(), record.idLsb(), timestamp);
                         position += record.framedLength();
                     }
-                    s.inFlight(appended);
+                    // The stage the caller gets is the one others wait for: what waits on it (a
+                    // conflict's answer, a repeat's re-run) runs once this append is acknowledged.
+                    outcome = appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(),
+                            r.position(), durability, false));
+                    s.inFlight(outcome);
                 } else {
                     // Read before the committed version: with none in flight, it covers every version given out.
                     behind = s.inFlight();
@@ -190,11 +195,9 @@ final class Appender {
             }
         }
         // Outside the stream's monitor: nothing below runs an append inline under it.
-        if (appended != null) {
-            Committed done = new Committed(s, stream, appended);
-            appended.whenComplete(done);
-            return appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(), r.position(),
-                    durability, false));
+        if (outcome != null) {
+            outcome.whenComplete(new Committed(s, stream, reserved, outcome));
+            return outcome;
         }
         if (behind != null) {
             // Expected matches the committed version, not the in-flight ones: answer once they are
@@ -270,25 +273,27 @@ final class Appender {
      * subscribers (and, for a stream's first events, the subscriptions waiting for it to exist).
      * One per append, as the completion callback was before: the notice costs no allocation.
      */
-    private final class Committed extends Notifier.Notice implements BiConsumer<AppendResult, Throwable> {
+    private final class Committed extends Notifier.Notice implements BiConsumer<AppendOutcome, Throwable> {
         private final StreamEntry entry;
         private final String stream;
-        private final LogAppend done;
+        private final AppendResult reserved;
+        private final CompletionStage<AppendOutcome> done;
         private boolean first; // written before post, read on the notifier after the CAS that publishes it
 
-        Committed(StreamEntry entry, String stream, LogAppend done) {
+        Committed(StreamEntry entry, String stream, AppendResult reserved, CompletionStage<AppendOutcome> done) {
             this.entry = entry;
             this.stream = stream;
+            this.reserved = reserved;
             this.done = done;
         }
 
         @Override
-        public void accept(AppendResult r, Throwable e) {
+        public void accept(AppendOutcome o, Throwable e) {
             entry.completed(done);
             if (e == null) {
-                appendedEvents.add(r.count());
-                appendedBytes.add(r.endPosition() - r.position());
-                first = r.firstVersion() == 0;
+                appendedEvents.add(reserved.count());
+                appendedBytes.add(reserved.endPosition() - reserved.position());
+                first = reserved.firstVersion() == 0;
             }
             if (notifier.interested()) {
                 notifier.post(this);
