@@ -111,7 +111,7 @@ final class Problem extends RuntimeException {
         if (t instanceof BatchTooLargeException) {
             return tooLarge(t.getMessage() + " (raise strand.log.transient-pool.buffer-size, or send smaller batches)");
         }
-        if (t instanceof IllegalArgumentException) {
+        if (t instanceof io.strand.store.InvalidRequestException || t instanceof IllegalArgumentException) {
             return badRequest(t.getMessage());
         }
         if (t instanceof LogException && noSpace(t)) {

@@ -7,33 +7,37 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.LongConsumer;
 
 /**
- * Follows the whole log by position with a {@link LogCursor}; woken by every commit. The cursor
+ * Follows the whole log by position with a {@link LogCursor}; woken by the {@link Notifier} after
+ * commits. The cursor
  * (and its segment reference) is opened on the first drain and closed when the subscription ends.
  * The first drain also checks that the starting position is a record boundary the index knows
- * ({@link EventStore#checkRecordBoundary}): the cursor's own check (one CRC-valid record) can be
+ * ({@link AllReader#checkRecordBoundary}): the cursor's own check (one CRC-valid record) can be
  * fooled by event data that holds a valid record.
  */
 final class AllSubscription<T> extends LogSubscription<T> {
     private final CommitLog log;
-    private final EventStore store;
+    private final AllReader all;
+    private final RecordReader records;
+    private final Notifier notifier;
     private final Function<EventView, T> mapper;
     private final Consumer<LogSubscription<?>> onRelease;
-    private final LongConsumer listener = p -> wake();
+    private final Runnable listener = this::wake;
     private final long fromPosition;
     private LogCursor cursor;
     private boolean checkStart; // drain-thread state after construction
     private volatile long readPosition = -1;
 
-    AllSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, EventStore store,
-                    long fromPosition, boolean checkStart, Function<EventView, T> mapper,
-                    Consumer<LogSubscription<?>> onRelease) {
+    AllSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, CommitLog log, AllReader all,
+                    RecordReader records, Notifier notifier, long fromPosition, boolean checkStart,
+                    Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease) {
         super(subscriber, executor);
         this.checkStart = checkStart;
-        this.store = store;
-        this.log = store.log();
+        this.log = log;
+        this.all = all;
+        this.records = records;
+        this.notifier = notifier;
         this.mapper = mapper;
         this.fromPosition = fromPosition;
         this.onRelease = onRelease;
@@ -46,7 +50,7 @@ final class AllSubscription<T> extends LogSubscription<T> {
 
     @Override
     void register() {
-        log.addCommitListener(listener);
+        notifier.addAllListener(listener);
     }
 
     @Override
@@ -60,19 +64,19 @@ final class AllSubscription<T> extends LogSubscription<T> {
             if (checkStart) {
                 checkStart = false;
                 if (from == fromPosition) {
-                    store.checkRecordBoundary(from); // a client's position: a real record start?
+                    all.checkRecordBoundary(from); // a client's position: a real record start?
                 }
             }
             cursor = log.cursor(from);
         }
-        T next = cursor.next() ? mapper.apply(store.viewAt(cursor.position())) : null;
+        T next = cursor.next() ? mapper.apply(records.view(cursor.position())) : null;
         readPosition = cursor.nextPosition();
         return next;
     }
 
     @Override
     void release() {
-        log.removeCommitListener(listener);
+        notifier.removeAllListener(listener);
         if (cursor != null) {
             cursor.close();
             cursor = null;

@@ -15,7 +15,7 @@ public final class ExpectedVersion {
     private ExpectedVersion() {
     }
 
-    /** Parses {@code any}, {@code no-stream}, {@code exists} or a non-negative number. */
+    /** Parses {@code any}, {@code no-stream}, {@code exists} or a non-negative number; else {@link InvalidRequestException}. */
     public static long parse(String text) {
         switch (text) {
             case "any":
@@ -33,7 +33,7 @@ public final class ExpectedVersion {
                 } catch (NumberFormatException e) {
                     // fall through
                 }
-                throw new IllegalArgumentException("Expected-Version must be a version number, any, no-stream or exists: " + text);
+                throw new InvalidRequestException("Expected-Version must be a version number, any, no-stream or exists: " + text);
         }
     }
 

@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A subscription that reads the log on demand: catch-up and live are one loop. It holds a read
  * position, never a queue: each drain reads at most as many events as were requested (and at most
  * {@link #BATCH} per run, so one subscriber cannot hog the executor), and when it has caught up it
- * waits to be woken by the commit path. A subscriber that requests nothing costs its position only.
+ * waits to be woken by the store's {@link Notifier} thread (never the log's commit thread). A subscriber
+ * that requests nothing costs its position only.
  *
  * <p>Drains run on the given executor, one at a time per subscription (a work-in-progress counter
  * serialises them and hands the state from run to run), so reads that may fault pages in never run
@@ -49,7 +50,7 @@ abstract class LogSubscription<T> implements Flow.Subscription, Runnable {
         subscriber.onSubscribe(this);
     }
 
-    /** Called by the commit path (or a request): something may be readable now. */
+    /** Called by the notifier (or a request): something may be readable now. */
     final void wake() {
         if (wip.getAndIncrement() == 0) {
             try {

@@ -12,8 +12,13 @@ final class RecordCodec {
     private RecordCodec() {
     }
 
+    /** Throws {@link InvalidRequestException} for a type longer than a record can hold. */
     static EventRecord encode(byte[] stream, NewEvent e) {
         byte[] type = e.type().getBytes(StandardCharsets.UTF_8);
+        if (type.length > RecordDescriptor.MAX_NAME_LENGTH) {
+            throw new InvalidRequestException("event types are at most " + RecordDescriptor.MAX_NAME_LENGTH
+                    + " bytes of UTF-8: typeLength=" + type.length);
+        }
         return new EventRecord(stream, type, e.id().getMostSignificantBits(), e.id().getLeastSignificantBits(),
                 e.metadata(), e.data(), e.binary());
     }

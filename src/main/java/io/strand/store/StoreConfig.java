@@ -24,6 +24,13 @@ public record StoreConfig(Duration dedupWindow, int maxPageSize, long dedupMaxEn
         this(dedupWindow, maxPageSize, IndexConfig.DEFAULT_DEDUP_MAX_ENTRIES);
     }
 
+    /** Checks a client's page size: {@link InvalidRequestException} unless 1..{@link #maxPageSize}. */
+    public void checkLimit(int limit) {
+        if (limit <= 0 || limit > maxPageSize) {
+            throw new InvalidRequestException("limit must be between 1 and " + maxPageSize + ": limit=" + limit);
+        }
+    }
+
     public static StoreConfig defaults() {
         return new StoreConfig(Duration.ofMinutes(10), 1000);
     }

@@ -27,10 +27,10 @@ public final class StreamNames {
         return true;
     }
 
-    /** Throws {@link IllegalArgumentException} with a reason unless {@code name} is a valid user stream name. */
+    /** Throws {@link InvalidRequestException} with a reason unless {@code name} is a valid user stream name. */
     public static String check(String what, String name) {
         if (!isValid(name)) {
-            throw new IllegalArgumentException(what + " names are 1-" + MAX_LENGTH
+            throw new InvalidRequestException(what + " names are 1-" + MAX_LENGTH
                     + " characters of letters, digits and -_.:@ (not starting with $): " + quote(name));
         }
         return name;

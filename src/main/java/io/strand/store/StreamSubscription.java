@@ -13,14 +13,15 @@ import java.util.function.Function;
  *
  * <p>A stream that does not exist yet has no catalog entry (subscribing must not create one, or
  * random subscriptions would grow the catalog without bound): the subscription then waits under the
- * stream's name in the store's waiters, and its drain attaches it to the entry once the stream's
+ * stream's name in the store's {@link StreamWaiters}, and its drain attaches it to the entry once the stream's
  * first events are appended. It registers as a waiter before it first looks the name up (under the
  * catalog's creation lock), and the append that commits a stream's first events wakes the waiters
  * after the entry exists, so the first event is never missed.
  */
 final class StreamSubscription<T> extends LogSubscription<T> {
-    private final EventStore store;
     private final StreamIndex index;
+    private final RecordReader records;
+    private final StreamWaiters waiters;
     private final Function<EventView, T> mapper;
     private final String name;
     private final Consumer<LogSubscription<?>> onRelease;
@@ -30,13 +31,14 @@ final class StreamSubscription<T> extends LogSubscription<T> {
     private volatile long nextVersion;
 
     /** {@code stream} null: wait for {@code name} to be created, then read it from {@code fromVersion}. */
-    StreamSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, EventStore store,
-                       StreamIndex index, String name, StreamEntry stream, long fromVersion,
+    StreamSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, StreamIndex index,
+                       RecordReader records, StreamWaiters waiters, String name, StreamEntry stream, long fromVersion,
                        Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease) {
         super(subscriber, executor);
         this.mapper = mapper;
-        this.store = store;
         this.index = index;
+        this.records = records;
+        this.waiters = waiters;
         this.name = name;
         this.stream = stream;
         this.nextVersion = fromVersion;
@@ -55,7 +57,7 @@ final class StreamSubscription<T> extends LogSubscription<T> {
         if (stream != null) {
             stream.addListener(listener);
         } else {
-            store.awaitStream(name, listener);
+            waiters.await(name, listener);
         }
     }
 
@@ -65,25 +67,25 @@ final class StreamSubscription<T> extends LogSubscription<T> {
         if (s == null) {
             // Settled: registered as a waiter before this lookup, so either it sees the entry or the
             // append that creates the stream sees the registration when it wakes the waiters.
-            s = store.index().catalog().getSettled(name);
+            s = index.catalog().getSettled(name);
             if (s == null) {
                 return null; // still waiting: woken by the append that commits its first events
             }
             s.addListener(listener); // before reading, so no commit is missed
-            store.stopAwaiting(name, listener);
+            waiters.stopAwaiting(name, listener);
             stream = s;
             nextVersion = Math.max(nextVersion, index.firstVersion(s));
         }
         if (nextVersion > index.lastVersion(s)) {
             return null;
         }
-        if (s.position(nextVersion) < store.log().firstPosition()) {
+        if (s.position(nextVersion) < records.firstPosition()) {
             nextVersion = index.firstVersion(s); // fell behind retention: go on from what is held
             if (nextVersion > index.lastVersion(s)) {
                 return null;
             }
         }
-        T e = mapper.apply(store.viewAt(s.position(nextVersion)));
+        T e = mapper.apply(records.view(s.position(nextVersion)));
         nextVersion++;
         return e;
     }
@@ -94,7 +96,7 @@ final class StreamSubscription<T> extends LogSubscription<T> {
         if (s != null) {
             s.removeListener(listener);
         }
-        store.stopAwaiting(name, listener); // no-op once attached
+        waiters.stopAwaiting(name, listener); // no-op once attached
         onRelease.accept(this);
     }
 }

@@ -70,19 +70,19 @@ class AllBoundaryTest {
                 try (LogCursor cursor = f.log.cursor(p)) {
                     assertTrue(cursor.next(), "the log alone accepts " + p);
                 }
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.store.readAll(p, 10));
+                InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> f.store.readAll(p, 10));
                 assertTrue(e.getMessage().contains("not a record boundary"), e.getMessage());
-                assertThrows(IllegalArgumentException.class, () -> f.store.readAllPositions(p, 10));
-                assertThrows(IllegalArgumentException.class, () -> f.store.readAllViews(p, 10));
-                assertThrows(IllegalArgumentException.class, () -> f.store.checkRecordBoundary(p));
+                assertThrows(InvalidRequestException.class, () -> f.store.readAllPositions(p, 10));
+                assertThrows(InvalidRequestException.class, () -> f.store.readAllViews(p, 10));
+                assertThrows(InvalidRequestException.class, () -> f.store.checkRecordBoundary(p));
                 AssertSubscriber<RecordedEvent> sub = f.store.subscribeAll(p, readers)
                         .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));
                 sub.awaitFailure(Duration.ofSeconds(30));
-                assertInstanceOf(IllegalArgumentException.class, sub.getFailure());
+                assertInstanceOf(InvalidRequestException.class, sub.getFailure());
                 assertTrue(sub.getItems().isEmpty(), "no forged event was delivered");
             }
             for (long p : new long[]{outer.position() + 8, outer.position() + 4, f.log.committedPosition() + 8, -8}) {
-                assertThrows(IllegalArgumentException.class, () -> f.store.checkRecordBoundary(p), "position " + p);
+                assertThrows(InvalidRequestException.class, () -> f.store.checkRecordBoundary(p), "position " + p);
             }
 
             // Every real boundary works, the store's own $groups records included, and so do the

@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,12 +41,10 @@ class ConsumerGroupsTest {
             assertEquals(300 + 43, groups.events().size());
             long previous = -1;
             for (RecordedEvent e : groups.events()) {
-                ByteBuffer b = ByteBuffer.wrap(e.data()).order(ByteOrder.LITTLE_ENDIAN);
-                byte[] group = new byte[b.getShort()];
-                b.get(group);
-                b.position(b.position() + 2 + b.getShort(b.position()));
-                long v = b.getLong();
-                if (new String(group).equals("g")) {
+                ByteBuffer b = ByteBuffer.wrap(e.data());
+                assertEquals(GroupCommitDescriptor.FORMAT, GroupCommitDescriptor.check(b), "commits are written in format 1");
+                long v = GroupCommitDescriptor.version(b, GroupCommitDescriptor.FORMAT);
+                if (GroupCommitDescriptor.group(b, GroupCommitDescriptor.FORMAT).equals("g")) {
                     assertEquals(previous + 1, v, "g's commits in the order they were made");
                     previous = v;
                 }
@@ -77,7 +74,7 @@ class ConsumerGroupsTest {
             long inMemory = f.store.groupVersion("g", "s").getAsLong();
             RecordedEvent lastLogged = f.store.readStream(EventStore.GROUPS_STREAM, -1, 1, Direction.BACKWARD)
                     .events().get(0);
-            long logged = ByteBuffer.wrap(lastLogged.data()).order(ByteOrder.LITTLE_ENDIAN).getLong(lastLogged.data().length - 8);
+            long logged = GroupCommitDescriptor.version(ByteBuffer.wrap(lastLogged.data()), GroupCommitDescriptor.FORMAT);
             assertEquals(logged, inMemory, "the version kept is the one logged last");
         }
     }

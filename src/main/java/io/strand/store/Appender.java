@@ -1,0 +1,311 @@
+package io.strand.store;
+
+import io.strand.index.StreamCatalog;
+import io.strand.index.StreamEntry;
+import io.strand.index.StreamIndex;
+import io.strand.log.AppendResult;
+import io.strand.log.CommitLog;
+import io.strand.log.Durability;
+import io.strand.log.EventRecord;
+import io.strand.log.LogAppend;
+import io.strand.log.LogException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+
+/**
+ * Append sequencing: validates a batch, and under its stream's monitor runs the repeat check,
+ * the expected-version check, takes the next versions, hands the batch to the log and records
+ * where it went in the index, so the next append of the stream sees the new versions. Appends to
+ * one stream are serialised by the monitor; appends to different streams meet only in the log's
+ * short append lock.
+ *
+ * <p>A version conflict names only a committed (readable) version: when the expected version
+ * matches the committed version but not the versions given to in-flight appends, the answer waits
+ * for those appends and the append runs again (on the {@link Notifier}, never on the commit
+ * thread). Re-runs after a repeat candidate go to the notifier or the cold-reads executor.
+ *
+ * <p>Thread-safe. The common append allocates its records, the log's stage and one completion
+ * object (which is also the notice the {@link Notifier} delivers to the stream's subscribers):
+ * nothing per event beyond the records. Apart from the readers because it is the only writer of
+ * streams, and from {@link RepeatDetector} because that reads the log.
+ */
+final class Appender {
+    private final CommitLog log;
+    private final StreamIndex index;
+    private final StreamCatalog catalog;
+    private final Durability defaultDurability;
+    private final Notifier notifier;
+    private final StreamWaiters waiters;
+    private final RepeatCheck readHere;
+    private final RepeatCheck readCold;
+    private final Executor onNotifier;
+    private final LongAdder appendedEvents = new LongAdder();
+    private final LongAdder appendedBytes = new LongAdder();
+    private volatile boolean refusing;
+
+    Appender(CommitLog log, StreamIndex index, Notifier notifier, StreamWaiters waiters) {
+        this.log = log;
+        this.index = index;
+        this.catalog = index.catalog();
+        this.defaultDurability = log.config().flushMode().defaultDurability();
+        this.notifier = notifier;
+        this.waiters = waiters;
+        this.readHere = new RepeatDetector(log, index, true);
+        this.readCold = new RepeatDetector(log, index, false);
+        this.onNotifier = notifier::execute;
+    }
+
+    /**
+     * A client's append (see {@link EventStore#append(String, List, long, Durability, Executor)}):
+     * candidates of the repeat check are read here when {@code coldReads} is null, else on it.
+     */
+    CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
+                                          Durability durability, Executor coldReads) {
+        EventRecord[] records;
+        try {
+            StreamNames.check("stream", stream);
+            records = encode(stream, events, expectedVersion);
+        } catch (InvalidRequestException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return attempt(stream, records, expectedVersion, resolve(durability),
+                coldReads == null ? readHere : readCold, coldReads);
+    }
+
+    /**
+     * Appends events with fresh (random, never sent) ids to one of the store's own streams: no
+     * repeat check, so the append never takes a retry path and appends made in some order are
+     * written in that order.
+     */
+    CompletionStage<AppendOutcome> appendFresh(String stream, List<NewEvent> events, Durability durability) {
+        EventRecord[] records;
+        try {
+            records = encode(stream, events, ExpectedVersion.ANY);
+        } catch (InvalidRequestException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return attempt(stream, records, ExpectedVersion.ANY, resolve(durability), RepeatCheck.NONE, null);
+    }
+
+    /** From now on appends fail with {@link LogException}; in-flight ones still complete. */
+    void refuseAppends() {
+        refusing = true;
+    }
+
+    long appendedEvents() {
+        return appendedEvents.sum();
+    }
+
+    long appendedBytes() {
+        return appendedBytes.sum();
+    }
+
+    private Durability resolve(Durability durability) {
+        return durability == null ? defaultDurability : durability;
+    }
+
+    /** The batch as log records; {@link InvalidRequestException} for a bad batch. */
+    static EventRecord[] encode(String stream, List<NewEvent> events, long expectedVersion) {
+        int n = events == null ? 0 : events.size();
+        if (n == 0) {
+            throw new InvalidRequestException("a batch needs at least one event");
+        }
+        if (expectedVersion < 0 && expectedVersion != ExpectedVersion.ANY && expectedVersion != ExpectedVersion.NO_STREAM
+                && expectedVersion != ExpectedVersion.EXISTS) {
+            throw new InvalidRequestException("bad expected version: " + expectedVersion);
+        }
+        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
+        EventRecord[] records = new EventRecord[n];
+        for (int i = 0; i < n; i++) {
+            NewEvent e = events.get(i);
+            if (e.type().isEmpty()) {
+                throw new InvalidRequestException("event " + i + " has an empty type");
+            }
+            records[i] = RecordCodec.encode(name, e);
+            for (int j = 0; j < i; j++) {
+                if (records[j].idMsb() == records[i].idMsb() && records[j].idLsb() == records[i].idLsb()) {
+                    throw new InvalidRequestException("event id " + e.id() + " appears twice in the batch");
+                }
+            }
+        }
+        return records;
+    }
+
+    private CompletionStage<AppendOutcome> attempt(String stream, EventRecord[] records, long expectedVersion,
+                                                   Durability durability, RepeatCheck repeats, Executor coldReads) {
+        byte[] name = records[0].stream();
+        StreamEntry s = catalog.get(name);
+        if (s == null) {
+            if (expectedVersion != ExpectedVersion.ANY && expectedVersion != ExpectedVersion.NO_STREAM) {
+                // Refuse without creating a catalog entry: bad requests must not grow the catalog.
+                return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, -1));
+            }
+            s = catalog.getOrCreate(name);
+        }
+        Repeat repeat;
+        CompletionStage<?> behind = null;
+        AppendResult reserved = null;
+        CompletableFuture<AppendOutcome> outcome = null;
+        synchronized (s) {
+            if (refusing) {
+                return CompletableFuture.failedFuture(new LogException("the store is closed"));
+            }
+            repeat = repeats.check(s, stream, records, durability);
+            if (repeat instanceof Repeat.Fresh) {
+                long current = s.assigned() - 1;
+                if (ExpectedVersion.matches(expectedVersion, current)) {
+                    LogAppend appended = log.append(records, records.length, current + 1, durability);
+                    reserved = appended.reserved();
+                    if (reserved == null) {
+                        return appended.thenApply(x -> (AppendOutcome) null); // already failed: nothing was written
+                    }
+                    long timestamp = System.currentTimeMillis();
+                    long position = reserved.position();
+                    for (EventRecord record : records) {
+                        index.add(s, position, record.idMsb(), record.idLsb(), timestamp);
+                        position += record.framedLength();
+                    }
+                    // The stage the caller gets is the one others wait for: what waits on it (a
+                    // conflict's answer, a repeat's re-run) runs once this append is acknowledged.
+                    outcome = appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(),
+                            r.position(), durability, false));
+                    s.inFlight(outcome);
+                } else {
+                    // Read before the committed version: with none in flight, it covers every version given out.
+                    behind = s.inFlight();
+                    long committed = index.lastVersion(s);
+                    if (!ExpectedVersion.matches(expectedVersion, committed)) {
+                        // A conflict with what readers can see: linearizable now, whatever is in flight.
+                        return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, committed));
+                    }
+                    if (behind == null) { // versions above the committed one went to appends that failed
+                        LogException failure = log.failure();
+                        return CompletableFuture.failedFuture(failure != null ? failure
+                                : new LogException("appends to " + stream + " failed: versions after " + committed
+                                        + " were given out and not committed"));
+                    }
+                }
+            }
+        }
+        // Outside the stream's monitor: nothing below runs an append inline under it.
+        if (outcome != null) {
+            outcome.whenComplete(new Committed(s, stream, reserved, outcome));
+            return outcome;
+        }
+        if (behind != null) {
+            // Expected matches the committed version, not the in-flight ones: answer once they are
+            // committed (a 409 then names a version readers see), or append if one of them failed.
+            return rerun(behind, onNotifier, repeats, stream, records, expectedVersion, durability, coldReads);
+        }
+        if (repeat instanceof Repeat.Duplicate d) {
+            if (durability == Durability.FLUSHED) {
+                // The original may not have asked for fsync: make the answer true before giving it.
+                return log.awaitFlush(d.endPosition()).thenApply(p -> d.original());
+            }
+            return CompletableFuture.completedFuture(d.original());
+        }
+        if (repeat instanceof Repeat.Conflict c) {
+            return CompletableFuture.failedFuture(c.cause());
+        }
+        if (repeat instanceof Repeat.Retry r) {
+            // Candidates are read by the re-run: on coldReads when given, else (the caller accepted
+            // reads on any thread) on the notifier once the in-flight candidate completed.
+            return coldReads == null
+                    ? rerun(r.after(), onNotifier, readHere, stream, records, expectedVersion, durability, null)
+                    : rerun(r.after(), coldReads, readHere, stream, records, expectedVersion, durability, coldReads);
+        }
+        throw new IllegalStateException("unknown repeat outcome: " + repeat);
+    }
+
+    /**
+     * Runs the append again on {@code where} once {@code after} completes (at once when null). The
+     * completing thread (the log's commit or flush thread) only hands the work over.
+     */
+    private CompletionStage<AppendOutcome> rerun(CompletionStage<?> after, Executor where, RepeatCheck repeats,
+                                                 String stream, EventRecord[] records, long expectedVersion,
+                                                 Durability durability, Executor coldReads) {
+        CompletableFuture<AppendOutcome> result = new CompletableFuture<>();
+        Runnable run = () -> runOn(where, result,
+                () -> attempt(stream, records, expectedVersion, durability, repeats, coldReads));
+        if (after != null) {
+            after.whenComplete((x, e) -> run.run());
+        } else {
+            run.run();
+        }
+        return result;
+    }
+
+    /** Runs {@code work} on {@code executor} and completes {@code result} with it; a refusal fails {@code result}. */
+    private static void runOn(Executor executor, CompletableFuture<AppendOutcome> result,
+                              Supplier<CompletionStage<AppendOutcome>> work) {
+        try {
+            executor.execute(() -> {
+                CompletionStage<AppendOutcome> stage;
+                try {
+                    stage = work.get();
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                    return;
+                }
+                stage.whenComplete((o, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(o);
+                    }
+                });
+            });
+        } catch (RuntimeException rejected) { // RejectedExecutionException: busy or shut down; nothing was written
+            result.completeExceptionally(rejected);
+        }
+    }
+
+    /**
+     * Runs when an append's stage completes (on the commit or flush thread): clears the stream's
+     * in-flight stage and counts, then posts itself to the notifier, which wakes the stream's
+     * subscribers (and, for a stream's first events, the subscriptions waiting for it to exist).
+     * One per append, as the completion callback was before: the notice costs no allocation.
+     */
+    private final class Committed extends Notifier.Notice implements BiConsumer<AppendOutcome, Throwable> {
+        private final StreamEntry entry;
+        private final String stream;
+        private final AppendResult reserved;
+        private final CompletionStage<AppendOutcome> done;
+        private boolean first; // written before post, read on the notifier after the CAS that publishes it
+
+        Committed(StreamEntry entry, String stream, AppendResult reserved, CompletionStage<AppendOutcome> done) {
+            this.entry = entry;
+            this.stream = stream;
+            this.reserved = reserved;
+            this.done = done;
+        }
+
+        @Override
+        public void accept(AppendOutcome o, Throwable e) {
+            entry.completed(done);
+            if (e == null) {
+                appendedEvents.add(reserved.count());
+                appendedBytes.add(reserved.endPosition() - reserved.position());
+                first = reserved.firstVersion() == 0;
+            }
+            if (notifier.interested()) {
+                notifier.post(this);
+            }
+        }
+
+        @Override
+        void deliver() {
+            entry.wakeListeners();
+            if (first) {
+                waiters.wake(stream); // the stream's first events: it exists now
+            }
+        }
+    }
+}

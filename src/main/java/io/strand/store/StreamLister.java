@@ -1,0 +1,42 @@
+package io.strand.store;
+
+import io.strand.index.StreamCatalog;
+import io.strand.index.StreamEntry;
+import io.strand.index.StreamIndex;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Lists streams with events, in creation order, a page at a time (the cursor is a stream id),
+ * skipping streams with no committed event and the store's own {@code $} streams.
+ *
+ * <p>Stateless and thread-safe; reads only memory (the catalog and each entry's versions). Apart
+ * from {@link StreamReader} because it walks the catalog, not one stream.
+ */
+final class StreamLister {
+    private final StreamIndex index;
+    private final StreamCatalog catalog;
+    private final StoreConfig config;
+
+    StreamLister(StreamIndex index, StoreConfig config) {
+        this.index = index;
+        this.catalog = index.catalog();
+        this.config = config;
+    }
+
+    StreamPage listStreams(long from, int limit) {
+        config.checkLimit(limit);
+        List<StreamInfo> page = new ArrayList<>();
+        int size = catalog.size();
+        long id = Math.max(0, from);
+        for (; id < size && page.size() < limit; id++) {
+            StreamEntry s = catalog.byId((int) id);
+            long last = index.lastVersion(s);
+            if (last >= 0 && !s.reserved()) {
+                page.add(new StreamInfo(s.name(), index.firstVersion(s), last));
+            }
+        }
+        return new StreamPage(page, id < size ? id : -1);
+    }
+}

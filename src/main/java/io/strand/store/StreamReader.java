@@ -1,0 +1,124 @@
+package io.strand.store;
+
+import io.strand.index.StreamCatalog;
+import io.strand.index.StreamEntry;
+import io.strand.index.StreamIndex;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads by stream: one event, a page forward or backward, first and last version. A version is
+ * resolved to its log position through the stream's index entry (O(1)) and read in place by
+ * {@link RecordReader}; a stream with no committed event does not exist
+ * ({@link StreamNotFoundException}), and versions retention deleted are "gone"
+ * ({@link PositionGoneException}).
+ *
+ * <p>Stateless and thread-safe (the index entries publish their versions safely). Reads touch
+ * mapped pages that may not be resident: not for an event loop. Apart from {@link AllReader}, which
+ * walks the log by position and needs no index.
+ */
+final class StreamReader {
+    private final StreamIndex index;
+    private final StreamCatalog catalog;
+    private final RecordReader records;
+    private final StoreConfig config;
+
+    StreamReader(StreamIndex index, RecordReader records, StoreConfig config) {
+        this.index = index;
+        this.catalog = index.catalog();
+        this.records = records;
+        this.config = config;
+    }
+
+    EventView readEventView(String stream, long version) {
+        StreamEntry s = existing(stream);
+        if (version < 0 || version > index.lastVersion(s)) {
+            throw new StreamNotFoundException(stream, version);
+        }
+        long first = index.firstVersion(s);
+        if (version < first) {
+            throw gone(stream, version, first);
+        }
+        return records.view(s.position(version));
+    }
+
+    ViewPage readStreamViews(String stream, long from, int limit, Direction direction) {
+        return views(records, readStreamPositions(stream, from, limit, direction));
+    }
+
+    PositionPage readStreamPositions(String stream, long from, int limit, Direction direction) {
+        config.checkLimit(limit);
+        StreamEntry s = existing(stream);
+        long last = index.lastVersion(s);
+        long first = index.firstVersion(s);
+        if (from >= 0 && from < first && (direction == Direction.FORWARD || from <= last)) {
+            throw gone(stream, from, first);
+        }
+        if (direction == Direction.FORWARD) {
+            long start = Math.max(first, from);
+            if (start > last) {
+                return new PositionPage(new long[0], 0, -1);
+            }
+            long end = Math.min(last, start + limit - 1);
+            long[] positions = new long[(int) (end - start + 1)];
+            for (long v = start; v <= end; v++) {
+                positions[(int) (v - start)] = s.position(v);
+            }
+            return new PositionPage(positions, positions.length, end < last ? end + 1 : -1);
+        }
+        long start = from < 0 || from > last ? last : from;
+        if (start < first) {
+            return new PositionPage(new long[0], 0, -1);
+        }
+        long end = Math.max(first, start - limit + 1);
+        long[] positions = new long[(int) (start - end + 1)];
+        for (long v = start; v >= end; v--) {
+            positions[(int) (start - v)] = s.position(v);
+        }
+        return new PositionPage(positions, positions.length, end > first ? end - 1 : -1);
+    }
+
+    StreamInfo streamInfo(String stream) {
+        StreamEntry s = existing(stream);
+        return new StreamInfo(stream, index.firstVersion(s), index.lastVersion(s));
+    }
+
+    private StreamEntry existing(String stream) {
+        StreamEntry s = catalog.get(stream);
+        if (s == null || index.lastVersion(s) < 0) {
+            throw new StreamNotFoundException(stream);
+        }
+        return s;
+    }
+
+    private static PositionGoneException gone(String stream, long version, long first) {
+        return new PositionGoneException("version " + version + " of stream " + stream
+                + " was deleted by retention; the first version still held is " + first, first);
+    }
+
+    /** The records at {@code positions}, in place; on a failure the views read so far are closed. */
+    static ViewPage views(RecordReader records, PositionPage positions) {
+        ViewPage page = new ViewPage(positions.count());
+        try {
+            for (int i = 0; i < positions.count(); i++) {
+                page.add(records.view(positions.positions()[i]));
+            }
+            return page.next(positions.next());
+        } catch (RuntimeException e) {
+            page.close();
+            throw e;
+        }
+    }
+
+    /** Heap copies of a page of views; closes the views. */
+    static ReadPage copies(ViewPage views) {
+        try (views) {
+            List<RecordedEvent> events = new ArrayList<>(views.size());
+            for (EventView v : views.events()) {
+                events.add(v.copy());
+            }
+            return new ReadPage(events, views.next());
+        }
+    }
+}
