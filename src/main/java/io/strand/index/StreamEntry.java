@@ -50,6 +50,11 @@ public final class StreamEntry {
      */
     private volatile long[] versions = NONE;
     private volatile int assigned;
+    /**
+     * Versions given out, published or not: ahead of {@link #assigned} only while an appender holding
+     * this entry's monitor is staging a batch, so a reader sees a batch whole or not at all.
+     */
+    private int written;
     /** Woken (on the committing thread) when events of this stream are committed. */
     private volatile Runnable[] listeners = NO_LISTENERS;
     /** The stage of this stream's latest append while it is in flight, else null. */
@@ -132,6 +137,7 @@ public final class StreamEntry {
             throw new IllegalStateException("only an empty stream can start later: " + this);
         }
         versions = new long[] {version};
+        written = (int) version;
         assigned = (int) version;
     }
 
@@ -170,18 +176,37 @@ public final class StreamEntry {
         return (int) ((key >>> 24) & FINGERPRINT_MASK);
     }
 
-    /** Appends the next version. Caller holds this entry's monitor (or is opening the index). */
+    /** Appends the next version and publishes it. Caller holds this entry's monitor (or is opening the index). */
     void add(long position, long key) {
+        stage(position, key);
+        publish();
+    }
+
+    /**
+     * Writes the next version's slot without publishing it: the versions of one atomic batch are
+     * staged, then {@link #publish}ed together. Caller holds this entry's monitor.
+     */
+    void stage(long position, long key) {
         long[] p = versions;
         int base = (int) p[0];
-        int n = assigned - base;
+        int n = written - base;
         if (n + 1 == p.length) {
             // ~1.5x growth keeps small streams small: 10 events take an 11-slot array.
             p = Arrays.copyOf(p, 1 + Math.max(2, n + (n >> 1) + 1));
-            versions = p;
+            versions = p; // the grown array holds every published slot: readers may take it early
         }
         p[n + 1] = PositionSlotDescriptor.pack(position, fingerprint(key), FINGERPRINT_BITS);
-        assigned = base + n + 1; // release: publishes p[n + 1] (and a grown array) to readers
+        written = base + n + 1;
+    }
+
+    /** Publishes the staged versions. Caller holds this entry's monitor. */
+    void publish() {
+        assigned = written; // release: publishes the staged slots (and a grown array) to readers
+    }
+
+    /** Versions given out, staged ones included. Caller holds this entry's monitor. */
+    int written() {
+        return written;
     }
 
     /**

@@ -161,8 +161,9 @@ public final class StreamIndex implements AutoCloseable {
      */
     private static void index(StreamEntry stream, long position, long key, long timestamp, DedupIndex dedup,
                               long dedupFrom) {
-        int version = stream.assigned();
-        stream.add(position, key);
+        int version = stream.written();
+        stream.stage(position, key);
+        stream.publish();
         if (version >= SCAN_VERSIONS && timestamp >= dedupFrom && !stream.reserved()) {
             dedup.insert(key, position, timestamp);
         }
@@ -188,6 +189,26 @@ public final class StreamIndex implements AutoCloseable {
      */
     public void add(StreamEntry stream, long position, long idMsb, long idLsb, long timestamp) {
         index(stream, position, DedupIndex.key(stream.id(), idMsb, idLsb), timestamp, dedup, Long.MIN_VALUE);
+    }
+
+    /**
+     * As {@link #add}, for one event of an atomic batch: readers do not see it until
+     * {@link #publish} makes the whole batch visible at once. Without this, with the pool off
+     * (the log commits inside {@code append}) a reader could see the first events of a batch
+     * whose last ones were not indexed yet. Caller holds the stream's monitor.
+     */
+    public void stage(StreamEntry stream, long position, long idMsb, long idLsb, long timestamp) {
+        long key = DedupIndex.key(stream.id(), idMsb, idLsb);
+        int version = stream.written();
+        stream.stage(position, key);
+        if (version >= SCAN_VERSIONS && !stream.reserved()) {
+            dedup.insert(key, position, timestamp);
+        }
+    }
+
+    /** Publishes the versions {@link #stage}d since the last publish. Caller holds the stream's monitor. */
+    public void publish(StreamEntry stream) {
+        stream.publish();
     }
 
     /**

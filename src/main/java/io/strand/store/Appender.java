@@ -169,9 +169,10 @@ final class Appender {
                     long timestamp = System.currentTimeMillis();
                     long position = reserved.position();
                     for (EventRecord record : records) {
-                        index.add(s, position, record.idMsb(), record.idLsb(), timestamp);
+                        index.stage(s, position, record.idMsb(), record.idLsb(), timestamp);
                         position += record.framedLength();
                     }
+                    index.publish(s); // the batch becomes visible whole (with the pool off it is committed already)
                     // The stage the caller gets is the one others wait for: what waits on it (a
                     // conflict's answer, a repeat's re-run) runs once this append is acknowledged.
                     outcome = appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(),
