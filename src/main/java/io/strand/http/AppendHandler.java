@@ -1,6 +1,5 @@
 package io.strand.http;
 
-import io.strand.log.Durability;
 import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.ops.StrandMetrics;
@@ -9,6 +8,7 @@ import io.strand.store.EventStore;
 import io.strand.store.ExpectedVersion;
 import io.strand.store.NewEvent;
 import io.strand.store.StreamNames;
+import io.strand.store.WriteDurability;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -51,13 +51,14 @@ final class AppendHandler {
         String stream = ctx.pathParam("stream");
         List<NewEvent> events;
         long expected;
-        Durability durability;
+        WriteDurability durability;
         EventStore store;
+        boolean pooled;
         try {
             checkName(stream);
             store = Http.store(storage);
             events = events(ctx);
-            Http.checkWritable(store, disk);
+            pooled = Http.checkWritable(storage, disk).poolEnabled();
             expected = expectedVersion(ctx);
             durability = durability(ctx);
         } catch (RuntimeException e) {
@@ -66,14 +67,14 @@ final class AppendHandler {
         }
         Context loop = Vertx.currentContext();
         CompletionStage<AppendOutcome> appended;
-        if (store.log().pool() != null) {
+        if (pooled) {
             // On the event loop: a re-send (or a fingerprint that matches an earlier id) reads records
             // that may not be resident, so the store re-runs such appends on the read threads.
-            appended = store.append(stream, events, expected, durability, storageThreads);
+            appended = store.appendWith(stream, events, expected, durability, storageThreads);
         } else {
             CompletableFuture<AppendOutcome> f = new CompletableFuture<>();
             try {
-                storageThreads.execute(() -> store.append(stream, events, expected, durability, storageThreads).whenComplete((o, e) -> {
+                storageThreads.execute(() -> store.appendWith(stream, events, expected, durability, storageThreads).whenComplete((o, e) -> {
                     if (e != null) {
                         f.completeExceptionally(e);
                     } else {
@@ -156,14 +157,14 @@ final class AppendHandler {
         }
     }
 
-    private static Durability durability(RoutingContext ctx) {
+    private static WriteDurability durability(RoutingContext ctx) {
         String v = ctx.request().getHeader("Durability");
         if (v == null) {
             return null;
         }
         return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "fsync" -> Durability.FLUSHED;
-            case "async" -> Durability.COMMITTED;
+            case "fsync" -> WriteDurability.FLUSHED;
+            case "async" -> WriteDurability.COMMITTED;
             default -> throw Problem.badRequest("Durability must be fsync or async: " + EventParser.abbreviate(v));
         };
     }
@@ -177,7 +178,7 @@ final class AppendHandler {
                 .put("firstVersion", o.firstVersion())
                 .put("lastVersion", o.lastVersion())
                 .put("position", o.position())
-                .put("durability", o.durability() == Durability.FLUSHED ? "fsync" : "async");
+                .put("durability", WriteDurability.of(o) == WriteDurability.FLUSHED ? "fsync" : "async");
         ctx.response().setStatusCode(201)
                 .putHeader("Location", "/streams/" + o.stream() + "/" + o.firstVersion())
                 .putHeader("Content-Type", Http.JSON)

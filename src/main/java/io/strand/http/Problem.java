@@ -1,10 +1,8 @@
 package io.strand.http;
 
-import io.strand.log.BatchTooLargeException;
-import io.strand.log.LogException;
-import io.strand.log.LogOverloadedException;
 import io.strand.store.IdempotencyConflictException;
 import io.strand.store.PositionGoneException;
+import io.strand.store.StoreFailure;
 import io.strand.store.StreamNotFoundException;
 import io.strand.store.WrongExpectedVersionException;
 import io.vertx.core.json.JsonObject;
@@ -15,8 +13,8 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * An RFC 9457 problem: {@code type}, {@code title}, {@code status}, {@code detail}, plus members
- * such as {@code currentVersion}. {@link #of(Throwable)} is the one place that maps store and log
- * failures to HTTP statuses.
+ * such as {@code currentVersion}. {@link #of(Throwable)} is the one place that maps store failures
+ * (the log's through {@link StoreFailure}) to HTTP statuses.
  */
 final class Problem extends RuntimeException {
     static final String CONTENT_TYPE = "application/problem+json";
@@ -102,34 +100,20 @@ final class Problem extends RuntimeException {
         if (t instanceof PositionGoneException g) {
             return new Problem(410, "gone", "Gone", g.getMessage()).with("first", g.first());
         }
-        if (t instanceof LogOverloadedException) {
-            return unavailable("the log is overloaded (" + t.getMessage() + "); retry shortly", 1);
+        if (t instanceof IllegalArgumentException && !(StoreFailure.of(t) == StoreFailure.BATCH_TOO_LARGE)) {
+            return badRequest(t.getMessage());
         }
         if (t instanceof RejectedExecutionException) {
             return unavailable("too many reads in progress; retry shortly", 1);
         }
-        if (t instanceof BatchTooLargeException) {
-            return tooLarge(t.getMessage() + " (raise strand.log.transient-pool.buffer-size, or send smaller batches)");
-        }
-        if (t instanceof IllegalArgumentException) {
-            return badRequest(t.getMessage());
-        }
-        if (t instanceof LogException && noSpace(t)) {
-            return new Problem(507, "insufficient-storage", "Insufficient storage", t.getMessage());
-        }
-        if (t instanceof LogException) {
-            return unavailable("the store cannot take writes now: " + t.getMessage(), 5);
-        }
-        return new Problem(500, "internal", "Internal server error", String.valueOf(t));
-    }
-
-    private static boolean noSpace(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (String.valueOf(c.getMessage()).contains("No space left")) {
-                return true;
-            }
-        }
-        return false;
+        return switch (StoreFailure.of(t)) {
+            case OVERLOADED -> unavailable("the log is overloaded (" + t.getMessage() + "); retry shortly", 1);
+            case BATCH_TOO_LARGE ->
+                    tooLarge(t.getMessage() + " (raise strand.log.transient-pool.buffer-size, or send smaller batches)");
+            case NO_SPACE -> new Problem(507, "insufficient-storage", "Insufficient storage", t.getMessage());
+            case LOG_FAILED -> unavailable("the store cannot take writes now: " + t.getMessage(), 5);
+            case OTHER -> new Problem(500, "internal", "Internal server error", String.valueOf(t));
+        };
     }
 
     JsonObject toJson() {
