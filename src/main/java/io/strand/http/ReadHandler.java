@@ -71,9 +71,14 @@ final class ReadHandler {
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
             java.util.function.LongFunction<String> link = next -> "/all?from=" + next + "&limit=" + limit;
-            Http.offLoop(ctx, readers, () -> as.equals(Http.OCTETS)
-                    ? binary(log, store.readAllPositions(from, limit), link)
-                    : page(store.readAllViews(from, limit), as, link));
+            Http.offLoop(ctx, readers, () -> {
+                if (from > 0) {
+                    Http.checkRecordBoundary(store, from); // the client's position: 400 when no record starts there
+                }
+                return as.equals(Http.OCTETS)
+                        ? binary(log, store.readAllPositions(from, limit), link)
+                        : page(store.readAllViews(from, limit), as, link);
+            });
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }

@@ -78,7 +78,7 @@ final class SseHandler {
             readers.execute(() -> {
                 try {
                     if (start != EventStore.END && start > log.firstPosition()) {
-                        store.checkRecordBoundary(start);
+                        Http.checkRecordBoundary(store, start);
                     }
                 } catch (RuntimeException e) {
                     loop.runOnContext(v -> Http.problem(ctx, e));
