@@ -184,8 +184,8 @@ final class ReadHandler {
     }
 
     /**
-     * The binary page (docs/FORMAT.md): {@code u32 count}, then {@code count x (u32 record length,
-     * i64 position)}, then the records as they lie in the log (each padded to 8 bytes). The table is one small direct buffer; the records are
+     * The binary page ({@link BinaryPageDescriptor}): the count and table, then the records as they
+     * lie in the log (each padded to 8 bytes). The table is one small direct buffer; the records are
      * the mapped segment bytes themselves, one slice per run of adjacent records (a page of
      * {@code $all} is usually one slice), so serving an event allocates almost nothing on the heap.
      * Segment references are released once the page is written.
@@ -196,7 +196,8 @@ final class ReadHandler {
         List<MappedBytes> held = new ArrayList<>(2);
         List<ByteBuf> runs = new ArrayList<>(n);
         List<ByteBuf> wrappers = new ArrayList<>(2);
-        ByteBuf table = ByteBufAllocator.DEFAULT.directBuffer(4 + 12 * n).writeIntLE(n);
+        ByteBuf table = BinaryPageDescriptor.writeCount(
+                ByteBufAllocator.DEFAULT.directBuffer(BinaryPageDescriptor.recordsOffset(n)), n);
         try {
             MappedBytes segment = null;
             ByteBuf wrapped = null;
@@ -217,7 +218,7 @@ final class ReadHandler {
                 int offset = (int) (p - segment.position());
                 int length = RawLog.recordLength(b, offset);
                 int framed = RawLog.framedLength(length);
-                table.writeIntLE(length).writeLongLE(p);
+                BinaryPageDescriptor.writeEntry(table, length, p);
                 touch(b, offset, framed);
                 if (offset != runEnd) {
                     if (runEnd >= 0) {
