@@ -17,32 +17,35 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * {@code POST /streams/{stream}}: validates everything before the store sees it (name, media type,
  * JSON, sizes, headers), appends, and answers 201 from the request's own event loop once the log
  * committed (or flushed) the batch. With the pool on, the append itself is a memory copy and runs
- * on the event loop; with it off, appends write into the mapping and run on a storage thread. Either
+ * on the event loop; with it off, appends write into the mapping and run on an append thread. Either
  * way the store reads the log for a repeat check (a re-sent batch) and re-runs an append that waits
- * for an in-flight one on the storage (read) threads; when they are full that is a 503.
+ * for an in-flight one on the append threads ({@link AppendExecutor}), never on the read threads, so
+ * heavy reads cannot refuse appends; when the append threads are full that is a 503.
  */
 final class AppendHandler {
     private final StorageLifecycle storage;
     private final DiskSpace disk;
-    private final Executor storageThreads;
+    private final Executor appendThreads;
     private final long maxEventSize;
     private final StrandMetrics metrics;
     private final long timeoutMillis;
 
-    AppendHandler(StorageLifecycle storage, DiskSpace disk, Executor storageThreads, long maxEventSize,
+    AppendHandler(StorageLifecycle storage, DiskSpace disk, Executor appendThreads, long maxEventSize,
                   StrandMetrics metrics, long timeoutMillis) {
         this.metrics = metrics;
         this.timeoutMillis = timeoutMillis;
         this.storage = storage;
         this.disk = disk;
-        this.storageThreads = storageThreads;
+        this.appendThreads = appendThreads;
         this.maxEventSize = maxEventSize;
     }
 
@@ -69,12 +72,12 @@ final class AppendHandler {
         CompletionStage<AppendOutcome> appended;
         if (pooled) {
             // On the event loop: a re-send (or a fingerprint that matches an earlier id) reads records
-            // that may not be resident, so the store re-runs such appends on the read threads.
-            appended = store.appendWith(stream, events, expected, durability, storageThreads);
+            // that may not be resident, so the store re-runs such appends on the append threads.
+            appended = store.appendWith(stream, events, expected, durability, appendThreads);
         } else {
             CompletableFuture<AppendOutcome> f = new CompletableFuture<>();
             try {
-                storageThreads.execute(() -> store.appendWith(stream, events, expected, durability, storageThreads).whenComplete((o, e) -> {
+                appendThreads.execute(() -> store.appendWith(stream, events, expected, durability, appendThreads).whenComplete((o, e) -> {
                     if (e != null) {
                         f.completeExceptionally(e);
                     } else {
@@ -103,12 +106,20 @@ final class AppendHandler {
             answered[0] = true;
             loop.owner().cancelTimer(timer);
             if (e != null) {
-                Http.problem(ctx, e);
+                Http.problem(ctx, refused(e));
             } else {
                 metrics.appended(System.nanoTime() - started);
                 created(ctx, o);
             }
         }));
+    }
+
+    /** A full append executor is a 503 that names appends (the store passes its refusal on as is). */
+    private static Throwable refused(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return cause instanceof RejectedExecutionException
+                ? Problem.unavailable("too many appends in progress; retry shortly", 1)
+                : e;
     }
 
     static void checkName(String stream) {

@@ -99,6 +99,17 @@ public interface StrandConfig {
         int readQueue();
 
         /**
+         * Threads that run appends with the transient pool off (they write into the mapping, which may
+         * fault), apart from the read threads so that heavy reads never refuse appends.
+         */
+        @WithDefault("4")
+        int appendThreads();
+
+        /** Appends that may wait for an append thread (pool off) before requests get 503. */
+        @WithDefault("1024")
+        int appendQueue();
+
+        /**
          * How long an append may wait for its commit (or flush) before the request is answered 503:
          * its outcome is then unknown, and re-sending it with the same event ids is the safe retry.
          */
