@@ -89,12 +89,19 @@ public class HttpRoutes {
                 Problem.notFound("no resource at " + EventParser.abbreviate(ctx.request().path()))));
     }
 
-    /** Failures raised by Vert.x itself (a body over the limit, a bad request line) as problems too. */
-    private static void failure(RoutingContext ctx) {
+    /**
+     * Failures raised by Vert.x itself (a body over the limit, a bad request line) as problems too. A
+     * 4xx status Vert.x chose wins over the exception's type: Vert.x reports some client mistakes with
+     * an {@link IllegalArgumentException}, which from Strand's own code would be a 500.
+     */
+    static void failure(RoutingContext ctx) {
         Throwable t = ctx.failure();
         int status = ctx.statusCode();
         if (status == 413) {
             Http.problem(ctx, Problem.tooLarge("the request body is larger than strand.http.max-body-size"));
+        } else if (t != null && !(t instanceof Problem) && status >= 400 && status < 500) {
+            Http.problem(ctx, new Problem(status, "bad-request", "Bad request", "the request was refused: status "
+                    + status + ": " + EventParser.abbreviate(String.valueOf(t.getMessage()))));
         } else if (t != null) {
             Http.problem(ctx, t);
         } else if (status >= 400 && status < 500) {

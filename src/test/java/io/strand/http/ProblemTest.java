@@ -45,6 +45,11 @@ class ProblemTest {
         router.get("/npe").handler(ctx -> Http.problem(ctx, new CompletionException(new NullPointerException("s.base"))));
         router.get("/invalid").handler(ctx -> Http.problem(ctx, new InvalidRequestException("limit must be at least 1")));
         router.get("/parse").handler(ctx -> Http.problem(ctx, Problem.badRequest("query parameter from must be a number")));
+        // the routes' failure handler: a 4xx Vert.x chose stays a 4xx, a handler's own IAE is a 500
+        router.get("/vertx-400").handler(ctx -> ctx.fail(400, new IllegalArgumentException("Illegal escape"))).failureHandler(HttpRoutes::failure);
+        router.get("/thrown").handler(ctx -> {
+            throw new IllegalArgumentException("a bug");
+        }).failureHandler(HttpRoutes::failure);
         HttpServer server = vertx.createHttpServer().requestHandler(router).listen(0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         port = server.actualPort();
@@ -84,6 +89,15 @@ class ProblemTest {
         assertEquals("limit must be at least 1", invalid.getString("detail"));
         JsonObject parse = ApiSupport.assertProblem(given().port(port).get("/parse"), 400);
         assertEquals("query parameter from must be a number", parse.getString("detail"));
+    }
+
+    @Test
+    void shouldKeepTheStatusVertxChoseButNotAHandlersIllegalArgument() {
+        JsonObject refused = ApiSupport.assertProblem(given().port(port).get("/vertx-400"), 400);
+        assertEquals("urn:strand:problem:bad-request", refused.getString("type"));
+        JsonObject bug = ApiSupport.assertProblem(given().port(port).get("/thrown"), 500);
+        assertEquals("urn:strand:problem:internal", bug.getString("type"));
+        assertFalse(bug.getString("detail").contains("a bug"), bug.getString("detail"));
     }
 
     @Test
