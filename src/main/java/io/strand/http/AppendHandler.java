@@ -1,6 +1,5 @@
 package io.strand.http;
 
-import io.strand.log.Durability;
 import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.ops.StrandMetrics;
@@ -9,6 +8,7 @@ import io.strand.store.EventStore;
 import io.strand.store.ExpectedVersion;
 import io.strand.store.NewEvent;
 import io.strand.store.StreamNames;
+import io.strand.store.WriteDurability;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -17,32 +17,35 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * {@code POST /streams/{stream}}: validates everything before the store sees it (name, media type,
  * JSON, sizes, headers), appends, and answers 201 from the request's own event loop once the log
  * committed (or flushed) the batch. With the pool on, the append itself is a memory copy and runs
- * on the event loop; with it off, appends write into the mapping and run on a storage thread. Either
+ * on the event loop; with it off, appends write into the mapping and run on an append thread. Either
  * way the store reads the log for a repeat check (a re-sent batch) and re-runs an append that waits
- * for an in-flight one on the storage (read) threads; when they are full that is a 503.
+ * for an in-flight one on the append threads ({@link AppendExecutor}), never on the read threads, so
+ * heavy reads cannot refuse appends; when the append threads are full that is a 503.
  */
 final class AppendHandler {
     private final StorageLifecycle storage;
     private final DiskSpace disk;
-    private final Executor storageThreads;
+    private final Executor appendThreads;
     private final long maxEventSize;
     private final StrandMetrics metrics;
     private final long timeoutMillis;
 
-    AppendHandler(StorageLifecycle storage, DiskSpace disk, Executor storageThreads, long maxEventSize,
+    AppendHandler(StorageLifecycle storage, DiskSpace disk, Executor appendThreads, long maxEventSize,
                   StrandMetrics metrics, long timeoutMillis) {
         this.metrics = metrics;
         this.timeoutMillis = timeoutMillis;
         this.storage = storage;
         this.disk = disk;
-        this.storageThreads = storageThreads;
+        this.appendThreads = appendThreads;
         this.maxEventSize = maxEventSize;
     }
 
@@ -51,13 +54,14 @@ final class AppendHandler {
         String stream = ctx.pathParam("stream");
         List<NewEvent> events;
         long expected;
-        Durability durability;
+        WriteDurability durability;
         EventStore store;
+        boolean pooled;
         try {
             checkName(stream);
             store = Http.store(storage);
             events = events(ctx);
-            Http.checkWritable(store, disk);
+            pooled = Http.checkWritable(storage, disk).poolEnabled();
             expected = expectedVersion(ctx);
             durability = durability(ctx);
         } catch (RuntimeException e) {
@@ -66,14 +70,14 @@ final class AppendHandler {
         }
         Context loop = Vertx.currentContext();
         CompletionStage<AppendOutcome> appended;
-        if (store.log().pool() != null) {
+        if (pooled) {
             // On the event loop: a re-send (or a fingerprint that matches an earlier id) reads records
-            // that may not be resident, so the store re-runs such appends on the read threads.
-            appended = store.append(stream, events, expected, durability, storageThreads);
+            // that may not be resident, so the store re-runs such appends on the append threads.
+            appended = store.appendWith(stream, events, expected, durability, appendThreads);
         } else {
             CompletableFuture<AppendOutcome> f = new CompletableFuture<>();
             try {
-                storageThreads.execute(() -> store.append(stream, events, expected, durability, storageThreads).whenComplete((o, e) -> {
+                appendThreads.execute(() -> store.appendWith(stream, events, expected, durability, appendThreads).whenComplete((o, e) -> {
                     if (e != null) {
                         f.completeExceptionally(e);
                     } else {
@@ -102,12 +106,20 @@ final class AppendHandler {
             answered[0] = true;
             loop.owner().cancelTimer(timer);
             if (e != null) {
-                Http.problem(ctx, e);
+                Http.problem(ctx, refused(e));
             } else {
                 metrics.appended(System.nanoTime() - started);
                 created(ctx, o);
             }
         }));
+    }
+
+    /** A full append executor is a 503 that names appends (the store passes its refusal on as is). */
+    private static Throwable refused(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return cause instanceof RejectedExecutionException
+                ? Problem.unavailable("too many appends in progress; retry shortly", 1)
+                : e;
     }
 
     static void checkName(String stream) {
@@ -156,14 +168,14 @@ final class AppendHandler {
         }
     }
 
-    private static Durability durability(RoutingContext ctx) {
+    private static WriteDurability durability(RoutingContext ctx) {
         String v = ctx.request().getHeader("Durability");
         if (v == null) {
             return null;
         }
         return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "fsync" -> Durability.FLUSHED;
-            case "async" -> Durability.COMMITTED;
+            case "fsync" -> WriteDurability.FLUSHED;
+            case "async" -> WriteDurability.COMMITTED;
             default -> throw Problem.badRequest("Durability must be fsync or async: " + EventParser.abbreviate(v));
         };
     }
@@ -177,7 +189,7 @@ final class AppendHandler {
                 .put("firstVersion", o.firstVersion())
                 .put("lastVersion", o.lastVersion())
                 .put("position", o.position())
-                .put("durability", o.durability() == Durability.FLUSHED ? "fsync" : "async");
+                .put("durability", WriteDurability.of(o) == WriteDurability.FLUSHED ? "fsync" : "async");
         ctx.response().setStatusCode(201)
                 .putHeader("Location", "/streams/" + o.stream() + "/" + o.firstVersion())
                 .putHeader("Content-Type", Http.JSON)

@@ -60,6 +60,7 @@ final class EventParser {
             if (p.nextToken() != null) {
                 throw Problem.badRequest("unexpected content after the JSON value");
             }
+            checkDistinctIds(events);
             return events;
         } catch (JsonProcessingException e) {
             throw Problem.badRequest("malformed JSON: " + e.getOriginalMessage());
@@ -116,6 +117,19 @@ final class EventParser {
                     + maxEventSize);
         }
         return new NewEvent(id == null ? UUID.randomUUID() : id, type, data, metadata, false);
+    }
+
+    /** One batch may not carry an event id twice (the store refuses it too; the client hears it from here). */
+    private static void checkDistinctIds(List<NewEvent> events) {
+        if (events.size() < 2) {
+            return;
+        }
+        java.util.Set<UUID> ids = new java.util.HashSet<>(events.size() * 2);
+        for (int i = 0; i < events.size(); i++) {
+            if (!ids.add(events.get(i).id())) {
+                throw Problem.badRequest("event " + i + ": id " + events.get(i).id() + " appears twice in the batch");
+            }
+        }
     }
 
     /** The current value's text from the body, compacted; leaves the parser on its last token. */

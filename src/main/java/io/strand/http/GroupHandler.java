@@ -31,7 +31,7 @@ final class GroupHandler {
                 throw Problem.unsupportedType("a group commit is application/json: {\"version\": n}");
             }
             long version = version(ctx);
-            Http.checkWritable(store, disk);
+            Http.checkWritable(storage, disk);
             Context loop = Vertx.currentContext();
             store.commitGroup(group, stream, version).whenComplete((v, e) -> loop.runOnContext(x -> {
                 if (e != null) {

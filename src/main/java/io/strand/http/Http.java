@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.EventStore;
+import io.strand.store.Storage;
+import io.strand.store.StorageStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -32,15 +34,44 @@ final class Http {
         return store;
     }
 
-    /** 507 while the volume is below its free-space floor or the log cannot create its next segment. */
-    static void checkWritable(EventStore store, DiskSpace disk) {
+    /** The storage under the store (raw log, status), or a 503 problem while the application starts. */
+    static Storage storage(StorageLifecycle storage) {
+        Storage s = storage.storageOrNull();
+        if (s == null || storage.storeOrNull() == null) {
+            throw Problem.unavailable("the store is starting (recovering the log and index)", 2);
+        }
+        return s;
+    }
+
+    /**
+     * 507 while the volume is below its free-space floor or the log cannot create its next segment;
+     * otherwise the storage's status (503 while starting).
+     */
+    static StorageStatus checkWritable(StorageLifecycle storage, DiskSpace disk) {
+        StorageStatus status = storage(storage).status();
         if (disk.belowFloor()) {
             throw Problem.diskFull(disk.freeBytes(), disk.minFree());
         }
-        java.io.IOException roll = store.log().rollFailure();
+        java.io.IOException roll = status.rollFailure();
         if (roll != null) {
             throw new Problem(507, "insufficient-storage", "Insufficient storage",
                     "the log cannot create its next segment: " + roll.getMessage() + "; appends resume when space returns");
+        }
+        return status;
+    }
+
+    /**
+     * Checks that {@code position}, from the client, is where a record starts ({@link
+     * EventStore#checkRecordBoundary}; reads the log: not on an event loop). That store method answers
+     * "not a record boundary" with {@link IllegalArgumentException}, documented as the client's mistake
+     * until the store moves it to {@link io.strand.store.InvalidRequestException}: this is the one place
+     * the edge turns that documented case into a 400. Every other {@code IllegalArgumentException} is a 500.
+     */
+    static void checkRecordBoundary(EventStore store, long position) {
+        try {
+            store.checkRecordBoundary(position);
+        } catch (IllegalArgumentException e) {
+            throw Problem.badRequest(e.getMessage());
         }
     }
 

@@ -13,7 +13,7 @@ import jakarta.enterprise.event.Observes;
 
 /**
  * The HTTP contract of DESIGN.md as Vert.x routes: handlers run on the event loop and never block;
- * reads go to the {@link ReadExecutor}; bodies are bounded before they are read. Every error is an
+ * reads go to the {@link ReadExecutor}, appends that must leave the loop to the {@link AppendExecutor}; bodies are bounded before they are read. Every error is an
  * RFC 9457 problem ({@link Problem}).
  */
 @ApplicationScoped
@@ -23,10 +23,13 @@ public class HttpRoutes {
     private final StrandConfig config;
     private final StorageLifecycle storage;
     private final ReadExecutor readers;
+    private final AppendExecutor appenders;
     private final DiskSpace disk;
     private final StrandMetrics metrics;
 
-    HttpRoutes(StrandConfig config, StorageLifecycle storage, ReadExecutor readers, DiskSpace disk, StrandMetrics metrics) {
+    HttpRoutes(StrandConfig config, StorageLifecycle storage, ReadExecutor readers, AppendExecutor appenders, DiskSpace disk,
+               StrandMetrics metrics) {
+        this.appenders = appenders;
         this.metrics = metrics;
         this.config = config;
         this.disk = disk;
@@ -37,7 +40,7 @@ public class HttpRoutes {
     void register(@Observes Router router) {
         long maxEvent = config.maxEventSize().asLongValue();
         int maxPage = config.read().maxPageSize();
-        AppendHandler append = new AppendHandler(storage, disk, readers, maxEvent, metrics,
+        AppendHandler append = new AppendHandler(storage, disk, appenders, maxEvent, metrics,
                 config.http().appendTimeout().toMillis());
         ReadHandler read = new ReadHandler(storage, readers, maxPage);
         SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis());
@@ -88,12 +91,19 @@ public class HttpRoutes {
                 Problem.notFound("no resource at " + EventParser.abbreviate(ctx.request().path()))));
     }
 
-    /** Failures raised by Vert.x itself (a body over the limit, a bad request line) as problems too. */
-    private static void failure(RoutingContext ctx) {
+    /**
+     * Failures raised by Vert.x itself (a body over the limit, a bad request line) as problems too. A
+     * 4xx status Vert.x chose wins over the exception's type: Vert.x reports some client mistakes with
+     * an {@link IllegalArgumentException}, which from Strand's own code would be a 500.
+     */
+    static void failure(RoutingContext ctx) {
         Throwable t = ctx.failure();
         int status = ctx.statusCode();
         if (status == 413) {
             Http.problem(ctx, Problem.tooLarge("the request body is larger than strand.http.max-body-size"));
+        } else if (t != null && !(t instanceof Problem) && status >= 400 && status < 500) {
+            Http.problem(ctx, new Problem(status, "bad-request", "Bad request", "the request was refused: status "
+                    + status + ": " + EventParser.abbreviate(String.valueOf(t.getMessage()))));
         } else if (t != null) {
             Http.problem(ctx, t);
         } else if (status >= 400 && status < 500) {

@@ -1,11 +1,12 @@
 package io.strand.http;
 
 import io.netty.buffer.Unpooled;
-import io.strand.log.CommitLog;
-import io.strand.log.LogRange;
-import io.strand.log.LogSlice;
 import io.strand.ops.StorageLifecycle;
+import io.strand.store.EventStore;
+import io.strand.store.FileRange;
+import io.strand.store.MappedBytes;
 import io.strand.store.PositionGoneException;
+import io.strand.store.RawLog;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
@@ -32,8 +33,8 @@ final class LogHandler {
 
     void handle(RoutingContext ctx) {
         try {
-            io.strand.store.EventStore store = Http.store(storage);
-            CommitLog log = store.log();
+            EventStore store = Http.store(storage);
+            RawLog log = Http.storage(storage).rawLog();
             long from = Params.number(ctx, "from", 0);
             long start = from == 0 ? log.firstPosition() : from;
             long max = Params.number(ctx, "maxBytes", DEFAULT_MAX_BYTES);
@@ -45,10 +46,10 @@ final class LogHandler {
             Context loop = Vertx.currentContext();
             readers.execute(() -> {
                 try {
-                    store.checkRecordBoundary(start); // not a record hidden in an event's data
-                    LogRange range = log.range(start, maxBytes);
+                    Http.checkRecordBoundary(store, start); // not a record hidden in an event's data
+                    FileRange range = log.range(start, maxBytes);
                     if (mmap && range.length() > 0) {
-                        LogSlice slice = log.read(range.position(), range.length());
+                        MappedBytes slice = log.read(range.position(), range.length());
                         ReadHandler.touch(slice.buffer());
                         loop.runOnContext(v -> new Http.Reply(200, Http.OCTETS, Unpooled.wrappedBuffer(slice.buffer()),
                                 slice::close).header("Strand-Next", Long.toString(range.nextPosition())).send(ctx));
@@ -69,7 +70,7 @@ final class LogHandler {
         }
     }
 
-    private static void send(RoutingContext ctx, LogRange range) {
+    private static void send(RoutingContext ctx, FileRange range) {
         ctx.response().putHeader("Content-Type", Http.OCTETS)
                 .putHeader("Strand-Next", Long.toString(range.nextPosition()));
         if (range.length() == 0) {

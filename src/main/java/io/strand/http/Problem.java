@@ -1,24 +1,30 @@
 package io.strand.http;
 
-import io.strand.log.BatchTooLargeException;
-import io.strand.log.LogException;
-import io.strand.log.LogOverloadedException;
 import io.strand.store.IdempotencyConflictException;
+import io.strand.store.InvalidRequestException;
 import io.strand.store.PositionGoneException;
+import io.strand.store.StoreFailure;
 import io.strand.store.StreamNotFoundException;
 import io.strand.store.WrongExpectedVersionException;
 import io.vertx.core.json.JsonObject;
+import org.jboss.logging.Logger;
 
+import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
  * An RFC 9457 problem: {@code type}, {@code title}, {@code status}, {@code detail}, plus members
- * such as {@code currentVersion}. {@link #of(Throwable)} is the one place that maps store and log
- * failures to HTTP statuses.
+ * such as {@code currentVersion}. {@link #of(Throwable)} is the one place that maps store failures
+ * to HTTP statuses. Only the client's own mistakes are 4xx: this layer's parse errors (a
+ * {@code Problem} it throws) and the store's {@link InvalidRequestException}. Anything unexpected —
+ * an {@link IllegalArgumentException} included, which inside Strand means a broken invariant — is a
+ * 500 {@code internal} problem whose detail names only a reference; the failure is logged once, with
+ * its stack trace and that reference.
  */
 final class Problem extends RuntimeException {
+    private static final Logger LOG = Logger.getLogger(Problem.class);
     static final String CONTENT_TYPE = "application/problem+json";
     private static final String TYPE_PREFIX = "urn:strand:problem:";
 
@@ -102,34 +108,32 @@ final class Problem extends RuntimeException {
         if (t instanceof PositionGoneException g) {
             return new Problem(410, "gone", "Gone", g.getMessage()).with("first", g.first());
         }
-        if (t instanceof LogOverloadedException) {
-            return unavailable("the log is overloaded (" + t.getMessage() + "); retry shortly", 1);
+        if (t instanceof InvalidRequestException) {
+            return badRequest(t.getMessage());
         }
         if (t instanceof RejectedExecutionException) {
             return unavailable("too many reads in progress; retry shortly", 1);
         }
-        if (t instanceof BatchTooLargeException) {
-            return tooLarge(t.getMessage() + " (raise strand.log.transient-pool.buffer-size, or send smaller batches)");
-        }
-        if (t instanceof io.strand.store.InvalidRequestException || t instanceof IllegalArgumentException) {
-            return badRequest(t.getMessage());
-        }
-        if (t instanceof LogException && noSpace(t)) {
-            return new Problem(507, "insufficient-storage", "Insufficient storage", t.getMessage());
-        }
-        if (t instanceof LogException) {
-            return unavailable("the store cannot take writes now: " + t.getMessage(), 5);
-        }
-        return new Problem(500, "internal", "Internal server error", String.valueOf(t));
+        return switch (StoreFailure.of(t)) {
+            case OVERLOADED -> unavailable("the log is overloaded (" + t.getMessage() + "); retry shortly", 1);
+            case BATCH_TOO_LARGE ->
+                    tooLarge(t.getMessage() + " (raise strand.log.transient-pool.buffer-size, or send smaller batches)");
+            case NO_SPACE -> new Problem(507, "insufficient-storage", "Insufficient storage", t.getMessage());
+            case LOG_FAILED -> unavailable("the store cannot take writes now: " + t.getMessage(), 5);
+            case OTHER -> internal(t);
+        };
     }
 
-    private static boolean noSpace(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (String.valueOf(c.getMessage()).contains("No space left")) {
-                return true;
-            }
-        }
-        return false;
+    /**
+     * A 500 for a failure nobody anticipated: logged here, once, with its stack trace and a reference
+     * the detail repeats, so the answer tells the client nothing of the internals but support can find it.
+     */
+    static Problem internal(Throwable t) {
+        String reference = UUID.randomUUID().toString();
+        LOG.errorf(t, "unexpected failure answered with 500: reference=%s", reference);
+        return new Problem(500, "internal", "Internal server error",
+                "the server failed unexpectedly; it logged the failure with reference " + reference)
+                .with("reference", reference);
     }
 
     JsonObject toJson() {

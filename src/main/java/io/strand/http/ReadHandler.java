@@ -4,14 +4,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import io.strand.log.CommitLog;
-import io.strand.log.LogSlice;
-import io.strand.log.RecordDescriptor;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.Direction;
 import io.strand.store.EventStore;
 import io.strand.store.EventView;
+import io.strand.store.MappedBytes;
 import io.strand.store.PositionPage;
+import io.strand.store.RawLog;
 import io.strand.store.StreamInfo;
 import io.strand.store.StreamPage;
 import io.strand.store.ViewPage;
@@ -48,6 +47,7 @@ final class ReadHandler {
             String stream = ctx.pathParam("stream");
             AppendHandler.checkName(stream);
             EventStore store = Http.store(storage);
+            RawLog log = Http.storage(storage).rawLog();
             Direction direction = direction(ctx);
             long from = Params.number(ctx, "from", -1); // omitted: the first retained event (backward: the last)
             int limit = Params.limit(ctx, maxPage);
@@ -55,7 +55,7 @@ final class ReadHandler {
             java.util.function.LongFunction<String> link = next -> "/streams/" + stream + "?from=" + next + "&limit=" + limit
                     + (direction == Direction.BACKWARD ? "&direction=backward" : "");
             Http.offLoop(ctx, readers, () -> as.equals(Http.OCTETS)
-                    ? binary(store.log(), store.readStreamPositions(stream, from, limit, direction), link)
+                    ? binary(log, store.readStreamPositions(stream, from, limit, direction), link)
                     : page(store.readStreamViews(stream, from, limit, direction), as, link));
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
@@ -66,13 +66,19 @@ final class ReadHandler {
     void allPage(RoutingContext ctx) {
         try {
             EventStore store = Http.store(storage);
+            RawLog log = Http.storage(storage).rawLog();
             long from = Params.number(ctx, "from", 0);
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
             java.util.function.LongFunction<String> link = next -> "/all?from=" + next + "&limit=" + limit;
-            Http.offLoop(ctx, readers, () -> as.equals(Http.OCTETS)
-                    ? binary(store.log(), store.readAllPositions(from, limit), link)
-                    : page(store.readAllViews(from, limit), as, link));
+            Http.offLoop(ctx, readers, () -> {
+                if (from > 0) {
+                    Http.checkRecordBoundary(store, from); // the client's position: 400 when no record starts there
+                }
+                return as.equals(Http.OCTETS)
+                        ? binary(log, store.readAllPositions(from, limit), link)
+                        : page(store.readAllViews(from, limit), as, link);
+            });
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -178,27 +184,28 @@ final class ReadHandler {
     }
 
     /**
-     * The binary page (docs/FORMAT.md): {@code u32 count}, then {@code count x (u32 record length,
-     * i64 position)}, then the records as they lie in the log (each padded to 8 bytes). The table is
-     * one small direct buffer; the records are the mapped segment bytes themselves, one slice per run
-     * of adjacent records (a page of {@code $all} is usually one slice), so serving an event
-     * allocates almost nothing on the heap. Segment references are released once the page is written.
+     * The binary page ({@link BinaryPageDescriptor}): the count and table, then the records as they
+     * lie in the log (each padded to 8 bytes). The table is one small direct buffer; the records are
+     * the mapped segment bytes themselves, one slice per run of adjacent records (a page of
+     * {@code $all} is usually one slice), so serving an event allocates almost nothing on the heap.
+     * Segment references are released once the page is written.
      */
-    static Http.Reply binary(CommitLog log, PositionPage page, LongFunction<String> link) {
+    static Http.Reply binary(RawLog log, PositionPage page, LongFunction<String> link) {
         int n = page.count();
         long[] positions = page.positions();
-        List<LogSlice> held = new ArrayList<>(2);
+        List<MappedBytes> held = new ArrayList<>(2);
         List<ByteBuf> runs = new ArrayList<>(n);
         List<ByteBuf> wrappers = new ArrayList<>(2);
-        ByteBuf table = ByteBufAllocator.DEFAULT.directBuffer(4 + 12 * n).writeIntLE(n);
+        ByteBuf table = BinaryPageDescriptor.writeCount(
+                ByteBufAllocator.DEFAULT.directBuffer(BinaryPageDescriptor.recordsOffset(n)), n);
         try {
-            LogSlice segment = null;
+            MappedBytes segment = null;
             ByteBuf wrapped = null;
             int runStart = 0;
             int runEnd = -1;
             for (int i = 0; i < n; i++) {
                 long p = positions[i];
-                if (segment == null || p < segment.position() || p >= segment.position() + segment.length()) {
+                if (segment == null || !segment.contains(p)) {
                     if (runEnd >= 0) {
                         runs.add(wrapped.retainedSlice(runStart, runEnd - runStart));
                         runEnd = -1;
@@ -209,9 +216,9 @@ final class ReadHandler {
                 }
                 ByteBuffer b = segment.buffer();
                 int offset = (int) (p - segment.position());
-                int length = RecordDescriptor.length(b, offset);
-                int framed = RecordDescriptor.align(length);
-                table.writeIntLE(length).writeLongLE(p);
+                int length = RawLog.recordLength(b, offset);
+                int framed = RawLog.framedLength(length);
+                BinaryPageDescriptor.writeEntry(table, length, p);
                 touch(b, offset, framed);
                 if (offset != runEnd) {
                     if (runEnd >= 0) {
@@ -229,7 +236,7 @@ final class ReadHandler {
             table.release();
             runs.forEach(ByteBuf::release);
             wrappers.forEach(ByteBuf::release);
-            held.forEach(LogSlice::close);
+            held.forEach(MappedBytes::close);
             throw e;
         }
         // Each run holds its wrapper (retained slice): the composite's release frees them in turn.
@@ -240,17 +247,17 @@ final class ReadHandler {
         for (ByteBuf run : runs) {
             out.addComponent(true, run);
         }
-        return next(new Http.Reply(200, Http.OCTETS, out, () -> held.forEach(LogSlice::close)), page.next(), link);
+        return next(new Http.Reply(200, Http.OCTETS, out, () -> held.forEach(MappedBytes::close)), page.next(), link);
     }
 
     /** The held segment slice containing {@code p}, retaining it first when it is not held yet. */
-    private static LogSlice held(CommitLog log, List<LogSlice> held, long p) {
-        for (LogSlice s : held) {
-            if (p >= s.position() && p < s.position() + s.length()) {
+    private static MappedBytes held(RawLog log, List<MappedBytes> held, long p) {
+        for (MappedBytes s : held) {
+            if (s.contains(p)) {
                 return s;
             }
         }
-        LogSlice s = log.readSegment(p);
+        MappedBytes s = log.readSegment(p);
         if (s == null) {
             throw new IllegalStateException("not committed: position=" + p);
         }

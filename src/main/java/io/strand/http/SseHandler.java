@@ -1,8 +1,8 @@
 package io.strand.http;
 
-import io.strand.log.CommitLog;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.EventStore;
+import io.strand.store.StorageStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
@@ -61,7 +61,7 @@ final class SseHandler {
     void all(RoutingContext ctx) {
         try {
             EventStore store = Http.store(storage);
-            CommitLog log = store.log();
+            StorageStatus log = Http.storage(storage).status();
             long from = start(ctx);
             long skip = -1;
             String lastEventId = ctx.request().getHeader("Last-Event-ID");
@@ -78,7 +78,7 @@ final class SseHandler {
             readers.execute(() -> {
                 try {
                     if (start != EventStore.END && start > log.firstPosition()) {
-                        store.checkRecordBoundary(start);
+                        Http.checkRecordBoundary(store, start);
                     }
                 } catch (RuntimeException e) {
                     loop.runOnContext(v -> Http.problem(ctx, e));

@@ -1,6 +1,6 @@
 package io.strand.ops;
 
-import io.strand.log.CommitLog;
+import io.strand.store.StorageStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
@@ -53,7 +53,7 @@ public class LiveCheck implements HealthCheck {
         if (storage.failure() != null) {
             return b.down().withData("failure", String.valueOf(storage.failure())).build();
         }
-        CommitLog log = storage.logOrNull();
+        StorageStatus log = storage.statusOrNull();
         if (log == null) {
             return b.up().withData("opening", true).build(); // the startup probe covers opening
         }

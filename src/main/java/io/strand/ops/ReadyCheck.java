@@ -1,8 +1,7 @@
 package io.strand.ops;
 
-import io.strand.log.CommitLog;
-import io.strand.log.TransientStorePool;
 import io.strand.store.EventStore;
+import io.strand.store.StorageStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
@@ -36,7 +35,7 @@ public class ReadyCheck implements HealthCheck {
                 .withData("freeBytes", disk.freeBytes())
                 .withData("minFreeBytes", disk.minFree());
         EventStore store = storage.storeOrNull();
-        CommitLog log = storage.logOrNull();
+        StorageStatus log = storage.statusOrNull();
         boolean up = store != null && log != null;
         if (!up) {
             b.withData("reason", "starting");
@@ -53,15 +52,15 @@ public class ReadyCheck implements HealthCheck {
             b.withData("writtenPosition", log.writtenPosition())
                     .withData("committedPosition", log.committedPosition())
                     .withData("flushedPosition", log.flushedPosition());
-            TransientStorePool pool = log.pool();
-            if (pool != null) {
-                b.withData("poolBuffers", pool.buffers())
-                        .withData("poolBuffersFree", pool.freeBuffers())
-                        .withData("memoryLocked", pool.memoryLocked());
+            boolean pool = log.poolEnabled();
+            if (pool) {
+                b.withData("poolBuffers", log.poolBuffers())
+                        .withData("poolBuffersFree", log.poolFreeBuffers())
+                        .withData("memoryLocked", log.memoryLocked());
             }
             // Refusals start the clock and the next accepted append stops it; but once readiness is
             // DOWN no appends arrive, so a pool that has drained since counts as recovered.
-            long exhausted = pool != null && pool.freeBuffers() > 0 ? 0 : log.poolExhaustedNanos();
+            long exhausted = pool && log.poolFreeBuffers() > 0 ? 0 : log.poolExhaustedNanos();
             b.withData("poolExhaustedMillis", exhausted / 1_000_000);
             if (exhausted > poolExhaustedNanos) {
                 up = false;

@@ -3,6 +3,7 @@ package io.strand.ops;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.strand.store.EventStore;
+import io.strand.store.StorageStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
@@ -54,15 +55,16 @@ public class RetentionScheduler {
 
     private void run() {
         EventStore store = storage.storeOrNull();
-        if (store == null) {
+        StorageStatus status = storage.statusOrNull();
+        if (store == null || status == null) {
             return;
         }
         try {
-            long before = store.log().firstPosition();
+            long before = status.firstPosition();
             int deleted = store.applyRetention(maxAgeMillis, maxBytes);
             if (deleted > 0) {
                 LOG.infof("retention deleted %d segment(s): first position %d -> %d", deleted, before,
-                        store.log().firstPosition());
+                        status.firstPosition());
             }
         } catch (Exception e) {
             LOG.warn("retention failed; it runs again at the next interval", e);

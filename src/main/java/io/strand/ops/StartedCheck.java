@@ -1,7 +1,7 @@
 package io.strand.ops;
 
-import io.strand.log.CommitLog;
-import io.strand.log.RecoveryProgress;
+import io.strand.store.OpenProgress;
+import io.strand.store.StorageStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
@@ -23,14 +23,14 @@ public class StartedCheck implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        RecoveryProgress p = storage.progress();
+        OpenProgress p = storage.progress();
         HealthCheckResponseBuilder b = HealthCheckResponse.named("strand-started")
                 .status(storage.storeOrNull() != null)
                 .withData("phase", p.phase())
                 .withData("doneBytes", p.doneBytes())
                 .withData("totalBytes", p.totalBytes())
                 .withData("etaMillis", p.etaMillis());
-        CommitLog log = storage.logOrNull();
+        StorageStatus log = storage.statusOrNull();
         if (log != null) {
             b.withData("recoveredCleanly", log.recoveredCleanly()).withData("scannedBytes", log.recoveryScannedBytes());
         }

@@ -3,10 +3,12 @@ package io.strand.ops;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.strand.log.CommitLog;
-import io.strand.log.LogConfig;
-import io.strand.log.RecoveryProgress;
 import io.strand.store.EventStore;
+import io.strand.store.IndexStatus;
+import io.strand.store.OpenProgress;
+import io.strand.store.Storage;
+import io.strand.store.StorageConfig;
+import io.strand.store.StorageStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
@@ -32,9 +34,9 @@ public class StorageLifecycle {
 
     private final StrandConfig config;
     private final jakarta.enterprise.inject.Instance<StrandMetrics> metrics;
-    private final RecoveryProgress progress = new RecoveryProgress();
+    private final OpenProgress progress = new OpenProgress();
     private final CountDownLatch opened = new CountDownLatch(1);
-    private volatile CommitLog log;
+    private volatile Storage storage;
     private volatile EventStore store;
     private volatile Throwable failure;
     private volatile long openMillis = -1;
@@ -46,14 +48,14 @@ public class StorageLifecycle {
     }
 
     void onStart(@Observes StartupEvent event) throws InterruptedException {
-        LogConfig logConfig = config.toLogConfig();
+        StorageConfig storageConfig = config.toStorageConfig();
         long maxEvent = config.maxEventSize().asLongValue();
-        if (maxEvent + RECORD_OVERHEAD_ALLOWANCE > logConfig.maxBatchBytes()) {
+        if (maxEvent + RECORD_OVERHEAD_ALLOWANCE > storageConfig.maxBatchBytes()) {
             throw new IllegalArgumentException("strand.max-event-size=" + maxEvent + " does not fit one append: "
                     + "raise strand.log.transient-pool.buffer-size (or the segment size with the pool off) to at least "
-                    + (maxEvent + RECORD_OVERHEAD_ALLOWANCE) + " bytes; maxBatchBytes=" + logConfig.maxBatchBytes());
+                    + (maxEvent + RECORD_OVERHEAD_ALLOWANCE) + " bytes; maxBatchBytes=" + storageConfig.maxBatchBytes());
         }
-        opener = new Thread(() -> open(logConfig), "strand-recovery");
+        opener = new Thread(() -> open(storageConfig), "strand-recovery");
         opener.start();
         Duration await = config.startup().await();
         if (!await.isZero()) {
@@ -61,31 +63,33 @@ public class StorageLifecycle {
         }
     }
 
-    private void open(LogConfig logConfig) {
+    private void open(StorageConfig storageConfig) {
         long start = System.nanoTime();
         Thread reporter = new Thread(this::report, "strand-recovery-progress");
         reporter.setDaemon(true);
         reporter.start();
         try {
-            CommitLog l = CommitLog.open(logConfig, progress);
+            Storage l = Storage.open(storageConfig, progress);
             StrandMetrics m = metrics.get();
             l.onForce(m::forced);
-            log = l;
+            storage = l;
+            StorageStatus st = l.status();
             LOG.infof("Strand log open: dataDir=%s, tail=%d, clean=%s, scanned=%d bytes, pool=%s, flush=%s",
-                    logConfig.dataDir().toAbsolutePath(), l.committedPosition(), l.recoveredCleanly(),
-                    l.recoveryScannedBytes(), l.pool() == null ? "off" : (l.pool().memoryLocked() ? "locked" : "unlocked"),
-                    logConfig.flushMode());
+                    storageConfig.dataDir().toAbsolutePath(), st.committedPosition(), st.recoveredCleanly(),
+                    st.recoveryScannedBytes(), !st.poolEnabled() ? "off" : (st.memoryLocked() ? "locked" : "unlocked"),
+                    storageConfig.flush());
             try {
-                store = EventStore.open(l, config.toStoreConfig(), progress);
+                store = l.openStore(config.toStoreConfig(), progress);
             } catch (IOException | RuntimeException | Error e) {
                 closeQuietly(l);
-                log = null;
+                storage = null;
                 throw e;
             }
             progress.finish();
             openMillis = (System.nanoTime() - start) / 1_000_000;
+            IndexStatus index = store.indexStatus();
             LOG.infof("Strand store open in %d ms: streams=%d, indexEntriesLoaded=%d, rebuiltFromLog=%d", openMillis,
-                    store.index().catalog().size(), store.index().loadedEntries(), store.index().rebuiltEntries());
+                    index.streams(), index.loadedEntries(), index.rebuiltEntries());
         } catch (java.util.concurrent.CancellationException e) {
             failure = e;
             LOG.info("opening stopped: the application is stopping (recovery resumes at the next start)");
@@ -141,19 +145,19 @@ public class StorageLifecycle {
                 LOG.error("closing the store failed; the index will catch up from the log at the next start", e);
             }
         }
-        CommitLog l = log;
+        Storage l = storage;
         if (l == null) {
             return;
         }
         try {
             l.close();
-            LOG.infof("Strand log closed cleanly: position=%d", l.committedPosition());
+            LOG.infof("Strand log closed cleanly: position=%d", l.status().committedPosition());
         } catch (IOException e) {
             LOG.error("closing the commit log failed", e);
         }
     }
 
-    private static void closeQuietly(CommitLog l) {
+    private static void closeQuietly(Storage l) {
         try {
             l.close();
         } catch (IOException | RuntimeException e) {
@@ -166,12 +170,18 @@ public class StorageLifecycle {
         return store;
     }
 
-    /** The log once open (it opens before the store), or null. */
-    public CommitLog logOrNull() {
-        return log;
+    /** The storage (the log) once open (it opens before the store), or null. */
+    public Storage storageOrNull() {
+        return storage;
     }
 
-    public RecoveryProgress progress() {
+    /** The log's figures once it is open (before the store), or null. */
+    public StorageStatus statusOrNull() {
+        Storage s = storage;
+        return s == null ? null : s.status();
+    }
+
+    public OpenProgress progress() {
         return progress;
     }
 
@@ -192,14 +202,5 @@ public class StorageLifecycle {
             throw new IllegalStateException("the store is not open yet");
         }
         return s;
-    }
-
-    @Produces
-    CommitLog commitLog() {
-        CommitLog l = log;
-        if (l == null) {
-            throw new IllegalStateException("the commit log is not open yet");
-        }
-        return l;
     }
 }

@@ -3,8 +3,8 @@ package io.strand.ops;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import io.strand.log.FlushMode;
-import io.strand.log.LogConfig;
+import io.strand.store.FlushPolicy;
+import io.strand.store.StorageConfig;
 import io.strand.store.StoreConfig;
 
 import java.nio.file.Path;
@@ -13,7 +13,7 @@ import java.time.Duration;
 /**
  * All of Strand's configuration, under the prefix {@code strand.}; every key has a default, so the
  * server runs with none. Converted once into the plain records the core layers take
- * ({@link #toLogConfig()}), which never see this interface.
+ * ({@link #toStorageConfig()}, {@link #toStoreConfig()}), which never see this interface.
  */
 @ConfigMapping(prefix = "strand")
 public interface StrandConfig {
@@ -99,6 +99,17 @@ public interface StrandConfig {
         int readQueue();
 
         /**
+         * Threads that run appends with the transient pool off (they write into the mapping, which may
+         * fault), apart from the read threads so that heavy reads never refuse appends.
+         */
+        @WithDefault("4")
+        int appendThreads();
+
+        /** Appends that may wait for an append thread (pool off) before requests get 503. */
+        @WithDefault("1024")
+        int appendQueue();
+
+        /**
          * How long an append may wait for its commit (or flush) before the request is answered 503:
          * its outcome is then unknown, and re-sending it with the same event ids is the safe retry.
          */
@@ -142,7 +153,7 @@ public interface StrandConfig {
 
         /** {@code async}: flush on an interval; {@code sync}: every append waits for fdatasync. */
         @WithDefault("async")
-        FlushMode flush();
+        FlushPolicy flush();
 
         /** How often async mode forces committed bytes to disk. */
         @WithDefault("500ms")
@@ -175,9 +186,9 @@ public interface StrandConfig {
         return new StoreConfig(dedup().window(), read().maxPageSize(), dedup().maxEntries());
     }
 
-    default LogConfig toLogConfig() {
+    default StorageConfig toStorageConfig() {
         Log log = log();
-        return new LogConfig(dataDir(), Math.toIntExact(log.segmentSize().asLongValue()),
+        return new StorageConfig(dataDir(), Math.toIntExact(log.segmentSize().asLongValue()),
                 log.transientPool().enabled(), log.transientPool().buffers(),
                 Math.toIntExact(log.transientPool().bufferSize().asLongValue()), log.flush(), log.flushInterval(),
                 log.maxPendingAppends(), log.checkpointInterval());

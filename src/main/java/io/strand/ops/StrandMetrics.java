@@ -4,9 +4,8 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.strand.log.CommitLog;
-import io.strand.log.TransientStorePool;
 import io.strand.store.EventStore;
+import io.strand.store.StorageStatus;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -49,24 +48,20 @@ public class StrandMetrics {
                 l -> l.writtenPosition() - l.committedPosition());
         gauge(registry, "strand.flush.lag", "bytes committed but not yet forced to disk", "bytes",
                 l -> l.committedPosition() - l.flushedPosition());
-        gauge(registry, "strand.log.segments", "segment files held", null, l -> l.segmentCount());
+        gauge(registry, "strand.log.segments", "segment files held", null, StorageStatus::segmentCount);
         gauge(registry, "strand.log", "log bytes held (committed position minus first position)", "bytes",
-                l -> l.committedPosition() - l.firstPosition());
-        gauge(registry, "strand.pool.buffers", "buffers in the transient store pool", null,
-                l -> l.pool() == null ? 0 : l.pool().buffers());
+                StorageStatus::heldBytes);
+        gauge(registry, "strand.pool.buffers", "buffers in the transient store pool", null, StorageStatus::poolBuffers);
         gauge(registry, "strand.pool.buffers.in.use", "pool buffers holding uncommitted appends", null,
-                l -> l.pool() == null ? 0 : l.pool().buffers() - l.pool().freeBuffers());
+                l -> l.poolBuffers() - l.poolFreeBuffers());
         gauge(registry, "strand.pool.memory.locked", "1 when the pool is locked in RAM with mlock", null,
-                l -> {
-                    TransientStorePool p = l.pool();
-                    return p != null && p.memoryLocked() ? 1 : 0;
-                });
+                l -> l.memoryLocked() ? 1 : 0);
         Gauge.builder("strand.disk.free", disk, DiskSpace::freeBytes).description("free space on the data volume")
                 .baseUnit("bytes").register(registry);
-        Gauge.builder("strand.dedup.ids", this, m -> store(st -> st.index().dedup().size()))
+        Gauge.builder("strand.dedup.ids", this, m -> store(st -> st.indexStatus().dedupIds()))
                 .description("event ids remembered for idempotent re-sends beyond streams' first 64 events")
                 .register(registry);
-        FunctionCounter.builder("strand.dedup.dropped.early", this, m -> store(st -> st.index().dedup().droppedEarly()))
+        FunctionCounter.builder("strand.dedup.dropped.early", this, m -> store(st -> st.indexStatus().dedupDroppedEarly()))
                 .description("ids forgotten before strand.dedup.window because strand.dedup.max-entries was reached")
                 .register(registry);
         Gauge.builder("strand.subscriptions.active", this, m -> store(EventStore::subscriptionCount))
@@ -76,9 +71,9 @@ public class StrandMetrics {
                 .register(registry);
     }
 
-    private void gauge(MeterRegistry registry, String name, String description, String unit, ToDoubleFunction<CommitLog> f) {
+    private void gauge(MeterRegistry registry, String name, String description, String unit, ToDoubleFunction<StorageStatus> f) {
         Gauge.Builder<StrandMetrics> b = Gauge.builder(name, this, m -> {
-            CommitLog l = storage.logOrNull();
+            StorageStatus l = storage.statusOrNull();
             return l == null ? Double.NaN : f.applyAsDouble(l);
         }).description(description);
         if (unit != null) {

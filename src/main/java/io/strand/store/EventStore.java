@@ -327,6 +327,22 @@ public final class EventStore implements AutoCloseable {
         return closed;
     }
 
+    // ---------------------------------------------------------------- ports for the edge
+
+    /** The index's figures (streams, entries loaded and rebuilt, dedup ids) for metrics and logs, read-only. */
+    public IndexStatus indexStatus() {
+        return new IndexStatus(index);
+    }
+
+    /**
+     * {@link #append(String, List, long, Durability, Executor)} with the durability as the edge names it
+     * ({@code null}: the server's default), so that callers above the store never handle the log's types.
+     */
+    public CompletionStage<AppendOutcome> appendWith(String stream, List<NewEvent> events, long expectedVersion,
+                                                     WriteDurability durability, Executor coldReads) {
+        return append(stream, events, expectedVersion, durability == null ? null : durability.toLog(), coldReads);
+    }
+
     /**
      * Refuses further appends, lets in-flight ones commit, completes every subscription, stops the
      * notifier, and brings the index on disk up to date. The log itself stays open: its owner closes
