@@ -60,21 +60,6 @@ final class Http {
         return status;
     }
 
-    /**
-     * Checks that {@code position}, from the client, is where a record starts ({@link
-     * EventStore#checkRecordBoundary}; reads the log: not on an event loop). That store method answers
-     * "not a record boundary" with {@link IllegalArgumentException}, documented as the client's mistake
-     * until the store moves it to {@link io.strand.store.InvalidRequestException}: this is the one place
-     * the edge turns that documented case into a 400. Every other {@code IllegalArgumentException} is a 500.
-     */
-    static void checkRecordBoundary(EventStore store, long position) {
-        try {
-            store.checkRecordBoundary(position);
-        } catch (IllegalArgumentException e) {
-            throw Problem.badRequest(e.getMessage());
-        }
-    }
-
     static void problem(RoutingContext ctx, Throwable t) {
         Problem p = Problem.of(t);
         HttpServerResponse r = ctx.response();

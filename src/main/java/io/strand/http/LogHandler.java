@@ -46,7 +46,7 @@ final class LogHandler {
             Context loop = Vertx.currentContext();
             readers.execute(() -> {
                 try {
-                    Http.checkRecordBoundary(store, start); // not a record hidden in an event's data
+                    store.checkRecordBoundary(start); // not a record hidden in an event's data
                     FileRange range = log.range(start, maxBytes);
                     if (mmap && range.length() > 0) {
                         MappedBytes slice = log.read(range.position(), range.length());

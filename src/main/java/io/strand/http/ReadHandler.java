@@ -73,7 +73,7 @@ final class ReadHandler {
             java.util.function.LongFunction<String> link = next -> "/all?from=" + next + "&limit=" + limit;
             Http.offLoop(ctx, readers, () -> {
                 if (from > 0) {
-                    Http.checkRecordBoundary(store, from); // the client's position: 400 when no record starts there
+                    store.checkRecordBoundary(from); // the client's position: 400 when no record starts there
                 }
                 return as.equals(Http.OCTETS)
                         ? binary(log, store.readAllPositions(from, limit), link)

@@ -78,7 +78,7 @@ final class SseHandler {
             readers.execute(() -> {
                 try {
                     if (start != EventStore.END && start > log.firstPosition()) {
-                        Http.checkRecordBoundary(store, start);
+                        store.checkRecordBoundary(start);
                     }
                 } catch (RuntimeException e) {
                     loop.runOnContext(v -> Http.problem(ctx, e));
