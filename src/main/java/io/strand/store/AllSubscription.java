@@ -1,6 +1,7 @@
 package io.strand.store;
 
 import io.strand.log.CommitLog;
+import io.strand.log.CorruptRecordException;
 import io.strand.log.LogCursor;
 
 import java.util.concurrent.Executor;
@@ -69,7 +70,12 @@ final class AllSubscription<T> extends LogSubscription<T> {
             }
             cursor = log.cursor(from);
         }
-        T next = cursor.next() ? mapper.apply(records.view(cursor.position())) : null;
+        T next;
+        try {
+            next = cursor.next() ? mapper.apply(new EventView(cursor.slice())) : null; // verified by the cursor
+        } catch (CorruptRecordException e) {
+            throw CorruptEventException.of(e); // ends the subscription with an error naming the record
+        }
         readPosition = cursor.nextPosition();
         return next;
     }
