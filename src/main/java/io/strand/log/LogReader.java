@@ -112,19 +112,38 @@ final class LogReader {
             long start = c.position();
             long end = c.nextPosition();
             long next = committed.get();
-            while (c.next()) {
-                if (segments.baseOf(c.position()) != base || c.nextPosition() - start > maxBytes) {
-                    next = c.position();
-                    break;
-                }
+            while (nextInRange(c, base, start, maxBytes)) {
                 end = c.nextPosition();
                 next = end;
+            }
+            if (c.nextPosition() > end && c.position() >= end) {
+                next = c.position(); // the record after the range (perhaps corrupt: the next range fails on it)
             }
             if (segments.find(base) != s) {
                 throw new PositionNotHeldException(start, "first=" + segments.firstPosition());
             }
             return new LogRange(s.file(), start - base, (int) (end - start), start, next);
         }
+    }
+
+    /**
+     * Moves to the next record of the range: false at the end of the committed log, of the segment,
+     * or of {@code maxBytes}. A corrupt record inside the range fails it; one just after it does not.
+     */
+    private boolean nextInRange(LogCursor c, long base, long start, int maxBytes) {
+        try {
+            if (!c.next()) {
+                return false;
+            }
+        } catch (CorruptRecordException e) {
+            boolean inside = segments.baseOf(e.position()) == base
+                    && (!e.framingIntact() || c.nextPosition() - start <= maxBytes);
+            if (inside) {
+                throw e;
+            }
+            return false;
+        }
+        return segments.baseOf(c.position()) == base && c.nextPosition() - start <= maxBytes;
     }
 
     /** See {@link CommitLog#cursor(long, boolean)}. */
