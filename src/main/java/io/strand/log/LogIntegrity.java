@@ -37,6 +37,11 @@ public final class LogIntegrity {
         return scrubber == null ? 0 : scrubber.verifiedBytes();
     }
 
+    /** Whether the scrub thread runs (false when the rate is 0, and after the log closed). */
+    boolean scrubberRunning() {
+        return scrubber != null && scrubber.alive();
+    }
+
     void start() {
         if (scrubber != null) {
             scrubber.start();

@@ -174,6 +174,10 @@ final class Scrubber implements Runnable {
         return passBytes;
     }
 
+    boolean alive() {
+        return thread.isAlive();
+    }
+
     long verifiedBytes() {
         return verifiedBytes;
     }

@@ -55,14 +55,11 @@ class ScrubberTest {
         }
     }
 
-    private static boolean scrubThreadAlive() {
-        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("strand-scrub") && t.isAlive());
-    }
-
     @Test
     void shouldFindAFlippedByteWithoutAnyReadAndStopWithTheLog() throws Exception {
         LogConfig config = TestRecords.smallConfig(dir, true, FlushMode.ASYNC).withScrub(1L << 30, Duration.ofMillis(20));
         CommitLog log = CommitLog.open(config);
+        LogIntegrity integrity = log.integrity();
         try {
             List<AppendResult> results = write(log);
             awaitFlushed(log);
@@ -82,11 +79,11 @@ class ScrubberTest {
                 assertEquals(results.get(17).position(), expected.position());
             }
             assertEquals(1, log.integrity().corruptRecords(), "one count per position, whoever found it");
-            assertTrue(scrubThreadAlive());
+            assertTrue(integrity.scrubberRunning());
         } finally {
             log.close();
         }
-        assertFalse(scrubThreadAlive(), "the scrub thread ends with the log");
+        assertFalse(integrity.scrubberRunning(), "the scrub thread ends with the log");
     }
 
     @Test
@@ -94,7 +91,7 @@ class ScrubberTest {
         LogConfig config = TestRecords.smallConfig(dir, true, FlushMode.ASYNC).withScrub(0, Duration.ofMillis(20));
         try (CommitLog log = CommitLog.open(config)) {
             write(log);
-            assertFalse(scrubThreadAlive());
+            assertFalse(log.integrity().scrubberRunning());
             assertEquals(0, log.integrity().scrubVerifiedBytes());
         }
     }
