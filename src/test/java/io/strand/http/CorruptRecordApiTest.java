@@ -187,17 +187,42 @@ class CorruptRecordApiTest {
         String s = ApiSupport.unique("corrupt-scrub");
         List<Long> p = write(s, 3);
         double before = corruptCount();
-        corrupt(p.get(1));
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (corruptCount() < before + 1) {
-            assertTrue(System.nanoTime() < deadline, "the scrubber found it within 20 s");
-            Thread.sleep(50);
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getLevel() + " " + r.getMessage() + " " + Thread.currentThread().getName());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.strand.log.CorruptRecords");
+        logger.addHandler(capture);
+        try {
+            corrupt(p.get(1));
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (corruptCount() < before + 1) {
+                assertTrue(System.nanoTime() < deadline, "the scrubber found it within 20 s");
+                Thread.sleep(50);
+            }
+            assertEquals(before + 1, corruptCount(), 0.0);
+            String body = given().header("Accept", "text/plain").get("/q/metrics").then().extract().asString();
+            assertTrue(body.lines().anyMatch(l -> l.startsWith("strand_scrub_verified_bytes_total") && !l.endsWith(" 0.0")),
+                    "the scrubber counts what it verified");
+            assertCorrupt(given().get("/streams/{s}/1", s), p.get(1)); // and a read of it later counts nothing more
+            assertEquals(before + 1, corruptCount(), 0.0);
+            List<String> about = lines.stream().filter(l -> l.contains("position=" + p.get(1) + ",")).toList();
+            assertEquals(1, about.size(), "one log line for the position, not one per finder: " + lines);
+            assertTrue(about.get(0).startsWith("ERROR") && about.get(0).contains("found=bad-crc")
+                    && about.get(0).contains("strand-scrub"), about.get(0));
+        } finally {
+            logger.removeHandler(capture);
         }
-        assertEquals(before + 1, corruptCount(), 0.0);
-        String body = given().header("Accept", "text/plain").get("/q/metrics").then().extract().asString();
-        assertTrue(body.lines().anyMatch(l -> l.startsWith("strand_scrub_verified_bytes_total") && !l.endsWith(" 0.0")),
-                "the scrubber counts what it verified");
-        assertCorrupt(given().get("/streams/{s}/1", s), p.get(1)); // and a read of it later counts nothing more
-        assertEquals(before + 1, corruptCount(), 0.0);
     }
 }
