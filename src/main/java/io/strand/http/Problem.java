@@ -80,6 +80,13 @@ final class Problem extends RuntimeException {
                 .with("freeBytes", free).with("minFreeBytes", minFree);
     }
 
+    /** A record failed verification (CRC-32C or framing): never served; the log counted and logged it. */
+    static Problem corruptRecord(long position) {
+        return new Problem(500, "corrupt-record", "Corrupt record",
+                "the record at log position " + position + " failed its integrity check (media corruption); it is not "
+                        + "served, and the events before and after it still are").with("position", position);
+    }
+
     Problem with(String key, Object value) {
         extra.put(key, value);
         return this;
@@ -119,6 +126,7 @@ final class Problem extends RuntimeException {
             case BATCH_TOO_LARGE ->
                     tooLarge(t.getMessage() + " (raise strand.log.transient-pool.buffer-size, or send smaller batches)");
             case NO_SPACE -> new Problem(507, "insufficient-storage", "Insufficient storage", t.getMessage());
+            case CORRUPT_RECORD -> corruptRecord(StoreFailure.corruptPosition(t));
             case LOG_FAILED -> unavailable("the store cannot take writes now: " + t.getMessage(), 5);
             case OTHER -> internal(t);
         };

@@ -188,7 +188,8 @@ final class ReadHandler {
      * lie in the log (each padded to 8 bytes). The table is one small direct buffer; the records are
      * the mapped segment bytes themselves, one slice per run of adjacent records (a page of
      * {@code $all} is usually one slice), so serving an event allocates almost nothing on the heap.
-     * Segment references are released once the page is written.
+     * Each record is verified in place first (CRC-32C over the mapped bytes, which also faults them
+     * in); a corrupt one fails the page whole. Segment references are released once the page is written.
      */
     static Http.Reply binary(RawLog log, PositionPage page, LongFunction<String> link) {
         int n = page.count();
@@ -196,6 +197,7 @@ final class ReadHandler {
         List<MappedBytes> held = new ArrayList<>(2);
         List<ByteBuf> runs = new ArrayList<>(n);
         List<ByteBuf> wrappers = new ArrayList<>(2);
+        RawLog.Verifier verifier = log.verifier();
         ByteBuf table = BinaryPageDescriptor.writeCount(
                 ByteBufAllocator.DEFAULT.directBuffer(BinaryPageDescriptor.recordsOffset(n)), n);
         try {
@@ -216,10 +218,10 @@ final class ReadHandler {
                 }
                 ByteBuffer b = segment.buffer();
                 int offset = (int) (p - segment.position());
-                int length = RawLog.recordLength(b, offset);
+                int length = verifier.recordLength(segment, offset); // CRC-32C over the mapped bytes, in place
                 int framed = RawLog.framedLength(length);
                 BinaryPageDescriptor.writeEntry(table, length, p);
-                touch(b, offset, framed);
+                touch(b, offset, framed); // the padding too: nothing faults on the event loop
                 if (offset != runEnd) {
                     if (runEnd >= 0) {
                         runs.add(wrapped.retainedSlice(runStart, runEnd - runStart));

@@ -184,7 +184,7 @@ final class SseConnection implements Flow.Subscriber<EventView> {
                 return;
             }
             Problem p = Problem.of(t);
-            response.write("event: error\ndata: " + p.toJson().encode() + "\n\n");
+            response.write("event: problem\ndata: " + p.toJson().encode() + "\n\n");
             end();
         });
     }

@@ -2,6 +2,7 @@ package io.strand.index;
 
 import io.strand.log.Checkpoint;
 import io.strand.log.CommitLog;
+import io.strand.log.CorruptRecordException;
 import io.strand.log.LogCursor;
 import io.strand.log.RecordDescriptor;
 
@@ -59,10 +60,15 @@ final class Indexer implements Runnable {
         void accept(StreamEntry stream, long position, long version, long timestamp, long key);
     }
 
-    /** Indexes everything committed now; {@code sink} also sees each record. Returns records indexed. */
+    /**
+     * Indexes everything committed now; {@code sink} also sees each record. Returns records indexed.
+     * A record whose CRC fails but whose lengths hold (the log counted and logged it) is still
+     * indexed by its header, so the later versions of its stream keep their numbers and reads of it
+     * answer corrupt-record; a record whose framing is broken stops indexing ({@link CorruptRecordException}).
+     */
     long catchUp(RecordSink sink) throws IOException {
         long n = 0;
-        while (cursor.next()) {
+        while (next()) {
             ByteBuffer b = cursor.buffer();
             int at = cursor.offset();
             byte[] name = nameBytes(b, at);
@@ -81,6 +87,17 @@ final class Indexer implements Runnable {
         }
         indexedPosition = cursor.nextPosition();
         return n;
+    }
+
+    private boolean next() {
+        try {
+            return cursor.next();
+        } catch (CorruptRecordException e) {
+            if (!e.framingIntact()) {
+                throw e;
+            }
+            return true; // the cursor stands on it: index it by its header
+        }
     }
 
     private static byte[] nameBytes(ByteBuffer b, int at) {

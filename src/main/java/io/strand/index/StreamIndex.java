@@ -170,8 +170,9 @@ public final class StreamIndex implements AutoCloseable {
     }
 
     private static long endOf(CommitLog log, long position) {
-        try (LogSlice s = log.readRecord(position)) {
-            return position + RecordDescriptor.align(s.length());
+        // Its length only, unverified: a corrupt last entry must not stop the open (reads report it).
+        try (LogSlice s = log.read(position, RecordDescriptor.HEADER_LENGTH)) {
+            return position + RecordDescriptor.align(RecordDescriptor.length(s.buffer(), 0));
         }
     }
 

@@ -10,12 +10,12 @@ import java.util.function.LongConsumer;
  * facade the store, the index and the edge use. It opens (recovers) the log, wires the parts below
  * together, and closes them; every other call is handed to the part whose one job it is.
  *
- * <p>The parts: {@link LogAppender} (the append path under the append lock), a {@link WritePath}
+ * <p>The parts: {@link LogAppender} (appends, under the append lock), a {@link WritePath}
  * ({@link PooledWritePath} with the {@link CommitService} thread, or {@link MappedWritePath}), the
- * {@link FlushService} thread, {@link LogReader} and {@link LogCursor} (reads), {@link LogRetention},
- * and {@link Segments} with their {@link SegmentAllocator} and {@link Pretoucher}. The threads share
- * narrow state ({@link CommittedPosition}, {@link CommitNotifier}, {@link LogFailure}) instead of
- * calling back into this class.
+ * {@link FlushService} thread, {@link LogReader} and {@link LogCursor} (verified reads, reporting to
+ * {@link CorruptRecords}), the {@link Scrubber} thread, {@link LogRetention}, and {@link Segments}
+ * with their {@link SegmentAllocator} and {@link Pretoucher}. The threads share narrow state
+ * ({@link CommittedPosition}, {@link CommitNotifier}, {@link LogFailure}), never this class.
  *
  * <p>An append encodes a batch under a short lock into the current {@link WritePath} (a pool buffer,
  * or the mapping itself), and returns a stage that completes when the batch is committed (in the
@@ -49,6 +49,7 @@ public final class CommitLog implements AutoCloseable {
     private final LogAppender appender;
     private final LogReader reader;
     private final LogRetention retention;
+    private final LogIntegrity integrity;
     private volatile boolean shutdown;
     private DataDirLock lock; // set once by open
 
@@ -88,7 +89,8 @@ public final class CommitLog implements AutoCloseable {
         }
         this.appender = new LogAppender(appendLock, failure, writePath, flushWaiters, flushService,
                 config.maxBatchBytes(), tail);
-        this.reader = new LogReader(segments, committed);
+        this.integrity = new LogIntegrity(config, segments, flushService::flushedPosition);
+        this.reader = new LogReader(segments, committed, integrity.corrupt());
         this.retention = new LogRetention(segments, committed, flushService, reader);
         // With the pool on, the commit thread's next pwrite covers up to the pool's filled buffers:
         // a lagging pre-toucher resumes beyond two of them (measured; see Pretoucher), within half its window.
@@ -132,6 +134,7 @@ public final class CommitLog implements AutoCloseable {
         if (log.pretoucher != null) {
             log.pretoucher.start();
         }
+        log.integrity.start();
         return log;
     }
 
@@ -141,21 +144,15 @@ public final class CommitLog implements AutoCloseable {
     }
 
     /**
-     * Appends {@code records[0..count)} as one atomic batch with stream versions from
-     * {@code firstVersion}. Never blocks on I/O when the pool is enabled. The stage fails with
-     * {@link LogOverloadedException} (nothing written) when the log cannot take it now, with
-     * {@link IllegalArgumentException} when the batch is larger than {@link #maxBatchBytes()}, and
-     * with {@link LogException} when the log failed or is closed.
+     * Appends {@code records[0..count)} as one atomic batch with stream versions from {@code firstVersion};
+     * never blocks on I/O with the pool on. Fails with {@link LogOverloadedException} (nothing written),
+     * {@link IllegalArgumentException} (larger than {@link #maxBatchBytes()}) or {@link LogException}.
      */
     public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability) {
         return appender.append(records, count, firstVersion, durability);
     }
 
-    /**
-     * Completes once everything below {@code position} (a committed position) has been forced to
-     * disk: at once when it already is, else with the next group commit. For a repeat of an append
-     * that asks for fsync durability after the original did not.
-     */
+    /** Completes once everything below {@code position} (committed) is forced to disk; for repeats asking fsync. */
     public CompletionStage<Long> awaitFlush(long position) {
         return appender.awaitFlush(position);
     }
@@ -166,10 +163,8 @@ public final class CommitLog implements AutoCloseable {
     }
 
     /**
-     * Registers a listener told the new committed position after each commit. It runs on the
-     * committing thread (with the pool off: on appending threads, possibly several at once, and a
-     * position may be reported after a larger one), must be thread-safe and must not block;
-     * typically it wakes subscribers, which then read {@link #committedPosition()} themselves.
+     * Registers a listener told the new committed position after each commit, on the committing
+     * thread (pool off: appending threads, perhaps out of order); thread-safe, never blocking.
      */
     public void addCommitListener(LongConsumer listener) {
         notifier.add(listener);
@@ -227,19 +222,18 @@ public final class CommitLog implements AutoCloseable {
 
     /**
      * Exactly the committed record at {@code position}, which must be a record position the log
-     * gave out (an {@link AppendResult}, a cursor, or the index built from them): it is not checked
-     * against the CRC. Null when the record is not committed yet. Close the slice to release the
-     * segment. Throws {@link PositionNotHeldException} when retention deleted it.
+     * gave out (an {@link AppendResult}, a cursor, or the index built from them), verified (framing
+     * and CRC-32C: {@link CorruptRecordException} when it fails). Null when not committed yet. Close
+     * the slice to release the segment. Throws {@link PositionNotHeldException} when retention deleted it.
      */
     public LogSlice readRecord(long position) {
         return reader.readRecord(position);
     }
 
     /**
-     * The committed bytes of the segment holding {@code position}, from the segment's start: one
-     * reference for many records of the segment (readers slice records out by their offsets).
-     * Null when nothing is committed there yet. Close it to release the segment. Throws
-     * {@link PositionNotHeldException} when retention deleted the segment meanwhile.
+     * The committed bytes of the segment holding {@code position}, from its start, unverified: one
+     * reference for many records (readers slice records out and verify each, {@link LogIntegrity#verifier}). Null when
+     * nothing is committed there yet. Close to release. {@link PositionNotHeldException}: deleted.
      */
     public LogSlice readSegment(long position) {
         return reader.readSegment(position);
@@ -247,11 +241,10 @@ public final class CommitLog implements AutoCloseable {
 
     /**
      * The whole records from {@code position} (a record boundary) that fit in {@code maxBytes}
-     * (always at least one) and lie in the same segment, as a file range for sendfile. A segment
-     * file is never changed below the committed position, so the range stays valid while the file
-     * exists. Returns an empty range (no file) when nothing is committed at {@code position} yet.
-     * Throws {@link PositionNotHeldException} when retention deleted the segment (as {@link #read}
-     * does); it may still delete the file after this returns, and a sendfile of it then fails.
+     * (always at least one) and lie in the same segment, as a file range for sendfile; each record
+     * walked is verified ({@link CorruptRecordException}). An empty range (no file) when nothing is
+     * committed there yet. {@link PositionNotHeldException} when retention deleted the segment; it
+     * may still delete the file after this returns, and a sendfile of it then fails.
      */
     public LogRange range(long position, int maxBytes) {
         return reader.range(position, maxBytes);
@@ -259,10 +252,9 @@ public final class CommitLog implements AutoCloseable {
 
     /**
      * The position below which retention may delete whole segments: the end of the longest run of
-     * oldest segments each of which is older than {@code maxAgeMillis} (its newest record, bounded
-     * by the next segment's first record, was appended before {@code nowMillis - maxAgeMillis}) or
-     * lies wholly more than {@code maxBytes} behind the committed position. 0 or less disables a
-     * limit. Never cuts into the segment being written or not yet flushed.
+     * oldest segments each older than {@code maxAgeMillis} (by the next segment's first record) or
+     * wholly more than {@code maxBytes} behind the committed position (0 or less: no limit). Never
+     * cuts into the segment being written or not yet flushed.
      */
     public long retentionCut(long maxAgeMillis, long maxBytes, long nowMillis) {
         return retention.cut(maxAgeMillis, maxBytes, nowMillis);
@@ -279,12 +271,22 @@ public final class CommitLog implements AutoCloseable {
     }
 
     /**
-     * A cursor over the records from {@code position}, which must be a record boundary
+     * A verifying cursor over the records from {@code position}, which must be a record boundary
      * ({@link IllegalArgumentException} otherwise, or beyond the committed position;
      * {@link PositionNotHeldException} below the first position held).
      */
     public LogCursor cursor(long position) {
-        return reader.cursor(position);
+        return reader.cursor(position, true);
+    }
+
+    /** As {@link #cursor(long)}; {@code verify} false walks positions only, for callers that verify each record they read. */
+    public LogCursor cursor(long position, boolean verify) {
+        return reader.cursor(position, verify);
+    }
+
+    /** Verifiers, the corrupt records found, the scrubber's progress. */
+    public LogIntegrity integrity() {
+        return integrity;
     }
 
     public LogConfig config() {
@@ -343,10 +345,7 @@ public final class CommitLog implements AutoCloseable {
         return segments;
     }
 
-    /**
-     * Refuses new appends and waits until everything appended is committed; reads keep working.
-     * The first step of a clean shutdown, so the index can catch up before {@link #close()}.
-     */
+    /** Refuses appends, waits until all appended is committed (reads go on): a clean shutdown's first step. */
     public synchronized void stopAppends() throws IOException {
         if (appender.stop()) {
             writePath.drain();
@@ -362,9 +361,8 @@ public final class CommitLog implements AutoCloseable {
         if (shutdown) {
             return;
         }
-        // An interrupted thread's FileChannel calls close the channel (ClosedByInterruptException):
-        // the final flush and the markers would fail and the segments become unusable. Close with
-        // the flag cleared, and hand it back afterwards.
+        // An interrupted thread's channel calls close the channel (ClosedByInterruptException) and
+        // the final flush would fail: close with the flag cleared, and hand it back afterwards.
         boolean interrupted = Thread.interrupted();
         try {
             closeUninterrupted();
@@ -384,6 +382,7 @@ public final class CommitLog implements AutoCloseable {
             }
         } finally {
             shutdown = true;
+            integrity.stop();
             if (pretoucher != null) {
                 pretoucher.stop();
             }

@@ -16,14 +16,32 @@ import java.time.Duration;
  * @param flushInterval     how often async mode forces committed bytes to disk
  * @param waitersCapacity   appends that may wait for commit or flush at once before appends are refused
  * @param checkpointInterval how often the flush thread rewrites the checkpoint file at most
+ * @param scrubRate         bytes per second the background scrubber re-verifies at most (0: no scrubber)
+ * @param scrubInterval     how often the scrubber starts a pass over the flushed log
  */
 public record LogConfig(Path dataDir, int segmentSize, boolean poolEnabled, int poolBuffers, int poolBufferSize,
                         FlushMode flushMode, Duration flushInterval, int waitersCapacity,
-                        Duration checkpointInterval) {
+                        Duration checkpointInterval, long scrubRate, Duration scrubInterval) {
 
     public static final int MAX_SEGMENT_SIZE = 1 << 30;
+    /** Default scrub rate: 64 MiB/s. */
+    public static final long DEFAULT_SCRUB_RATE = 64L << 20;
+    public static final Duration DEFAULT_SCRUB_INTERVAL = Duration.ofHours(24);
+
+    /** With the default scrubber (64 MiB/s, a pass every 24 hours). */
+    public LogConfig(Path dataDir, int segmentSize, boolean poolEnabled, int poolBuffers, int poolBufferSize,
+                     FlushMode flushMode, Duration flushInterval, int waitersCapacity, Duration checkpointInterval) {
+        this(dataDir, segmentSize, poolEnabled, poolBuffers, poolBufferSize, flushMode, flushInterval, waitersCapacity,
+                checkpointInterval, DEFAULT_SCRUB_RATE, DEFAULT_SCRUB_INTERVAL);
+    }
 
     public LogConfig {
+        if (scrubRate < 0) {
+            throw new IllegalArgumentException("scrub rate must be 0 (off) or positive: scrubRate=" + scrubRate);
+        }
+        if (scrubInterval.isNegative() || scrubInterval.isZero()) {
+            throw new IllegalArgumentException("scrub interval must be positive: scrubInterval=" + scrubInterval);
+        }
         if (segmentSize % Segment.PAGE_SIZE != 0 || segmentSize < 2 * Segment.PAGE_SIZE || segmentSize > MAX_SEGMENT_SIZE) {
             throw new IllegalArgumentException("segment size must be a multiple of 4 KiB between 8 KiB and 1 GiB: segmentSize=" + segmentSize);
         }
@@ -46,22 +64,27 @@ public record LogConfig(Path dataDir, int segmentSize, boolean poolEnabled, int 
 
     public LogConfig withSegmentSize(int size) {
         return new LogConfig(dataDir, size, poolEnabled, poolBuffers, poolBufferSize, flushMode, flushInterval,
-                waitersCapacity, checkpointInterval);
+                waitersCapacity, checkpointInterval, scrubRate, scrubInterval);
     }
 
     public LogConfig withPool(boolean enabled, int buffers, int bufferSize) {
         return new LogConfig(dataDir, segmentSize, enabled, buffers, bufferSize, flushMode, flushInterval,
-                waitersCapacity, checkpointInterval);
+                waitersCapacity, checkpointInterval, scrubRate, scrubInterval);
     }
 
     public LogConfig withFlush(FlushMode mode, Duration interval) {
         return new LogConfig(dataDir, segmentSize, poolEnabled, poolBuffers, poolBufferSize, mode, interval,
-                waitersCapacity, checkpointInterval);
+                waitersCapacity, checkpointInterval, scrubRate, scrubInterval);
     }
 
     public LogConfig withWaitersCapacity(int capacity) {
         return new LogConfig(dataDir, segmentSize, poolEnabled, poolBuffers, poolBufferSize, flushMode, flushInterval,
-                capacity, checkpointInterval);
+                capacity, checkpointInterval, scrubRate, scrubInterval);
+    }
+
+    public LogConfig withScrub(long rate, Duration interval) {
+        return new LogConfig(dataDir, segmentSize, poolEnabled, poolBuffers, poolBufferSize, flushMode, flushInterval,
+                waitersCapacity, checkpointInterval, rate, interval);
     }
 
     public Path commitLogDir() {

@@ -15,6 +15,15 @@ import java.util.zip.CRC32C;
  * thread's release store in {@link CommittedPosition#advance}: every byte below it is readable. When
  * retention deleted the segment the cursor moves into, {@code next()} throws
  * {@link PositionNotHeldException}.
+ *
+ * <p>A verifying cursor ({@link CommitLog#cursor(long)}) checks each record (framing and CRC-32C,
+ * with its own checksum and duplicate view of the segment: nothing allocated per record) and
+ * throws {@link CorruptRecordException} for one that fails. When only the CRC failed the cursor
+ * stands on that record (its accessors describe it, {@link #nextPosition()} is after it), so a
+ * caller that can use a damaged record's header goes on with the next {@code next()}; when the
+ * framing is broken it stays before the record and every {@code next()} throws again. A cursor of
+ * positions only ({@code verify} false) checks framing as far as it needs to walk: its callers
+ * verify each record they read.
  */
 public final class LogCursor implements AutoCloseable {
     private final CommittedPosition committed;
@@ -25,10 +34,15 @@ public final class LogCursor implements AutoCloseable {
     private long recordPosition = -1;
     private int offset;
     private boolean checkFirst = true;
+    /** Null for a cursor of positions only. */
+    private final CorruptRecords corrupt;
+    private final CRC32C crc = new CRC32C();
+    private ByteBuffer view; // a duplicate of the segment's buffer, for the CRC (position and limit clobbered)
 
-    LogCursor(Segments segments, CommittedPosition committed, long position) {
+    LogCursor(Segments segments, CommittedPosition committed, long position, CorruptRecords corrupt) {
         this.committed = committed;
         this.segments = segments;
+        this.corrupt = corrupt;
         this.nextPosition = position;
         long first = segments.firstPosition();
         if (position >= 0 && position < first) {
@@ -56,7 +70,19 @@ public final class LogCursor implements AutoCloseable {
                 checkBoundary(at);
             }
             int length = RecordDescriptor.length(buffer, at);
-            if (length < RecordDescriptor.MARKER_LENGTH || length > segment.size() - at) {
+            if (corrupt != null) {
+                int limit = (int) Math.min(segment.size(), committedNow - segment.basePosition());
+                int code = RecordDescriptor.check(buffer, view, crc, at, limit);
+                if (code == RecordDescriptor.BAD_CRC) { // lengths consistent: stand on it, step over it next
+                    recordPosition = nextPosition;
+                    offset = at;
+                    nextPosition += RecordDescriptor.align(length);
+                    throw corrupt.report(recordPosition, segment.basePosition(), code);
+                }
+                if (code <= 0) {
+                    throw corrupt.report(nextPosition, segment.basePosition(), code);
+                }
+            } else if (length < RecordDescriptor.MARKER_LENGTH || length > segment.size() - at) {
                 throw new LogException("corrupt record below the committed position: position=" + nextPosition
                         + ", length=" + length + ", committed=" + committedNow);
             }
@@ -73,8 +99,9 @@ public final class LogCursor implements AutoCloseable {
     }
 
     private void checkBoundary(int at) {
-        int code = RecordDescriptor.check(buffer, buffer.duplicate(), new CRC32C(), at, segment.size());
-        if (code <= 0) {
+        int code = RecordDescriptor.check(buffer, view, crc, at, segment.size());
+        // A record whose lengths hold but whose CRC fails is still a boundary: next() reports it.
+        if (code <= 0 && code != RecordDescriptor.BAD_CRC) {
             throw new IllegalArgumentException("not a record boundary: position=" + nextPosition
                     + ", found=" + RecordDescriptor.describe(code));
         }
@@ -90,6 +117,7 @@ public final class LogCursor implements AutoCloseable {
         }
         segment = next;
         buffer = next.buffer();
+        view = buffer.duplicate();
     }
 
     /** The segment of the current record, held by the cursor until it moves on or closes. */
@@ -125,6 +153,17 @@ public final class LogCursor implements AutoCloseable {
         return buffer.slice(RecordDescriptor.dataOffset(buffer, offset), RecordDescriptor.dataLength(buffer, offset));
     }
 
+    /**
+     * The current record as a slice of its own, holding its own reference to the segment: it stays
+     * valid after the cursor moves on, until closed. No copy, and no second verification.
+     */
+    public LogSlice slice() {
+        if (!segment.retain()) {
+            throw new IllegalStateException("cursor's segment already released: position=" + recordPosition);
+        }
+        return new LogSlice(recordPosition, segment, buffer.slice(offset, length()));
+    }
+
     /** The whole current record as a slice (no copy). */
     public ByteBuffer record() {
         return buffer.slice(offset, length());
@@ -136,6 +175,7 @@ public final class LogCursor implements AutoCloseable {
             segment.release();
             segment = null;
             buffer = null;
+            view = null;
         }
     }
 }

@@ -1,5 +1,8 @@
 package io.strand.log;
 
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
+
 /**
  * The read side of the log: slices of committed bytes, single records, whole segments, sendfile
  * ranges and cursors, each holding a reference to its segment until closed. Owns nothing but its
@@ -15,14 +18,22 @@ package io.strand.log;
  * the caller's lookup and the read, throws {@link PositionNotHeldException}. A position out of
  * range above ({@link #read}, {@link #cursor}) or not on a record boundary ({@link #cursor},
  * {@link #range}) is the caller's broken invariant and throws {@link IllegalArgumentException}.
+ * {@link #readRecord}, {@link #range} and verifying cursors check every record's CRC-32C and throw
+ * {@link CorruptRecordException} (reported once per position to {@link CorruptRecords}) for one that
+ * fails; {@link #read} and {@link #readSegment} hand out raw bytes their callers verify.
  */
 final class LogReader {
+    /** One checksum per reading thread: verifying a record allocates nothing. */
+    private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
+
     private final Segments segments;
     private final CommittedPosition committed;
+    private final CorruptRecords corrupt;
 
-    LogReader(Segments segments, CommittedPosition committed) {
+    LogReader(Segments segments, CommittedPosition committed, CorruptRecords corrupt) {
         this.segments = segments;
         this.committed = committed;
+        this.corrupt = corrupt;
     }
 
     /** See {@link CommitLog#read(long, int)}. */
@@ -63,9 +74,18 @@ final class LogReader {
         if (length < RecordDescriptor.HEADER_LENGTH || length > s.size() - offset
                 || RecordDescriptor.isEndOfSegment(s.buffer(), offset)) {
             s.release();
-            throw new LogException("no record at position=" + position + ", length=" + length);
+            throw corrupt.report(position, s.basePosition(), RecordDescriptor.BAD_LENGTH);
         }
-        return new LogSlice(position, s, s.slice(offset, length));
+        // Verified on the fresh slice itself (its position and limit are put back): no shared
+        // buffer is mutated and nothing is allocated but the slice the read returns anyway.
+        ByteBuffer record = s.slice(offset, length);
+        int code = RecordDescriptor.check(record, record, CRC.get(), 0, RecordDescriptor.align(length));
+        if (code <= 0) {
+            s.release();
+            throw corrupt.report(position, s.basePosition(), code);
+        }
+        record.limit(length).position(0);
+        return new LogSlice(position, s, record);
     }
 
     /** See {@link CommitLog#readSegment(long)}. */
@@ -81,7 +101,7 @@ final class LogReader {
 
     /** See {@link CommitLog#range(long, int)}. */
     LogRange range(long position, int maxBytes) {
-        try (LogCursor c = cursor(position)) {
+        try (LogCursor c = cursor(position, true)) { // a corrupt record fails the range: never shipped
             if (!c.next()) {
                 return new LogRange(null, 0, 0, position, position);
             }
@@ -92,13 +112,12 @@ final class LogReader {
             long start = c.position();
             long end = c.nextPosition();
             long next = committed.get();
-            while (c.next()) {
-                if (segments.baseOf(c.position()) != base || c.nextPosition() - start > maxBytes) {
-                    next = c.position();
-                    break;
-                }
+            while (nextInRange(c, base, start, maxBytes)) {
                 end = c.nextPosition();
                 next = end;
+            }
+            if (c.nextPosition() > end && c.position() >= end) {
+                next = c.position(); // the record after the range (perhaps corrupt: the next range fails on it)
             }
             if (segments.find(base) != s) {
                 throw new PositionNotHeldException(start, "first=" + segments.firstPosition());
@@ -107,9 +126,29 @@ final class LogReader {
         }
     }
 
-    /** See {@link CommitLog#cursor(long)}. */
-    LogCursor cursor(long position) {
-        return new LogCursor(segments, committed, position);
+    /**
+     * Moves to the next record of the range: false at the end of the committed log, of the segment,
+     * or of {@code maxBytes}. A corrupt record inside the range fails it; one just after it does not.
+     */
+    private boolean nextInRange(LogCursor c, long base, long start, int maxBytes) {
+        try {
+            if (!c.next()) {
+                return false;
+            }
+        } catch (CorruptRecordException e) {
+            boolean inside = segments.baseOf(e.position()) == base
+                    && (!e.framingIntact() || c.nextPosition() - start <= maxBytes);
+            if (inside) {
+                throw e;
+            }
+            return false;
+        }
+        return segments.baseOf(c.position()) == base && c.nextPosition() - start <= maxBytes;
+    }
+
+    /** See {@link CommitLog#cursor(long, boolean)}. */
+    LogCursor cursor(long position, boolean verify) {
+        return new LogCursor(segments, committed, position, verify ? corrupt : null);
     }
 
     /** The segment holding {@code position}, retained; the caller releases it. */

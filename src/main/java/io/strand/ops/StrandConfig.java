@@ -36,6 +36,18 @@ public interface StrandConfig {
 
     Retention retention();
 
+    Scrub scrub();
+
+    interface Scrub {
+        /** Bytes per second the background scrubber re-verifies flushed segments at most (0: no scrubber). */
+        @WithDefault("64M")
+        MemorySize rate();
+
+        /** How often the scrubber starts a pass over the flushed log. */
+        @WithDefault("24h")
+        Duration interval();
+    }
+
     interface Retention {
         /** Whole oldest segments whose events are all older than this are deleted (0: no age limit). */
         @WithDefault("0s")
@@ -191,6 +203,6 @@ public interface StrandConfig {
         return new StorageConfig(dataDir(), Math.toIntExact(log.segmentSize().asLongValue()),
                 log.transientPool().enabled(), log.transientPool().buffers(),
                 Math.toIntExact(log.transientPool().bufferSize().asLongValue()), log.flush(), log.flushInterval(),
-                log.maxPendingAppends(), log.checkpointInterval());
+                log.maxPendingAppends(), log.checkpointInterval(), scrub().rate().asLongValue(), scrub().interval());
     }
 }

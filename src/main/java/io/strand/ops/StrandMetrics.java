@@ -22,7 +22,8 @@ import java.util.function.ToDoubleFunction;
  * segments and disk ({@code strand_log_segments}, {@code strand_log_bytes},
  * {@code strand_disk_free_bytes}), subscribers ({@code strand_subscriptions_active},
  * {@code strand_subscription_lag_max_bytes}), the dedup index ({@code strand_dedup_ids},
- * {@code strand_dedup_dropped_early_total}). Gauges read volatile figures or take a short lock; nothing
+ * {@code strand_dedup_dropped_early_total}), integrity ({@code strand_corrupt_records_total},
+ * {@code strand_scrub_verified_bytes_total}). Gauges read volatile figures or take a short lock; nothing
  * here does I/O.
  */
 @Startup // registered at start: an idle server shows its gauges before the first append
@@ -56,6 +57,10 @@ public class StrandMetrics {
                 l -> l.poolBuffers() - l.poolFreeBuffers());
         gauge(registry, "strand.pool.memory.locked", "1 when the pool is locked in RAM with mlock", null,
                 l -> l.memoryLocked() ? 1 : 0);
+        FunctionCounter.builder("strand.corrupt.records", this, m -> status(StorageStatus::corruptRecords))
+                .description("records that failed verification (CRC-32C or framing), each position once").register(registry);
+        FunctionCounter.builder("strand.scrub.verified.bytes", this, m -> status(StorageStatus::scrubVerifiedBytes))
+                .description("log bytes the background scrubber re-verified").baseUnit("bytes").register(registry);
         Gauge.builder("strand.disk.free", disk, DiskSpace::freeBytes).description("free space on the data volume")
                 .baseUnit("bytes").register(registry);
         Gauge.builder("strand.dedup.ids", this, m -> store(st -> st.indexStatus().dedupIds()))
@@ -80,6 +85,11 @@ public class StrandMetrics {
             b.baseUnit(unit);
         }
         b.register(registry);
+    }
+
+    private double status(ToDoubleFunction<StorageStatus> f) {
+        StorageStatus l = storage.statusOrNull();
+        return l == null ? 0 : f.applyAsDouble(l);
     }
 
     private double store(ToDoubleFunction<EventStore> f) {

@@ -3,6 +3,7 @@ package io.strand.store;
 import io.strand.index.StreamCatalog;
 import io.strand.index.StreamEntry;
 import io.strand.log.CommitLog;
+import io.strand.log.CorruptRecordException;
 import io.strand.log.LogCursor;
 import io.strand.log.LogSlice;
 import io.strand.log.PositionNotHeldException;
@@ -35,12 +36,55 @@ final class AllReader {
         this.config = config;
     }
 
+    /**
+     * A page of views from a verifying cursor: each record is checked once, by the cursor, and viewed
+     * in place. A corrupt record in the page fails it whole ({@link CorruptEventException}); one just
+     * after it only becomes the page's {@code next}.
+     */
     ViewPage readAllViews(long fromPosition, int limit) {
-        return StreamReader.views(records, readAllPositions(fromPosition, limit));
+        long from = start(fromPosition, limit);
+        ViewPage page = new ViewPage(Math.min(limit, 1024));
+        try (LogCursor c = log.cursor(from)) {
+            while (page.size() < limit && c.next()) {
+                page.add(new EventView(c.slice()));
+            }
+            return page.next(page.size() == limit ? lookAhead(c) : -1);
+        } catch (PositionNotHeldException e) { // retention deleted the segment under the cursor
+            page.close();
+            throw gone(from, log.firstPosition());
+        } catch (CorruptRecordException e) {
+            page.close();
+            throw CorruptEventException.of(e);
+        } catch (RuntimeException e) {
+            page.close();
+            throw e;
+        }
     }
 
-    /** 0 or negative {@code fromPosition}: the first retained event; else a record boundary. */
+    /**
+     * 0 or negative {@code fromPosition}: the first retained event; else a record boundary. Positions
+     * only (framing is checked, CRCs are not): the caller verifies each record it reads (the binary page).
+     */
     PositionPage readAllPositions(long fromPosition, int limit) {
+        long from = start(fromPosition, limit);
+        long[] positions = new long[Math.min(limit, 1024)];
+        int n = 0;
+        try (LogCursor c = log.cursor(from, false)) {
+            while (n < limit && c.next()) {
+                if (n == positions.length) {
+                    positions = Arrays.copyOf(positions, Math.min(limit, n * 2));
+                }
+                positions[n++] = c.position();
+            }
+            return new PositionPage(positions, n, n == limit ? lookAhead(c) : -1);
+        } catch (PositionNotHeldException e) { // retention deleted the segment under the cursor
+            throw gone(from, log.firstPosition());
+        } catch (CorruptRecordException e) {
+            throw CorruptEventException.of(e);
+        }
+    }
+
+    private long start(long fromPosition, int limit) {
         config.checkLimit(limit);
         long first = log.firstPosition();
         if (fromPosition > 0 && fromPosition < first) {
@@ -48,18 +92,15 @@ final class AllReader {
         }
         long from = fromPosition <= 0 ? first : fromPosition;
         checkRecordBoundary(from);
-        long[] positions = new long[Math.min(limit, 1024)];
-        int n = 0;
-        try (LogCursor c = log.cursor(from)) {
-            while (n < limit && c.next()) {
-                if (n == positions.length) {
-                    positions = Arrays.copyOf(positions, Math.min(limit, n * 2));
-                }
-                positions[n++] = c.position();
-            }
-            return new PositionPage(positions, n, n == limit && c.next() ? c.position() : -1);
-        } catch (PositionNotHeldException e) { // retention deleted the segment under the cursor
-            throw gone(from, log.firstPosition());
+        return from;
+    }
+
+    /** Where the next page starts: the next record, even a corrupt one (that page fails, not this). */
+    private static long lookAhead(LogCursor c) {
+        try {
+            return c.next() ? c.position() : -1;
+        } catch (CorruptRecordException e) {
+            return e.position();
         }
     }
 
@@ -86,15 +127,17 @@ final class AllReader {
         }
         StreamEntry s;
         long version;
+        boolean corrupt;
         try (LogSlice slice = log.read(position, Integer.MAX_VALUE)) {
             // The slice ends at the committed position or its segment's end, whichever is first: the
             // limit the validator needs (a marker must claim exactly the rest of its segment).
             ByteBuffer b = slice.buffer();
             int found = RecordDescriptor.check(b, b.duplicate(), new CRC32C(), 0, b.limit());
-            if (found <= 0) {
+            corrupt = found == RecordDescriptor.BAD_CRC; // lengths hold: a record, if the index says so
+            if (found <= 0 && !corrupt) {
                 throw notBoundary(position, "found=" + RecordDescriptor.describe(found));
             }
-            if (RecordDescriptor.isEndOfSegment(b, 0)) {
+            if (!corrupt && RecordDescriptor.isEndOfSegment(b, 0)) {
                 return;
             }
             byte[] name = new byte[RecordDescriptor.streamLength(b, 0)];
@@ -105,17 +148,19 @@ final class AllReader {
             long now = log.firstPosition();
             throw gone(position, now);
         }
-        if (s == null || !maps(s, version, position)) {
-            if (s != null) {
-                synchronized (s) {
-                    // An append records positions under this monitor just after the log reserved them
-                    // (and may have committed them): after it, a real record is always in the index.
-                    if (maps(s, version, position)) {
-                        return;
-                    }
-                }
+        boolean maps = s != null && maps(s, version, position);
+        if (!maps && s != null) {
+            synchronized (s) {
+                // An append records positions under this monitor just after the log reserved them
+                // (and may have committed them): after it, a real record is always in the index.
+                maps = maps(s, version, position);
             }
+        }
+        if (!maps) {
             throw notBoundary(position, "no event starts there");
+        }
+        if (corrupt) { // a real record whose CRC fails: the read answers corrupt-record (and the log reports it)
+            records.view(position).close();
         }
     }
 

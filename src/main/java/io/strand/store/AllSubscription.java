@@ -1,6 +1,7 @@
 package io.strand.store;
 
 import io.strand.log.CommitLog;
+import io.strand.log.CorruptRecordException;
 import io.strand.log.LogCursor;
 
 import java.util.concurrent.Executor;
@@ -19,7 +20,6 @@ import java.util.function.Function;
 final class AllSubscription<T> extends LogSubscription<T> {
     private final CommitLog log;
     private final AllReader all;
-    private final RecordReader records;
     private final Notifier notifier;
     private final Function<EventView, T> mapper;
     private final Consumer<LogSubscription<?>> onRelease;
@@ -30,13 +30,12 @@ final class AllSubscription<T> extends LogSubscription<T> {
     private volatile long readPosition = -1;
 
     AllSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, CommitLog log, AllReader all,
-                    RecordReader records, Notifier notifier, long fromPosition, boolean checkStart,
+                    Notifier notifier, long fromPosition, boolean checkStart,
                     Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease) {
         super(subscriber, executor);
         this.checkStart = checkStart;
         this.log = log;
         this.all = all;
-        this.records = records;
         this.notifier = notifier;
         this.mapper = mapper;
         this.fromPosition = fromPosition;
@@ -69,7 +68,12 @@ final class AllSubscription<T> extends LogSubscription<T> {
             }
             cursor = log.cursor(from);
         }
-        T next = cursor.next() ? mapper.apply(records.view(cursor.position())) : null;
+        T next;
+        try {
+            next = cursor.next() ? mapper.apply(new EventView(cursor.slice())) : null; // verified by the cursor
+        } catch (CorruptRecordException e) {
+            throw CorruptEventException.of(e); // ends the subscription with an error naming the record
+        }
         readPosition = cursor.nextPosition();
         return next;
     }

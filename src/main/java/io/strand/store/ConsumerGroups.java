@@ -27,6 +27,7 @@ import java.util.function.Supplier;
  */
 final class ConsumerGroups {
     static final String STREAM = "$groups";
+    private static final System.Logger LOG = System.getLogger(ConsumerGroups.class.getName());
     static final String EVENT_TYPE = "group-committed";
 
     /** What the groups need of the append path: append one fresh-id event to {@code $groups}, flushed. */
@@ -60,7 +61,15 @@ final class ConsumerGroups {
         }
         long last = index.lastVersion(s);
         for (long v = index.firstVersion(s); v <= last; v++) {
-            RecordedEvent e = records.copy(s.position(v));
+            RecordedEvent e;
+            try {
+                e = records.copy(s.position(v));
+            } catch (CorruptEventException corrupt) {
+                // Counted and logged by the log. Skipped, not fatal: the group falls back to its previous
+                // commit and its consumers read again from there (at-least-once).
+                LOG.log(System.Logger.Level.ERROR, "consumer-group commit skipped: version=" + v + ", " + corrupt.getMessage());
+                continue;
+            }
             ByteBuffer b = ByteBuffer.wrap(e.data());
             int format = GroupCommitDescriptor.check(b);
             if (format < 0) {

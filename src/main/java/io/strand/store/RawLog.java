@@ -1,9 +1,11 @@
 package io.strand.store;
 
 import io.strand.log.CommitLog;
+import io.strand.log.CorruptRecordException;
 import io.strand.log.LogRange;
 import io.strand.log.LogSlice;
 import io.strand.log.RecordDescriptor;
+import io.strand.log.RecordVerifier;
 
 import java.nio.ByteBuffer;
 
@@ -32,7 +34,12 @@ public final class RawLog {
      * it may still delete the file after this returns, and a sendfile of it then fails.
      */
     public FileRange range(long position, int maxBytes) {
-        LogRange r = log.range(position, maxBytes);
+        LogRange r;
+        try {
+            r = log.range(position, maxBytes); // verifies every record it walks: a corrupt one is never shipped
+        } catch (CorruptRecordException e) {
+            throw CorruptEventException.of(e);
+        }
         return new FileRange(r.file(), r.fileOffset(), r.length(), r.position(), r.nextPosition());
     }
 
@@ -54,9 +61,39 @@ public final class RawLog {
         return s == null ? null : new MappedBytes(s);
     }
 
-    /** The length of the record at {@code offset} of {@code segment} (a buffer from {@link #readSegment}). */
+    /** The length of the record at {@code offset} of {@code segment} (a buffer from {@link #readSegment}), unverified. */
     public static int recordLength(ByteBuffer segment, int offset) {
         return RecordDescriptor.length(segment, offset);
+    }
+
+    /** A verifier for the records a page slices out of {@link #readSegment}'s bytes; one per page being built. */
+    public Verifier verifier() {
+        return new Verifier(log.integrity().verifier());
+    }
+
+    /**
+     * Checks records in place (framing and CRC-32C: the CPU reads the mapped bytes, nothing is
+     * copied) before a writer hands them to the socket. Keeps its own checksum and view: no
+     * allocation per record. Not thread-safe.
+     */
+    public static final class Verifier {
+        private final RecordVerifier verifier;
+
+        private Verifier(RecordVerifier verifier) {
+            this.verifier = verifier;
+        }
+
+        /**
+         * The unpadded length of the verified record at {@code offset} of {@code segment} (from
+         * {@link #readSegment}); {@link CorruptEventException} when it fails (counted and logged by the log).
+         */
+        public int recordLength(MappedBytes segment, int offset) {
+            try {
+                return verifier.verify(segment.buffer(), segment.position(), offset);
+            } catch (CorruptRecordException e) {
+                throw CorruptEventException.of(e);
+            }
+        }
     }
 
     /** The bytes a record of {@code recordLength} takes in the log: padded to the log's record alignment. */

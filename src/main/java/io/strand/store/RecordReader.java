@@ -1,6 +1,7 @@
 package io.strand.store;
 
 import io.strand.log.CommitLog;
+import io.strand.log.CorruptRecordException;
 import io.strand.log.LogSlice;
 import io.strand.log.PositionNotHeldException;
 
@@ -8,7 +9,8 @@ import io.strand.log.PositionNotHeldException;
  * Reads one committed record at a log position the index or a cursor gave out, in place
  * ({@link EventView}) or as a heap copy. It owns the one translation every read path needs: a
  * position retention deleted after it was given out ({@link PositionNotHeldException} from the
- * log) becomes {@link PositionGoneException} ("gone", with the first position still held).
+ * log) becomes {@link PositionGoneException} ("gone", with the first position still held), and a
+ * record that fails verification ({@link CorruptRecordException}) becomes {@link CorruptEventException}.
  *
  * <p>Stateless and thread-safe. Apart from the stream, {@code $all} and subscription readers
  * because all of them (and the group loader) read records the same way.
@@ -31,6 +33,8 @@ final class RecordReader {
             slice = log.readRecord(position);
         } catch (PositionNotHeldException e) { // ... or does so right now
             throw gone(position, log.firstPosition());
+        } catch (CorruptRecordException e) { // verified by the log: never served
+            throw CorruptEventException.of(e);
         }
         if (slice == null) {
             throw new IllegalStateException("not committed: position=" + position);

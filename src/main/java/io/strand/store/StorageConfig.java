@@ -20,26 +20,29 @@ import java.time.Duration;
  * @param flushInterval      how often {@link FlushPolicy#ASYNC} forces committed bytes to disk
  * @param maxPendingAppends  appends that may wait for commit or flush at once before appends are refused
  * @param checkpointInterval how often the checkpoint is rewritten at most
+ * @param scrubRate          bytes per second the background scrubber re-verifies at most (0: no scrubber)
+ * @param scrubInterval      how often the scrubber starts a pass over the flushed log
  */
 public record StorageConfig(Path dataDir, int segmentSize, boolean poolEnabled, int poolBuffers, int poolBufferSize,
                             FlushPolicy flush, Duration flushInterval, int maxPendingAppends,
-                            Duration checkpointInterval) {
+                            Duration checkpointInterval, long scrubRate, Duration scrubInterval) {
 
     public StorageConfig {
         toLogConfig(dataDir, segmentSize, poolEnabled, poolBuffers, poolBufferSize, flush, flushInterval,
-                maxPendingAppends, checkpointInterval); // the log's checks, once
+                maxPendingAppends, checkpointInterval, scrubRate, scrubInterval); // the log's checks, once
     }
 
     LogConfig toLogConfig() {
         return toLogConfig(dataDir, segmentSize, poolEnabled, poolBuffers, poolBufferSize, flush, flushInterval,
-                maxPendingAppends, checkpointInterval);
+                maxPendingAppends, checkpointInterval, scrubRate, scrubInterval);
     }
 
     private static LogConfig toLogConfig(Path dataDir, int segmentSize, boolean poolEnabled, int poolBuffers,
                                          int poolBufferSize, FlushPolicy flush, Duration flushInterval,
-                                         int maxPendingAppends, Duration checkpointInterval) {
+                                         int maxPendingAppends, Duration checkpointInterval, long scrubRate,
+                                         Duration scrubInterval) {
         return new LogConfig(dataDir, segmentSize, poolEnabled, poolBuffers, poolBufferSize, flush.mode(), flushInterval,
-                maxPendingAppends, checkpointInterval);
+                maxPendingAppends, checkpointInterval, scrubRate, scrubInterval);
     }
 
     /**

@@ -105,6 +105,16 @@ public final class StorageStatus {
         return log.recoveryScannedBytes();
     }
 
+    /** Distinct corrupt records found so far (by reads and the scrubber; each position once). */
+    public long corruptRecords() {
+        return log.integrity().corruptRecords();
+    }
+
+    /** Bytes the background scrubber has re-verified so far. */
+    public long scrubVerifiedBytes() {
+        return log.integrity().scrubVerifiedBytes();
+    }
+
     /** The largest batch, in framed bytes, one append may carry. */
     public int maxBatchBytes() {
         return log.maxBatchBytes();

@@ -60,7 +60,7 @@ final class Subscriptions {
             long from = fromPosition == EventStore.END ? log.committedPosition() : Math.max(fromPosition, log.firstPosition());
             // A client's position is checked on the first drain; the committed end needs no check.
             boolean check = fromPosition != EventStore.END && from == fromPosition;
-            track(new AllSubscription<>(subscriber, executor, log, all, records, notifier, from, check, mapper,
+            track(new AllSubscription<>(subscriber, executor, log, all, notifier, from, check, mapper,
                     onRelease));
         });
     }

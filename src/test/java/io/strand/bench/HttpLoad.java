@@ -397,8 +397,8 @@ final class HttpLoad {
                         frameSent = v >= SENT_BASE ? v - SENT_BASE : -1;
                     }
                 } else if (f == 'e') {
-                    // "event: error" (12 bytes) is the server's error frame; "event: <type>" otherwise.
-                    if (total == 12 && at(b, i, e, 0) == 'r' && at(b, i, e, 4) == 'e') {
+                    // "event: problem" (14 bytes) is the server's error frame; "event: <type>" otherwise.
+                    if (total == 14 && at(b, i, e, 0) == 'm' && at(b, i, e, 6) == 'p') {
                         errors++;
                     }
                 } else if (f == ':' && !connected) {

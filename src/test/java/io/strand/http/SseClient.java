@@ -111,6 +111,12 @@ final class SseClient implements AutoCloseable {
         return frames.poll(millis, TimeUnit.MILLISECONDS);
     }
 
+    /** Whether the server ended the stream (the reader saw its end) within {@code millis}. */
+    boolean awaitEnd(long millis) throws InterruptedException {
+        reader.join(millis);
+        return !reader.isAlive();
+    }
+
     @Override
     public void close() throws IOException {
         reading = false;

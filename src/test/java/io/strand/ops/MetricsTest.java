@@ -21,7 +21,8 @@ class MetricsTest {
                 "strand_fsync_seconds_bucket", "strand_commit_lag_bytes", "strand_flush_lag_bytes", "strand_pool_buffers_in_use",
                 "strand_pool_memory_locked", "strand_log_segments", "strand_log_bytes", "strand_disk_free_bytes",
                 "strand_subscriptions_active", "strand_subscription_lag_max_bytes", "strand_dedup_ids",
-                "strand_dedup_dropped_early_total", "http_server_requests_seconds"}) {
+                "strand_dedup_dropped_early_total", "strand_corrupt_records_total", "strand_scrub_verified_bytes_total",
+                "http_server_requests_seconds"}) {
             assertTrue(body.contains(name), name + " missing from /q/metrics");
         }
         double appends = value(body, "strand_appends_total");
