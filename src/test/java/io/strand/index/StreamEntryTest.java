@@ -54,6 +54,23 @@ class StreamEntryTest {
     }
 
     @Test
+    void shouldShowStagedVersionsOnlyOncePublished() {
+        StreamEntry s = entry();
+        s.add(positionOf(0), 0);
+        for (int v = 1; v <= 20; v++) { // grows the array while staged: readers keep the published pair
+            s.stage(positionOf(v), v);
+            assertEquals(1, s.assigned(), "a staged version is not visible");
+            assertEquals(v + 1, s.written());
+            assertEquals(positionOf(0), s.position(0));
+        }
+        s.publish();
+        assertEquals(21, s.assigned(), "the whole batch at once");
+        for (int v = 0; v <= 20; v++) {
+            assertEquals(positionOf(v), s.position(v));
+        }
+    }
+
+    @Test
     void shouldTrimAnEmptyOrLaterStartingStream() {
         StreamEntry s = entry();
         assertEquals(0, s.trim(1 << 20));
