@@ -119,6 +119,9 @@ final class Indexer implements Runnable {
     }
 
     void start() {
+        // Records from disk were verified by the opening catch-up; what follows is committed by this
+        // process, which computed each CRC from these very bytes: readers verify what they serve.
+        cursor.trustCommitted();
         log.addCommitListener(commitListener);
         thread.start();
     }

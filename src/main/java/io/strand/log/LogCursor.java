@@ -34,8 +34,8 @@ public final class LogCursor implements AutoCloseable {
     private long recordPosition = -1;
     private int offset;
     private boolean checkFirst = true;
-    /** Null for a cursor of positions only. */
-    private final CorruptRecords corrupt;
+    /** Null for a cursor of positions only (or one told to {@link #trustCommitted}). */
+    private CorruptRecords corrupt;
     private final CRC32C crc = new CRC32C();
     private ByteBuffer view; // a duplicate of the segment's buffer, for the CRC (position and limit clobbered)
 
@@ -96,6 +96,15 @@ public final class LogCursor implements AutoCloseable {
             return true;
         }
         return false;
+    }
+
+    /**
+     * From here on checks framing only, not CRCs: for a reader that follows records this process
+     * committed itself moments ago (their checksums were computed from the same bytes), where a
+     * second CRC pass would be the same work done twice. Not thread-safe, like the cursor.
+     */
+    public void trustCommitted() {
+        corrupt = null;
     }
 
     private void checkBoundary(int at) {
