@@ -5,12 +5,9 @@ import io.strand.ops.StrandConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The threads that run appends off the event loop: with the transient pool off an append writes into
@@ -24,14 +21,7 @@ public class AppendExecutor implements Executor {
     private final ThreadPoolExecutor pool;
 
     AppendExecutor(StrandConfig config) {
-        AtomicInteger n = new AtomicInteger();
-        int threads = config.http().appendThreads();
-        pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(config.http().appendQueue()), r -> {
-                    Thread t = new Thread(r, "strand-append-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
+        pool = BoundedThreads.create("strand-append-", config.http().appendThreads(), config.http().appendQueue());
     }
 
     /** Runs {@code task} on an append thread; throws {@link RejectedExecutionException} when busy. */

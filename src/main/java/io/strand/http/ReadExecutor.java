@@ -5,11 +5,8 @@ import io.strand.ops.StrandConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The threads that read the log for HTTP: reads may fault mapped pages in, so they never run on an
@@ -20,14 +17,7 @@ public class ReadExecutor implements Executor {
     private final ThreadPoolExecutor pool;
 
     ReadExecutor(StrandConfig config) {
-        AtomicInteger n = new AtomicInteger();
-        int threads = config.http().readThreads();
-        pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(config.http().readQueue()), r -> {
-                    Thread t = new Thread(r, "strand-read-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }, new ThreadPoolExecutor.AbortPolicy());
+        pool = BoundedThreads.create("strand-read-", config.http().readThreads(), config.http().readQueue());
     }
 
     /** Runs {@code task} on a read thread; throws {@link java.util.concurrent.RejectedExecutionException} when busy. */
