@@ -7,9 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Handler;
@@ -92,15 +90,7 @@ class CorruptRecordTest {
     }
 
     private void flip(long position) throws IOException {
-        long segmentSize = log.config().segmentSize();
-        long base = position - position % segmentSize;
-        Path file = dir.resolve("commitlog").resolve(Segment.fileName(base));
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            ch.read(one, position - base);
-            one.put(0, (byte) (one.get(0) ^ 0x10)).rewind();
-            ch.write(one, position - base);
-        }
+        SegmentFiles.flip(dir, log.config().segmentSize(), position, 0x10);
     }
 
     @Test

@@ -4,10 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,15 +33,7 @@ class ScrubberTest {
     }
 
     private void flip(CommitLog log, long position) throws IOException {
-        long segmentSize = log.config().segmentSize();
-        long base = position - position % segmentSize;
-        Path file = dir.resolve("commitlog").resolve(Segment.fileName(base));
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer one = ByteBuffer.allocate(1);
-            ch.read(one, position - base);
-            one.put(0, (byte) (one.get(0) ^ 0x01)).rewind();
-            ch.write(one, position - base);
-        }
+        SegmentFiles.flip(dir, log.config().segmentSize(), position, 0x01);
     }
 
     private static void awaitFlushed(CommitLog log) throws InterruptedException {

@@ -1,14 +1,13 @@
 package io.strand.store;
 
+import io.strand.log.SegmentFiles;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -31,15 +30,7 @@ class CorruptRecordStoreTest {
 
     /** Flips a bit of the last byte of the record at {@code position} (its data). */
     private static void flipLastByte(Path dir, long position, int recordLength) throws IOException {
-        long base = position - position % SEGMENT_SIZE;
-        Path file = dir.resolve("commitlog").resolve(String.format("%020d", base));
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long at = position - base + recordLength - 1;
-            ByteBuffer one = ByteBuffer.allocate(1);
-            ch.read(one, at);
-            one.put(0, (byte) (one.get(0) ^ 0x01)).rewind();
-            ch.write(one, at);
-        }
+        SegmentFiles.flip(dir, SEGMENT_SIZE, position + recordLength - 1, 0x01);
     }
 
     private static int recordLength(StoreFixture f, String stream, long version) {

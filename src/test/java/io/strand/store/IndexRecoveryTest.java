@@ -1,5 +1,7 @@
 package io.strand.store;
 
+import io.strand.log.SegmentFiles;
+
 import io.strand.log.Checkpoint;
 import io.strand.log.Segment;
 import org.junit.jupiter.api.Test;
@@ -199,13 +201,6 @@ class IndexRecoveryTest {
     }
 
     private static void flipByte(Path dir, long position) throws Exception {
-        long segmentSize = StoreFixture.logConfig(dir).segmentSize();
-        long base = position - position % segmentSize;
-        try (RandomAccessFile raf = new RandomAccessFile(dir.resolve("commitlog").resolve(Segment.fileName(base)).toFile(), "rw")) {
-            raf.seek(position - base);
-            int b = raf.read();
-            raf.seek(position - base);
-            raf.write(b ^ 0xFF);
-        }
+        SegmentFiles.flip(dir, StoreFixture.logConfig(dir).segmentSize(), position, 0xFF);
     }
 }
