@@ -6,6 +6,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarSource;
+import io.fabric8.kubernetes.api.model.EnvVarSourceBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -625,14 +627,19 @@ class K8sManifestsTest {
     static final class AppConfig {
         private final Properties properties;
         private final Map<String, String> env = new LinkedHashMap<>();
+        /** Variables set per pod (valueFrom: the downward API, ...): no value to read here. */
+        private final Map<String, EnvVarSource> envFrom = new LinkedHashMap<>();
 
         AppConfig(Properties properties, List<EnvVar> env) {
             this.properties = properties;
             if (env != null) {
                 for (EnvVar e : env) {
-                    assertTrue(e.getValueFrom() == null || e.getValue() != null,
-                            e.getName() + ": valueFrom is not checked by this test; give a value");
-                    this.env.put(e.getName(), e.getValue());
+                    assertTrue(e.getValueFrom() == null || e.getValue() == null, e.getName() + ": value or valueFrom, not both");
+                    if (e.getValueFrom() != null) {
+                        this.envFrom.put(e.getName(), e.getValueFrom());
+                    } else {
+                        this.env.put(e.getName(), e.getValue());
+                    }
                 }
             }
         }
@@ -646,6 +653,8 @@ class K8sManifestsTest {
         }
 
         String get(String key, String defaultValue) {
+            assertFalse(envFrom.containsKey(envName(key)),
+                    envName(key) + " comes from valueFrom, which differs per pod; check it with valueFrom(key)");
             String fromEnv = env.get(envName(key));
             if (fromEnv != null) {
                 return fromEnv;
@@ -656,6 +665,11 @@ class K8sManifestsTest {
             }
             String plain = properties.getProperty(key);
             return plain != null ? plain.trim() : defaultValue;
+        }
+
+        /** Where the container's variable for {@code key} comes from when it is set per pod, else null. */
+        EnvVarSource valueFrom(String key) {
+            return envFrom.get(envName(key));
         }
 
         String javaOpts() {
@@ -730,8 +744,12 @@ class K8sManifestsTest {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
-        AppConfig c = new AppConfig(p, List.of(new EnvVar("QUARKUS_HTTP_PORT", "7070", null)));
+        EnvVarSource podName = new EnvVarSourceBuilder().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().build();
+        AppConfig c = new AppConfig(p, List.of(new EnvVar("QUARKUS_HTTP_PORT", "7070", null),
+                new EnvVar("STRAND_CLUSTER_NODE_ID", null, podName)));
         assertEquals(7070, c.httpPort(), "env over application.properties");
+        assertEquals("metadata.name", c.valueFrom("strand.cluster.node-id").getFieldRef().getFieldPath());
+        expectFailure(() -> c.get("strand.cluster.node-id", "n1"));
         assertEquals("/x", c.get("strand.data-dir", "./data"), "the prod profile");
         assertEquals("/q/health/ready", c.healthPath("readiness"));
     }
