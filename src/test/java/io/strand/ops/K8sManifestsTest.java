@@ -465,6 +465,9 @@ class K8sManifestsTest {
         PodDisruptionBudget pdb = ofKind(PodDisruptionBudget.class).get(0);
         assertEquals(new IntOrString(1), pdb.getSpec().getMaxUnavailable(), "PDB maxUnavailable: 1 keeps two of three, a majority");
         assertNull(pdb.getSpec().getMinAvailable(), "maxUnavailable, not minAvailable");
+        String unhealthy = pdb.getSpec().getUnhealthyPodEvictionPolicy();
+        assertTrue(unhealthy == null || unhealthy.equals("IfHealthyBudget"),
+                "a not-ready peer may still vote: evicted only while the budget holds (IfHealthyBudget), not " + unhealthy);
 
         Map<String, String> podLabels = statefulSet.getSpec().getTemplate().getMetadata().getLabels();
         List<TopologySpreadConstraint> spread = podSpec().getTopologySpreadConstraints() == null ? List.of()
