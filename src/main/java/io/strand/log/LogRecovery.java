@@ -1,6 +1,7 @@
 package io.strand.log;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.logging.Logger;
+import java.util.zip.CRC32C;
 
 /**
  * Brings the commit log directory to a consistent state before the log opens, in named passes
@@ -17,6 +19,8 @@ import java.util.logging.Logger;
  * <ol>
  *   <li>{@link #listSegments}: drop temporary files, check names, sizes and contiguity;</li>
  *   <li>{@link #readMarkers}: the clean-shutdown marker and the checkpoint;</li>
+ *   <li>{@link #refuseOtherFormat}: a log of another record format (an older Strand's) is refused,
+ *       here and wherever the scan meets one, rather than truncated as a torn tail;</li>
  *   <li>{@link #scanTail}: after a crash, validate every record from the checkpoint on and stop at
  *       the end of the last complete batch before the first invalid record;</li>
  *   <li>{@link #truncate}: zero everything after that tail in its segment and delete later
@@ -73,6 +77,9 @@ final class LogRecovery {
         try {
             for (var e : files.entrySet()) {
                 opened.add(Segment.open(e.getValue(), e.getKey(), segmentSize));
+            }
+            if (!opened.isEmpty()) {
+                refuseOtherFormat(opened.get(0), 0); // every record of a log written before format 2 is older
             }
             long first = opened.isEmpty() ? 0 : opened.get(0).basePosition();
             long tail;
@@ -168,6 +175,9 @@ final class LogRecovery {
             long base = s.basePosition();
             TailScanner.Result r = scanner.scan(s.buffer(), (int) (position - base),
                     offset -> progress.done(base + offset - from));
+            if (r.stopCode() == RecordDescriptor.BAD_VERSION) {
+                refuseOtherFormat(s, r.stopOffset());
+            }
             if (!r.endOfSegment()) {
                 String reason = RecordDescriptor.describe(r.stopCode()) + "@" + (s.basePosition() + r.stopOffset());
                 return new ScanOutcome(s.basePosition() + r.validEnd(), reason);
@@ -175,6 +185,21 @@ final class LogRecovery {
             position = s.endPosition();
         }
         return new ScanOutcome(position, "end-of-segments");
+    }
+
+    /**
+     * Throws when the record at {@code offset} of {@code s} is a whole record of another format
+     * version: a log an older Strand wrote is not a torn tail, and truncating it would drop it all.
+     */
+    void refuseOtherFormat(Segment s, int offset) {
+        ByteBuffer b = s.buffer();
+        if (RecordDescriptor.isRecordOfAnotherFormat(b, b.duplicate(), new CRC32C(), offset, s.size())) {
+            int version = RecordDescriptor.version(b, offset);
+            throw new LogException("record format " + version + " at position=" + (s.basePosition() + offset)
+                    + " was written by " + (version < RecordDescriptor.VERSION ? "an older" : "a newer")
+                    + " Strand; this version reads format " + RecordDescriptor.VERSION + " only and changed nothing:"
+                    + " open the data directory with the Strand that wrote it, or start from an empty one; dir=" + dir);
+        }
     }
 
     /**
