@@ -85,7 +85,7 @@ public final class CommitLog implements AutoCloseable {
         this.writePath = pool == null ? new MappedWritePath(segments, committed, notifier, tail)
                 : new PooledWritePath(pool, commitService, commitWaiters, config.segmentSize(), tail);
         this.appender = new LogAppender(appendLock, failure, writePath, flushWaiters, flushService,
-                config.maxBatchBytes(), tail);
+                config.maxBatchBytes(), tail, recovered.last(), new RaftIndexes(committed, recovered.last().raftIndex()));
         this.integrity = new LogIntegrity(config, segments, flushService::flushedPosition);
         this.reader = new LogReader(segments, committed, integrity.corrupt());
         this.retention = new LogRetention(segments, committed, flushService, reader);
@@ -127,16 +127,41 @@ public final class CommitLog implements AutoCloseable {
 
     /** Appends with the server's default durability. */
     public LogAppend append(EventRecord[] records, int count, long firstVersion) {
-        return appender.append(records, count, firstVersion, defaultDurability);
+        return append(records, count, firstVersion, defaultDurability);
     }
 
     /**
      * Appends {@code records[0..count)} as one atomic batch with stream versions from {@code firstVersion};
      * never blocks on I/O with the pool on. Fails with {@link LogOverloadedException} (nothing written),
      * {@link IllegalArgumentException} (larger than {@link #maxBatchBytes()}) or {@link LogException}.
+     * The records' timestamp is now (never below {@link #lastTimestamp()}); their raft index 0.
      */
     public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability) {
-        return appender.append(records, count, firstVersion, durability);
+        return appender.append(records, count, firstVersion, durability, System.currentTimeMillis(), 0);
+    }
+
+    /**
+     * As {@link #append(EventRecord[], int, long, Durability)}, for a replicated apply: every record
+     * carries {@code raftIndex} and the timestamp {@code max(timestampMillis, lastTimestamp())}, so
+     * replicas applying the same entries write the same bytes. A {@code raftIndex} below the last
+     * one written (other than 0: not replicated) is refused with {@link IllegalArgumentException}.
+     */
+    public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability,
+                            long timestampMillis, long raftIndex) {
+        return appender.append(records, count, firstVersion, durability, timestampMillis, raftIndex);
+    }
+
+    /**
+     * The largest raft index among the committed records, 0 when none carries one; at open, the last
+     * record's (docs/LOG.md, "Timestamps and raft indexes"). Takes the append lock briefly.
+     */
+    public long lastRaftIndex() {
+        return appender.lastRaftIndex();
+    }
+
+    /** The timestamp of the last record written (the last record's at open; 0 for an empty log). */
+    public long lastTimestamp() {
+        return appender.lastTimestamp();
     }
 
     /** Completes once everything below {@code position} (committed) is forced to disk; for repeats asking fsync. */

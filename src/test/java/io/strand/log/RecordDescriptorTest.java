@@ -135,5 +135,9 @@ class RecordDescriptorTest {
         assertEquals(afterFirst, r.validEnd(), "an unfinished batch is not part of the valid log");
         assertEquals(2, r.records());
         assertEquals(RecordDescriptor.EMPTY, r.stopCode());
+        assertEquals(0, r.lastBatchOffset(), "the last complete batch starts at 0");
+        TailScanner.Result upToFirst = new TailScanner().scan(seg, 0, afterFirst, null);
+        assertEquals(afterFirst, upToFirst.validEnd());
+        assertEquals(1, upToFirst.records(), "nothing read at or past the limit");
     }
 }
