@@ -214,6 +214,43 @@ class OpenApiTest {
         }
     }
 
+    /** The reads a client can hold until this node has applied its write, or until a linearizable point (ReadGate). */
+    private static final List<String> READ_PATHS = List.of("/streams", "/streams/{stream}", "/streams/{stream}/{version}", "/all",
+            "/groups/{group}/streams/{stream}");
+
+    /**
+     * Every read (GET and HEAD) documents the read-your-writes and linearizable-read options both as
+     * the headers and as the query parameters (for EventSource) ReadGate takes, and the 400 and 503
+     * they can answer.
+     */
+    @Test
+    void shouldDocumentTheReadOptionsOnEveryRead() {
+        for (String path : READ_PATHS) {
+            for (String method : List.of("get", "head")) {
+                String op = method.toUpperCase(java.util.Locale.ROOT) + " " + path;
+                assertTrue(parameters(method, path, "header").containsAll(Set.of(ReadGate.MIN_POSITION_HEADER, ReadGate.CONSISTENCY_HEADER)),
+                        op + " documents both headers: " + parameters(method, path, "header"));
+                assertTrue(parameters(method, path, "query").containsAll(Set.of(ReadGate.MIN_POSITION_PARAM, ReadGate.CONSISTENCY_PARAM)),
+                        op + " documents both query parameters: " + parameters(method, path, "query"));
+                statuses(method, path, "400", "503");
+            }
+        }
+        JsonObject parameters = doc.getJsonObject("components").getJsonObject("parameters");
+        for (String name : List.of("MinPosition", "MinPositionHeader")) {
+            JsonObject schema = parameters.getJsonObject(name).getJsonObject("schema");
+            assertEquals("integer", schema.getString("type"), name);
+            assertEquals(0, schema.getInteger("minimum"), name);
+        }
+        for (String name : List.of("Consistency", "ConsistencyHeader")) {
+            assertEquals(new JsonArray().add("linearizable"), parameters.getJsonObject(name).getJsonObject("schema").getJsonArray("enum"), name);
+        }
+        assertTrue(parameters.getJsonObject("MinPosition").getString("description").contains("strand.cluster.read-wait"));
+        String info = doc.getJsonObject("info").getString("description");
+        assertTrue(info.contains("Strand-Min-Position") && info.contains("linearizable"), "the description names the read options");
+        String appendUnavailable = resolve(op("post", "/streams/{stream}").getJsonObject("responses").getJsonObject("503")).getString("description");
+        assertTrue(appendUnavailable.contains("same event ids") && appendUnavailable.contains("majority"), appendUnavailable);
+    }
+
     private String problemTypeConst(JsonObject schema) {
         JsonArray allOf = schema.getJsonArray("allOf", new JsonArray());
         for (int i = 0; i < allOf.size(); i++) {
