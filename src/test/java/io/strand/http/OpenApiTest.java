@@ -74,7 +74,8 @@ class OpenApiTest {
                 "/streams/{stream}/{version}", Set.of("get", "head"),
                 "/all", Set.of("get", "head"),
                 "/groups/{group}/streams/{stream}", Set.of("put", "get", "head"),
-                "/log", Set.of("get"));
+                "/log", Set.of("get"),
+                "/cluster", Set.of("get", "head"));
         JsonObject paths = doc.getJsonObject("paths");
         expected.forEach((path, methods) -> {
             JsonObject item = paths.getJsonObject(path);
@@ -105,6 +106,7 @@ class OpenApiTest {
         statuses("put", "/groups/{group}/streams/{stream}", "204", "400", "413", "415", "503", "507");
         statuses("get", "/groups/{group}/streams/{stream}", "200", "400", "404", "503");
         statuses("get", "/log", "200", "400", "410", "503");
+        statuses("get", "/cluster", "200", "400", "404", "503");
 
         for (String[] op : operations()) {
             JsonObject responses = op(op[0], op[1]).getJsonObject("responses");
@@ -249,6 +251,28 @@ class OpenApiTest {
         assertTrue(info.contains("Strand-Min-Position") && info.contains("linearizable"), "the description names the read options");
         String appendUnavailable = resolve(op("post", "/streams/{stream}").getJsonObject("responses").getJsonObject("503")).getString("description");
         assertTrue(appendUnavailable.contains("same event ids") && appendUnavailable.contains("majority"), appendUnavailable);
+    }
+
+    @Test
+    void shouldDescribeTheClusterStatus() {
+        JsonObject status = schema("ClusterStatus");
+        assertEquals(Set.of("nodeId", "role", "leader", "term", "commitIndex", "appliedIndex", "appliedPosition", "peers", "snapshot"),
+                status.getJsonObject("properties").fieldNames());
+        assertTrue(!status.getJsonArray("required").contains("snapshot"), "snapshot is optional");
+        JsonObject properties = status.getJsonObject("properties");
+        assertEquals(new JsonArray().add("leader").add("follower").add("candidate"), properties.getJsonObject("role").getJsonArray("enum"));
+        assertEquals(new JsonArray().add("string").add("null"), properties.getJsonObject("leader").getValue("type"));
+        assertTrue(properties.getJsonObject("snapshot").encode().contains("\"null\""), "snapshot may be null");
+        assertEquals(Set.of("id", "raftAddress", "httpAddress"), resolve(properties.getJsonObject("peers").getJsonObject("items"))
+                .getJsonObject("properties").fieldNames());
+        assertEquals(Set.of(), parameters("get", "/cluster", "query"));
+
+        JsonObject disabled = resolve(op("get", "/cluster").getJsonObject("responses").getJsonObject("404"));
+        JsonObject example = disabled.getJsonObject("content").getJsonObject(PROBLEM).getJsonObject("example");
+        assertEquals("urn:strand:problem:cluster-disabled", example.getString("type"));
+        // The single node of this test answers exactly that.
+        assertEquals("urn:strand:problem:cluster-disabled",
+                new JsonObject(given().get("/cluster").then().statusCode(404).extract().asString()).getString("type"));
     }
 
     private String problemTypeConst(JsonObject schema) {
