@@ -206,10 +206,11 @@ final class LogRecovery {
     /**
      * Pass 5: the last batch before {@code tail}. A crash scan that walked a complete batch found it
      * ({@code scanned}); otherwise records are walked, and verified as the scan does, from the
-     * nearest record boundary known: the checkpoint when it lies in the last record's segment, else
-     * that segment's start. The fallback reads every record header of up to one segment, as much I/O
-     * as a crash scan of the whole segment; it runs whenever the checkpoint is at the tail (a clean
-     * close leaves it there, and a crash after which no batch was past it).
+     * nearest record boundary known: the checkpoint when it lies in the last record's segment (a
+     * clean close leaves it at the start of the last batch: one batch to walk), else that segment's
+     * start. The fallback reads every record header of up to one segment, as much I/O as a crash
+     * scan of the whole segment; it runs when the checkpoint is at the tail (a crash after which no
+     * batch was past it, or a clean close by an older Strand).
      */
     LastBatch lastBatch(List<Segment> segments, long tail, long scanned, long checkpoint) {
         if (segments.isEmpty() || tail <= segments.get(0).basePosition()) {
