@@ -383,7 +383,7 @@ public final class CommitLog implements AutoCloseable {
     private void closeUninterrupted() throws IOException {
         stopAppends();
         try {
-            flushService.stopAndFlush();
+            flushService.stopAndFlush(appender.lastBatch());
             if (failure.get() == null) {
                 Checkpoint.cleanShutdownMarker(config.dataDir()).write(flushService.flushedPosition());
             }

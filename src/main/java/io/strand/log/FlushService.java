@@ -302,22 +302,31 @@ final class FlushService implements Runnable {
     }
 
     private void maybeCheckpoint(boolean force) {
-        long flushed = flushedPosition;
+        maybeCheckpoint(force, flushedPosition);
+    }
+
+    /** Writes {@code position} (a batch boundary at or below the flushed position) as the checkpoint. */
+    private void maybeCheckpoint(boolean force, long position) {
         long now = System.nanoTime();
-        if (flushed == checkpointed || (!force && now - lastCheckpointNanos < checkpointIntervalNanos)) {
+        if (position == checkpointed || (!force && now - lastCheckpointNanos < checkpointIntervalNanos)) {
             return;
         }
         try {
-            checkpoint.write(flushed);
-            checkpointed = flushed;
+            checkpoint.write(position);
+            checkpointed = position;
             lastCheckpointNanos = now;
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "writing the checkpoint failed: position=" + flushed, e);
+            LOG.log(Level.WARNING, "writing the checkpoint failed: position=" + position, e);
         }
     }
 
-    /** Stops the thread, then flushes everything committed and writes the checkpoint from the caller. */
-    void stopAndFlush() throws IOException {
+    /**
+     * Stops the thread, then flushes everything committed and writes the checkpoint from the caller:
+     * at {@code lastBatch}, where the last batch starts (-1: none), rather than at the tail, so the
+     * next open finds that batch's timestamp and raft index by verifying one batch, not a segment.
+     * Recovery may trust it as any checkpoint: it is a batch boundary below the flushed position.
+     */
+    void stopAndFlush(long lastBatch) throws IOException {
         stopping = true;
         SpinWait.joinUninterruptibly(thread); // the final flush must not run next to the thread's own
         try {
@@ -333,6 +342,7 @@ final class FlushService implements Runnable {
         if (failure != null) {
             throw failure;
         }
-        maybeCheckpoint(true);
+        long flushed = flushedPosition;
+        maybeCheckpoint(true, lastBatch >= 0 && lastBatch < flushed ? lastBatch : flushed);
     }
 }

@@ -21,8 +21,9 @@ import java.util.zip.CRC32C;
  * producer side are guarded by {@code appendLock}. Positions are assigned under it, so waiters
  * enter each ring in position order. {@link WritePath#publish} makes the bytes visible to the
  * committing side (a pool buffer's volatile {@code written}, or the committed position itself with
- * the pool off); {@code writtenPosition}, {@code lastTimestamp} and {@code poolExhaustedSince} are
- * volatile for the health checks, stored under the lock and loaded anywhere.
+ * the pool off); {@code writtenPosition}, {@code lastTimestamp}, {@code lastBatch} and
+ * {@code poolExhaustedSince} are volatile for the health checks and the close, stored under the
+ * lock and loaded anywhere.
  */
 final class LogAppender {
     private final ReentrantLock appendLock;
@@ -38,6 +39,8 @@ final class LogAppender {
     private volatile long writtenPosition;
     /** The timestamp of the last record written: the next batch's is never smaller (a clock stepping back repeats it). */
     private volatile long lastTimestamp;
+    /** Where the last batch written starts (-1: none yet): a record boundary for the close's checkpoint. */
+    private volatile long lastBatch;
     /** System.nanoTime() of the first refusal in the current run of pool-exhausted refusals, or 0. */
     private volatile long poolExhaustedSince;
 
@@ -51,6 +54,7 @@ final class LogAppender {
         this.maxBatchBytes = maxBatchBytes;
         this.writtenPosition = tail;
         this.lastTimestamp = last.timestampMillis();
+        this.lastBatch = last.position();
         this.raftIndexes = raftIndexes;
     }
 
@@ -113,6 +117,7 @@ final class LogAppender {
             raftIndexes.written(end, raftIndex);
             writtenPosition = end;
             lastTimestamp = timestamp;
+            lastBatch = position;
         } catch (IOException | RuntimeException e) {
             // Nothing was published: the write position did not move past anything unwritten.
             LogException failed = e instanceof LogException le ? le : new LogException("append failed: " + e, e);
@@ -185,6 +190,11 @@ final class LogAppender {
 
     long lastTimestamp() {
         return lastTimestamp;
+    }
+
+    /** Where the last batch written (or recovered) starts; -1 when the log holds none. */
+    long lastBatch() {
+        return lastBatch;
     }
 
     /** See {@link CommitLog#lastRaftIndex()}: takes the append lock, briefly. */

@@ -23,10 +23,10 @@ import java.util.zip.CRC32C;
  *       here and wherever the scan meets one, rather than truncated as a torn tail;</li>
  *   <li>{@link #scanTail}: after a crash, validate every record from the checkpoint on and stop at
  *       the end of the last complete batch before the first invalid record;</li>
- *   <li>{@link #truncate}: zero everything after that tail in its segment and delete later
- *       segments, so nothing beyond the tail is ever read back, then consume the marker;</li>
  *   <li>{@link #lastBatch}: the last batch before the tail, whose timestamp and raft index the
- *       appender continues from.</li>
+ *       appender continues from (before anything is changed on disk, as it may refuse the log);</li>
+ *   <li>{@link #truncate}: zero everything after that tail in its segment and delete later
+ *       segments, so nothing beyond the tail is ever read back, then consume the marker.</li>
  * </ol>
  * Not thread-safe: runs once, before any writer or reader exists.
  */
@@ -112,8 +112,8 @@ final class LogRecovery {
                 stopReason = outcome.reason;
                 lastBatch = outcome.lastBatch;
             }
+            LastBatch last = lastBatch(opened, tail, lastBatch, checkpointPosition); // before truncating: it may refuse the log
             long truncated = truncate(opened, tail, clean < 0);
-            LastBatch last = lastBatch(opened, tail, lastBatch, checkpointPosition);
             if (clean >= 0) {
                 cleanMarker.delete();
             }
@@ -204,12 +204,13 @@ final class LogRecovery {
     }
 
     /**
-     * Pass 5: the last batch before {@code tail}. A crash scan that walked a complete batch found it
+     * Pass 4: the last batch before {@code tail}. A crash scan that walked a complete batch found it
      * ({@code scanned}); otherwise records are walked, and verified as the scan does, from the
-     * nearest record boundary known: the checkpoint when it lies in the last record's segment, else
-     * that segment's start. The fallback reads every record header of up to one segment, as much I/O
-     * as a crash scan of the whole segment; it runs whenever the checkpoint is at the tail (a clean
-     * close leaves it there, and a crash after which no batch was past it).
+     * nearest record boundary known: the checkpoint when it lies in the last record's segment (a
+     * clean close leaves it at the start of the last batch: one batch to walk), else that segment's
+     * start. The fallback reads every record header of up to one segment, as much I/O as a crash
+     * scan of the whole segment; it runs when the checkpoint is at the tail (a crash after which no
+     * batch was past it, or a clean close by an older Strand).
      */
     LastBatch lastBatch(List<Segment> segments, long tail, long scanned, long checkpoint) {
         if (segments.isEmpty() || tail <= segments.get(0).basePosition()) {
@@ -280,7 +281,7 @@ final class LogRecovery {
     }
 
     /**
-     * Pass 4: zeroes {@code [tail, end)} of the tail's segment (after a crash) and deletes every
+     * Pass 5: zeroes {@code [tail, end)} of the tail's segment (after a crash) and deletes every
      * segment that starts at or after the tail. Returns how many segments it deleted.
      */
     long truncate(List<Segment> segments, long tail, boolean zeroTail) throws IOException {

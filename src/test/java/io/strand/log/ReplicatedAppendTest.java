@@ -156,6 +156,7 @@ class ReplicatedAppendTest {
         List<AppendResult> results = writeBatches(config, 150); // several segments, with end-of-segment markers
         AppendResult last = results.get(results.size() - 1);
         assertTrue(last.position() > 2L * config.segmentSize(), "the batches span segments");
+        assertEquals(last.position(), Checkpoint.checkpoint(dir).read(), "a clean close leaves the checkpoint at the last batch");
         if (checkpoint.equals("last-batch")) {
             Checkpoint.checkpoint(dir).write(last.position());
         } else if (checkpoint.equals("at-tail")) {
