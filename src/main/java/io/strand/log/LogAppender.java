@@ -22,8 +22,8 @@ import java.util.zip.CRC32C;
  * enter each ring in position order. {@link WritePath#publish} makes the bytes visible to the
  * committing side (a pool buffer's volatile {@code written}, or the committed position itself with
  * the pool off); {@code writtenPosition}, {@code lastTimestamp}, {@code lastBatch} and
- * {@code poolExhaustedSince} are volatile for the health checks and the close, stored under the
- * lock and loaded anywhere.
+ * {@code poolExhaustedSince} are volatile for their getters (health checks, the close), stored
+ * under the lock and loaded anywhere.
  */
 final class LogAppender {
     private final ReentrantLock appendLock;
