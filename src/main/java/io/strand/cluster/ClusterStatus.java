@@ -6,11 +6,15 @@ import java.util.List;
  * What {@code GET /cluster} shows of this node: its role, the leader it knows (null: none), the
  * term, the Raft commit and applied indexes, the applied (committed, readable) log position, the
  * peers, and the figures readiness and metrics use: leader changes seen, and on the leader each
- * follower's lag (Raft entries between the leader's commit index and the follower's).
+ * follower's lag (Raft entries between the leader's commit index and the follower's). {@code snapshot}
+ * is this node's latest snapshot (null: none yet): a follower behind the leader's purge point copies
+ * the leader's CommitLog up to the leader's one; {@code snapshotsInstalled} counts how often this node
+ * caught up that way since it started.
  */
 public record ClusterStatus(String nodeId, String role, String leader, long term, long commitIndex,
                             long appliedIndex, long appliedPosition, List<Peer> peers, long leaderChanges,
-                            java.util.Map<String, Long> followerLag, boolean failed) {
+                            java.util.Map<String, Long> followerLag, boolean failed,
+                            SnapshotFile snapshot, long snapshotsInstalled) {
     public static final String LEADER = "leader";
     public static final String FOLLOWER = "follower";
     public static final String CANDIDATE = "candidate";

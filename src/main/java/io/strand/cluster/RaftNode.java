@@ -5,6 +5,7 @@ import io.strand.store.Replica;
 import io.strand.store.StoreUnavailableException;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
@@ -19,12 +20,15 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.TimeDuration;
 
 import java.io.IOException;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * This node's member of the Raft group: the Ratis server (with the {@link StoreStateMachine} over
@@ -44,19 +48,20 @@ public final class RaftNode implements AutoCloseable {
     private final RaftClient client;
     private final ReplicatedWriter writer;
 
-    private RaftNode(ClusterConfig config, Replica replica) throws IOException {
+    private RaftNode(ClusterConfig config, Replica replica, Function<String, LeaderLog> leaderLogs,
+                     RaftProperties serverProperties) throws IOException {
         this.config = config;
         List<RaftPeer> peers = config.peers().stream()
                 .map(p -> RaftPeer.newBuilder().setId(p.id()).setAddress(p.raftAddress()).build()).toList();
         this.group = RaftGroup.valueOf(GROUP_ID, peers);
         this.self = RaftPeerId.valueOf(config.nodeId());
-        this.stateMachine = new StoreStateMachine(replica);
+        this.stateMachine = new StoreStateMachine(replica, leaderLogs);
         Files.createDirectories(config.raftDir());
         this.server = RaftServer.newBuilder()
                 .setServerId(self)
                 .setGroup(group)
                 .setStateMachine(stateMachine)
-                .setProperties(RaftProps.server(config))
+                .setProperties(serverProperties)
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         var clientProps = RaftProps.client(config);
@@ -76,7 +81,17 @@ public final class RaftNode implements AutoCloseable {
 
     /** Starts this node's Raft server over {@code replica} (the open store); it then elects or joins a leader. */
     public static RaftNode start(ClusterConfig config, Replica replica) throws IOException {
-        RaftNode node = new RaftNode(config, replica);
+        return start(config, replica, httpLeaderLogs(config), RaftProps.server(config));
+    }
+
+    /**
+     * As {@link #start(ClusterConfig, Replica)}, reading a leader's snapshot and log through
+     * {@code leaderLogs} (by peer id), with Ratis's {@code serverProperties} (tests shrink its log
+     * segments so that a purge happens after a few hundred entries).
+     */
+    static RaftNode start(ClusterConfig config, Replica replica, Function<String, LeaderLog> leaderLogs,
+                          RaftProperties serverProperties) throws IOException {
+        RaftNode node = new RaftNode(config, replica, leaderLogs, serverProperties);
         try {
             node.server.start();
         } catch (IOException | RuntimeException e) {
@@ -86,6 +101,15 @@ public final class RaftNode implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "Raft member " + config.nodeId() + " started: peers=" + config.peers()
                 + ", raftDir=" + config.raftDir());
         return node;
+    }
+
+    /** A lagging follower copies from the leader's HTTP API ({@code GET /cluster}, {@code GET /log}). */
+    static Function<String, LeaderLog> httpLeaderLogs(ClusterConfig config) {
+        HttpClient http = HttpLeaderLog.client(Duration.ofSeconds(5));
+        // A chunk is at most 64 MiB; the timeout bounds one GET, not the whole copy.
+        Duration timeout = Duration.ofSeconds(Math.max(30, config.requestTimeout().toSeconds()));
+        return id -> config.peers().stream().filter(p -> p.id().equals(id)).findFirst()
+                .map(p -> (LeaderLog) new HttpLeaderLog(http, p.httpAddress(), timeout)).orElse(null);
     }
 
     /** Appends and group commits through the Raft log. */
@@ -138,7 +162,7 @@ public final class RaftNode implements AutoCloseable {
         }
         return new ClusterStatus(config.nodeId(), role, leader, term, commitIndex, appliedIndex,
                 writer.appliedPosition(), config.peers(), stateMachine.leaderChanges(), lag,
-                stateMachine.failure() != null);
+                stateMachine.failure() != null, stateMachine.snapshot(), stateMachine.snapshotsInstalled());
     }
 
     public ClusterConfig config() {

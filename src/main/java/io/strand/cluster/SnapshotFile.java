@@ -14,9 +14,10 @@ import java.util.zip.CRC32C;
  * A Raft snapshot of this replica: the CommitLog itself, forced to disk up to {@code position}, which
  * holds every entry up to Raft {@code (term, index)}. The file only records that triple (36 bytes,
  * little-endian): magic "SRSN", version 1, term, index, position, CRC-32C over bytes [0, 32).
- * Written to a temporary file, forced and renamed, so it is whole or absent.
+ * Written to a temporary file, forced and renamed, so it is whole or absent. Public for
+ * {@code GET /cluster}, which shows a node's latest one (a lagging follower copies up to it).
  */
-record SnapshotFile(long term, long index, long position) {
+public record SnapshotFile(long term, long index, long position) {
     static final int MAGIC = 0x4E535253; // "SRSN" as little-endian bytes
     static final int VERSION = 1;
     static final int LENGTH = 36;

@@ -2,6 +2,7 @@ package io.strand.cluster;
 
 import io.strand.store.Replica;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
@@ -16,6 +17,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,6 +27,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * The Raft state machine: every replica applies each committed entry, in log order, to its own
@@ -34,7 +38,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * those are skipped, the rest applied again.
  *
  * <p>A snapshot is the CommitLog: taking one forces the log up to what has been applied and records
- * {@code (term, index, position)} in a {@link SnapshotFile}; Ratis may then purge its own log.
+ * {@code (term, index, position)} in a {@link SnapshotFile}; Ratis may then purge its own log. A
+ * follower behind the leader's purge point is told to install the leader's snapshot
+ * ({@link #notifyInstallSnapshotFromLeader}): it copies the leader's CommitLog up to the snapshot's
+ * position ({@link LogCopier}) on a thread of its own, then records the snapshot as its own.
  *
  * <p>A failure of this replica's own log (not a refusal, which every replica makes alike) stops the
  * replica: it cannot apply the entry, so it must not apply the next ones.
@@ -49,35 +56,69 @@ final class StoreStateMachine extends BaseStateMachine {
     private final AtomicLong leaderChanges = new AtomicLong();
     private volatile RaftPeerId leader;
     private volatile Throwable failure;
-    /** Entries up to here were in the CommitLog when this replica started: applied before, skipped now. */
+    /**
+     * Held while entries (or copied records) go to the store and while a snapshot is taken: a copy
+     * from the leader and Ratis's applying thread never write at the same time.
+     */
+    private final ReentrantLock applying = new ReentrantLock();
+    /** Entries up to here are in the CommitLog already (before a restart, or copied): skipped. Under {@link #applying}. */
     private long skipThrough;
+    private volatile SnapshotFile snapshot;
+    private final SnapshotInstaller installer;
 
-    StoreStateMachine(Replica replica) {
+    /** {@code leaderLogs}: how to read a leader's snapshot and log, by its peer id (null: unknown peer). */
+    StoreStateMachine(Replica replica, Function<String, LeaderLog> leaderLogs) {
         this.replica = replica;
+        this.installer = new SnapshotInstaller(this, replica, leaderLogs);
     }
 
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        getLifeCycle().transition(LifeCycle.State.STARTING);
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
         reinitialize();
     }
 
+    /** At start, and after a snapshot was installed (Ratis pauses the state machine, then reloads it). */
     @Override
     public void reinitialize() throws IOException {
-        SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
-        skipThrough = replica.lastRaftIndex();
-        if (snapshot != null) {
-            SnapshotFile s = SnapshotFile.read(snapshot.getFile().getPath());
-            if (s.index() > skipThrough) {
-                throw new IOException("the snapshot says the CommitLog holds Raft entries up to " + s.index()
-                        + " but it holds entries up to " + skipThrough + " only: was the data directory replaced?");
+        applying.lock();
+        try {
+            SingleFileSnapshotInfo info = storage.loadLatestSnapshot();
+            long held = replica.lastRaftIndex();
+            skipThrough = held;
+            if (info != null) {
+                SnapshotFile s = SnapshotFile.read(info.getFile().getPath());
+                // Positions, not indexes: the last entries before a snapshot may have written nothing (refusals).
+                if (s.position() > replica.committedPosition()) {
+                    throw new IOException("the snapshot " + info.getTermIndex() + " says the CommitLog holds records up to "
+                            + s.position() + " but it ends at " + replica.committedPosition()
+                            + ": was the data directory replaced?");
+                }
+                skipThrough = Math.max(held, s.index());
+                snapshot = s;
+                advanceApplied(info.getTerm(), info.getIndex());
             }
-            updateLastAppliedTermIndex(snapshot.getTermIndex());
-            applied.advance(snapshot.getIndex());
+            LOG.log(System.Logger.Level.INFO, "replica state: snapshot=" + (info == null ? "none" : info.getTermIndex())
+                    + ", CommitLog holds Raft entries up to " + held);
+        } finally {
+            applying.unlock();
         }
-        LOG.log(System.Logger.Level.INFO, "replica state: snapshot=" + (snapshot == null ? "none" : snapshot.getTermIndex())
-                + ", CommitLog holds Raft entries up to " + skipThrough);
+        LifeCycle.State state = getLifeCycleState();
+        if (state == LifeCycle.State.STARTING || state == LifeCycle.State.PAUSED) {
+            if (state == LifeCycle.State.PAUSED) {
+                getLifeCycle().transition(LifeCycle.State.STARTING);
+            }
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+    }
+
+    /** Before a reload after an installed snapshot (Ratis checks the state machine is paused). */
+    @Override
+    public void pause() {
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
     }
 
     @Override
@@ -98,13 +139,17 @@ final class StoreStateMachine extends BaseStateMachine {
             return CompletableFuture.failedFuture(failure);
         }
         CompletionStage<byte[]> answer;
-        if (index <= skipThrough) {
-            answer = CompletableFuture.completedFuture(ReplyDescriptor.of(ReplyDescriptor.REPLAYED));
-        } else {
-            answer = apply(CommandDescriptor.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer()), index);
+        applying.lock();
+        try {
+            if (index <= skipThrough) {
+                answer = CompletableFuture.completedFuture(ReplyDescriptor.of(ReplyDescriptor.REPLAYED));
+            } else {
+                answer = apply(CommandDescriptor.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer()), index);
+            }
+            advanceApplied(entry.getTerm(), index);
+        } finally {
+            applying.unlock();
         }
-        updateLastAppliedTermIndex(entry.getTerm(), index);
-        applied.advance(index);
         return answer.toCompletableFuture().thenApply(b -> Message.valueOf(UnsafeByteOperations.unsafeWrap(b)));
     }
 
@@ -164,21 +209,82 @@ final class StoreStateMachine extends BaseStateMachine {
 
     @Override
     public long takeSnapshot() throws IOException {
-        TermIndex last = getLastAppliedTermIndex();
-        if (last == null || last.getIndex() <= 0) {
-            return -1;
-        }
-        long position;
+        applying.lock(); // a copy from the leader may be writing: the snapshot is taken between its chunks
         try {
-            position = replica.flushWritten().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            TermIndex last = getLastAppliedTermIndex();
+            if (last == null || last.getIndex() <= 0) {
+                return -1;
+            }
+            recordSnapshot(new SnapshotFile(last.getTerm(), last.getIndex(), flush()));
+            return last.getIndex();
+        } finally {
+            applying.unlock();
+        }
+    }
+
+    /** Forces the log up to what it holds; the position below which it is durable. Under {@link #applying}. */
+    long flush() throws IOException {
+        try {
+            return replica.flushWritten().toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IOException("snapshot: forcing the CommitLog failed", e);
         }
-        java.io.File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-        new SnapshotFile(last.getTerm(), last.getIndex(), position).write(file.toPath());
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), last));
-        LOG.log(System.Logger.Level.INFO, "snapshot " + last + " at CommitLog position " + position);
-        return last.getIndex();
+    }
+
+    /** Writes {@code s} as this replica's latest snapshot (the log is forced up to its position). Under {@link #applying}. */
+    void recordSnapshot(SnapshotFile s) throws IOException {
+        java.io.File file = storage.getSnapshotFile(s.term(), s.index());
+        s.write(file.toPath());
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null),
+                TermIndex.valueOf(s.term(), s.index())));
+        snapshot = s;
+        LOG.log(System.Logger.Level.INFO, "snapshot " + s);
+    }
+
+    /**
+     * The log now holds what a snapshot from the leader holds (copied): entries up to its index are
+     * skipped when Ratis gets to them, and it counts as applied. Under {@link #applying}.
+     */
+    void installed(SnapshotFile s) {
+        skipThrough = Math.max(skipThrough, s.index());
+        advanceApplied(s.term(), s.index());
+    }
+
+    /** Entries up to {@code raftIndex} were copied into the log. Under {@link #applying}. */
+    void copiedThrough(long raftIndex) {
+        skipThrough = Math.max(skipThrough, raftIndex);
+    }
+
+    /** Never backwards: a copy from the leader may have moved past entries Ratis still replays. */
+    private void advanceApplied(long term, long index) {
+        TermIndex last = getLastAppliedTermIndex();
+        if (last == null || index > last.getIndex()) {
+            updateLastAppliedTermIndex(term, index);
+            applied.advance(index);
+        }
+    }
+
+    /**
+     * Ratis asks this follower to install the leader's snapshot (the leader purged entries it needs).
+     * Completes, on the installer's own thread, with the snapshot this replica's state now reflects;
+     * exceptionally when the copy failed (Ratis asks again later).
+     */
+    @Override
+    public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
+        String leaderId = null;
+        if (roleInfo != null && roleInfo.hasFollowerInfo() && roleInfo.getFollowerInfo().hasLeaderInfo()) {
+            leaderId = roleInfo.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
+        }
+        if ((leaderId == null || leaderId.isEmpty()) && leader != null) {
+            leaderId = leader.toString();
+        }
+        return installer.install(leaderId, firstTermIndexInLog);
+    }
+
+    @Override
+    public void close() throws IOException {
+        installer.close();
+        super.close();
     }
 
     @Override
@@ -201,5 +307,18 @@ final class StoreStateMachine extends BaseStateMachine {
 
     Throwable failure() {
         return failure;
+    }
+
+    ReentrantLock applyingLock() {
+        return applying;
+    }
+
+    /** This replica's latest snapshot (null: none). */
+    SnapshotFile snapshot() {
+        return snapshot;
+    }
+
+    long snapshotsInstalled() {
+        return installer.installs();
     }
 }

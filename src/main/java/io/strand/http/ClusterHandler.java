@@ -3,6 +3,7 @@ package io.strand.http;
 import io.strand.cluster.ClusterStatus;
 import io.strand.cluster.Peer;
 import io.strand.cluster.RaftNode;
+import io.strand.cluster.SnapshotFile;
 import io.strand.ops.StorageLifecycle;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -38,6 +39,10 @@ final class ClusterHandler {
             peers.add(new JsonObject().put("id", p.id()).put("raftAddress", p.raftAddress())
                     .put("httpAddress", p.httpAddress()));
         }
+        SnapshotFile snap = s.snapshot();
+        // A lagging follower reads "snapshot" from the leader's /cluster and copies its /log up to it.
+        JsonObject snapshot = snap == null ? null : new JsonObject().put("term", snap.term()).put("index", snap.index())
+                .put("position", snap.position());
         return new JsonObject()
                 .put("nodeId", s.nodeId())
                 .put("role", s.role())
@@ -46,6 +51,8 @@ final class ClusterHandler {
                 .put("commitIndex", s.commitIndex())
                 .put("appliedIndex", s.appliedIndex())
                 .put("appliedPosition", s.appliedPosition())
+                .put("snapshot", snapshot)
+                .put("snapshotsInstalled", s.snapshotsInstalled())
                 .put("peers", peers);
     }
 }

@@ -20,12 +20,22 @@ public final class Replica {
     private final Appender appender;
     private final ConsumerGroups groups;
     private final CommitWaiters commitWaiters;
+    private final CopiedRecords copied;
 
     Replica(CommitLog log, Appender appender, ConsumerGroups groups, CommitWaiters commitWaiters) {
         this.log = log;
         this.appender = appender;
         this.groups = groups;
         this.commitWaiters = commitWaiters;
+        this.copied = new CopiedRecords(log, appender, groups);
+    }
+
+    /**
+     * How far {@link #applyCopied} got: where this log's committed records now end, the Raft index of
+     * the last batch it applied (0: none), how many records it applied, and whether it stopped at a
+     * batch beyond the Raft index it was given.
+     */
+    public record Copied(long position, long raftIndex, int records, boolean reachedLimit) {
     }
 
     /**
@@ -47,6 +57,21 @@ public final class Replica {
                                                   long timestampMillis, long raftIndex) {
         return groups.commit(group, stream, version, id, event -> appender.applyInOrder(ConsumerGroups.STREAM,
                 List.of(event), ExpectedVersion.ANY, false, timestampMillis, raftIndex));
+    }
+
+    /**
+     * Applies records copied from another replica's CommitLog, as {@code GET /log} sends them: whole
+     * committed records of one segment from {@code position}, which must be where this log's
+     * committed (and written) records end. Every record is verified, the batches are applied again in
+     * order as replicated appends (their own timestamps and Raft indexes; {@code $groups} commits
+     * through the groups), up to the last whole batch whose Raft index is at most {@code maxRaftIndex}.
+     * Blocks until they are committed and checked to be the copied bytes exactly. Called on the
+     * applying thread (or while it waits). Throws {@link IllegalArgumentException} for bytes that fail
+     * their checks (nothing of them is applied then), {@link IllegalStateException}
+     * when this log diverged from the source, {@link LogException} when this log failed.
+     */
+    public Copied applyCopied(java.nio.ByteBuffer bytes, long position, long maxRaftIndex) {
+        return copied.apply(bytes, position, maxRaftIndex);
     }
 
     /** Validates a consumer-group commit ({@link InvalidRequestException}) without making it. */

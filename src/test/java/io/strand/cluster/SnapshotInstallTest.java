@@ -1,0 +1,174 @@
+package io.strand.cluster;
+
+import io.strand.store.ExpectedVersion;
+import io.strand.store.NewEvent;
+import io.strand.store.RecordedEvent;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static io.strand.cluster.TestCluster.append;
+import static io.strand.cluster.TestCluster.event;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A follower that was down while the leader took snapshots and purged its Raft log up to them
+ * ({@code purgeUpToSnapshot}) cannot catch up from the leader's Raft log: Ratis tells it to install
+ * the leader's snapshot, and it copies the leader's CommitLog up to the snapshot's position (here
+ * read in-process, as {@code GET /log} serves it; ClusterIT does it over HTTP). Its log then holds
+ * the leader's bytes, its store reads the streams and group positions, and replication goes on.
+ */
+class SnapshotInstallTest {
+    /** Small Ratis log segments: a purge only ever deletes closed segments. */
+    private static final long RAFT_SEGMENT_BYTES = 32 * 1024;
+    private static final int STREAMS = 5;
+
+    @TempDir
+    Path dir;
+    private final TestCluster cluster = new TestCluster();
+    private final Map<String, InProcessLeaderLog> served = new ConcurrentHashMap<>();
+
+    @AfterEach
+    void stopAll() throws IOException {
+        cluster.close();
+    }
+
+    private void startThree() throws Exception {
+        for (ClusterConfig c : ReplicaNode.configs(dir, 3, Duration.ofSeconds(10), 50, true, 1)) {
+            cluster.nodes.add(ReplicaNode.start(c, this::leaderLog, RAFT_SEGMENT_BYTES));
+        }
+        cluster.awaitLeader();
+    }
+
+    private LeaderLog leaderLog(String id) {
+        return served.computeIfAbsent(id, k -> new InProcessLeaderLog(cluster.node(k)));
+    }
+
+    @Test
+    void aFollowerBehindThePurgePointCopiesTheLeadersCommitLog() throws Exception {
+        startThree();
+        append(cluster.nodes.get(0), "s-0", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "first"));
+        cluster.awaitSameReadableLogs();
+        ReplicaNode stopped = cluster.follower();
+        long heldWhenStopped = stopped.store.replica().lastRaftIndex();
+        stopped.stop();
+
+        ReplicaNode leader = cluster.awaitLeader();
+        int events = 1 + appendMany(leader, 400, 8); // 3200 events, ~60 snapshots, several segments of each log
+        leader.raft.writer().commitGroup("g1", "s-1", 42).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        append(leader, "bin", ExpectedVersion.NO_STREAM, new NewEvent(UUID.randomUUID(), "blob",
+                new byte[]{0, 1, 2, (byte) 0xFF}, "{\"m\":1}".getBytes(StandardCharsets.UTF_8), true));
+        events += appendMany(leader, 60, 2); // past another snapshot: the one copied holds the group commit
+        awaitPurgedBeyond(leader, heldWhenStopped + 1);
+
+        stopped.open();
+        ClusterStatus restarted = awaitInstalled(stopped);
+        cluster.awaitSameReadableLogs();
+        assertEquals(1, stopped.raft.status().snapshotsInstalled(), "installed once");
+        SnapshotFile installed = restarted.snapshot();
+        assertNotNull(installed);
+        assertTrue(installed.index() > heldWhenStopped, () -> "installed " + installed);
+        assertTrue(leader.store.readEvent("bin", 0).position() < installed.position(),
+                "the group commit and the binary event came through the copy");
+        assertTrue(served.values().stream().mapToLong(l -> l.bytes.get()).sum() > 0, "read the leader's log");
+        for (int s = 0; s < STREAMS; s++) {
+            assertEquals(leader.store.streamInfo("s-" + s), stopped.store.streamInfo("s-" + s));
+        }
+        assertEquals(events, Stream.of(0, 1, 2, 3, 4).mapToLong(s -> stopped.store.streamInfo("s-" + s).lastVersion() + 1).sum());
+        assertEquals(OptionalLong.of(42), stopped.store.groupVersion("g1", "s-1"), "group positions rebuilt");
+        RecordedEvent blob = stopped.store.readEvent("bin", 0);
+        assertArrayEquals(new byte[]{0, 1, 2, (byte) 0xFF}, blob.data());
+        RecordedEvent original = leader.store.readEvent("bin", 0);
+        assertEquals(List.of(original.position(), original.id(), original.timestamp(), original.type()),
+                List.of(blob.position(), blob.id(), blob.timestamp(), blob.type()));
+        assertArrayEquals(original.metadata(), blob.metadata());
+
+        // Replication goes on, through the member that installed the snapshot too.
+        long before = stopped.store.streamInfo("s-2").lastVersion();
+        append(stopped, "s-2", before, event(UUID.randomUUID(), "after"));
+        cluster.awaitSameReadableLogs();
+        assertEquals(before + 1, cluster.node(leader.config.nodeId()).store.streamInfo("s-2").lastVersion());
+
+        // A restart starts from the installed snapshot: nothing applied twice, nothing installed again.
+        stopped.stop();
+        stopped.open();
+        append(cluster.awaitLeader(), "s-3", ExpectedVersion.ANY, event(UUID.randomUUID(), "after restart"));
+        cluster.awaitSameReadableLogs();
+        assertEquals(0, stopped.raft.status().snapshotsInstalled());
+        assertEquals(before + 1, stopped.store.streamInfo("s-2").lastVersion());
+        assertEquals(OptionalLong.of(42), stopped.store.groupVersion("g1", "s-1"));
+    }
+
+    /** {@code appends} batches of {@code batch} events over the streams, 32 in flight; returns the events. */
+    private static int appendMany(ReplicaNode via, int appends, int batch) throws Exception {
+        List<CompletableFuture<?>> inFlight = new ArrayList<>();
+        for (int i = 0; i < appends; i++) {
+            List<NewEvent> events = new ArrayList<>();
+            for (int j = 0; j < batch; j++) {
+                events.add(event(UUID.randomUUID(), "e" + i + "." + j));
+            }
+            inFlight.add(via.raft.writer().write("s-" + i % STREAMS, events, ExpectedVersion.ANY, null, null)
+                    .toCompletableFuture());
+            if (inFlight.size() == 32) {
+                CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+                inFlight.clear();
+            }
+        }
+        CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        return appends * batch;
+    }
+
+    /** Waits until {@code node} installed a snapshot from the leader (the copy and the snapshot file done). */
+    private static ClusterStatus awaitInstalled(ReplicaNode node) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            ClusterStatus s = node.raft.status();
+            if (s.snapshotsInstalled() > 0) {
+                return s;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(node.config.nodeId() + " installed no snapshot within 30 s: " + node.raft.status());
+    }
+
+    /** Waits until the leader's Raft log starts after {@code index} (its segment files say so): purged. */
+    private static void awaitPurgedBeyond(ReplicaNode leader, long index) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long first = -1;
+        while (System.nanoTime() < deadline) {
+            first = firstRaftLogIndex(leader.config.raftDir());
+            if (first > index) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the leader's Raft log still starts at " + first + ", not after " + index);
+    }
+
+    /** The first index of a Raft log: Ratis names segment files log_<first>-<last> and log_inprogress_<first>. */
+    private static long firstRaftLogIndex(Path raftDir) throws IOException {
+        try (Stream<Path> files = Files.walk(raftDir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_"))
+                    .mapToLong(n -> Long.parseLong(n.replace("log_inprogress_", "").replace("log_", "").split("-")[0]))
+                    .min().orElse(-1);
+        }
+    }
+}
