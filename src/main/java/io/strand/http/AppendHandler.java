@@ -4,7 +4,7 @@ import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.ops.StrandMetrics;
 import io.strand.store.AppendOutcome;
-import io.strand.store.EventStore;
+import io.strand.store.EventWriter;
 import io.strand.store.ExpectedVersion;
 import io.strand.store.NewEvent;
 import io.strand.store.StreamNames;
@@ -55,13 +55,15 @@ final class AppendHandler {
         List<NewEvent> events;
         long expected;
         WriteDurability durability;
-        EventStore store;
+        EventWriter store;
         boolean pooled;
         try {
             checkName(stream);
-            store = Http.store(storage);
+            store = Http.writer(storage);
             events = events(ctx);
-            pooled = Http.checkWritable(storage, disk).poolEnabled();
+            // Replicated appends go through the Raft client, which may block its caller when many
+            // requests are outstanding: never on the event loop.
+            pooled = Http.checkWritable(storage, disk).poolEnabled() && !storage.clustered();
             expected = expectedVersion(ctx);
             durability = durability(ctx);
         } catch (RuntimeException e) {
@@ -73,11 +75,11 @@ final class AppendHandler {
         if (pooled) {
             // On the event loop: a re-send (or a fingerprint that matches an earlier id) reads records
             // that may not be resident, so the store re-runs such appends on the append threads.
-            appended = store.appendWith(stream, events, expected, durability, appendThreads);
+            appended = store.write(stream, events, expected, durability, appendThreads);
         } else {
             CompletableFuture<AppendOutcome> f = new CompletableFuture<>();
             try {
-                appendThreads.execute(() -> store.appendWith(stream, events, expected, durability, appendThreads).whenComplete((o, e) -> {
+                appendThreads.execute(() -> store.write(stream, events, expected, durability, appendThreads).whenComplete((o, e) -> {
                     if (e != null) {
                         f.completeExceptionally(e);
                     } else {

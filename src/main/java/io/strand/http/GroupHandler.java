@@ -26,7 +26,7 @@ final class GroupHandler {
         try {
             String group = name(ctx, "group");
             String stream = name(ctx, "stream");
-            EventStore store = Http.store(storage);
+            io.strand.store.EventWriter store = Http.writer(storage);
             if (!Params.contentType(ctx).equals(Http.JSON)) {
                 throw Problem.unsupportedType("a group commit is application/json: {\"version\": n}");
             }

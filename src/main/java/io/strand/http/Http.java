@@ -34,6 +34,15 @@ final class Http {
         return store;
     }
 
+    /** Where appends go (the store, or the Raft log), or a 503 problem while the application starts. */
+    static io.strand.store.EventWriter writer(StorageLifecycle storage) {
+        io.strand.store.EventWriter writer = storage.writerOrNull();
+        if (writer == null) {
+            throw Problem.unavailable("the store is starting (recovering the log and index)", 2);
+        }
+        return writer;
+    }
+
     /** The storage under the store (raw log, status), or a 503 problem while the application starts. */
     static Storage storage(StorageLifecycle storage) {
         Storage s = storage.storageOrNull();

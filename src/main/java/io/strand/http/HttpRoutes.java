@@ -37,6 +37,9 @@ public class HttpRoutes {
         this.readers = readers;
     }
 
+    /** The query forms of the read-your-writes and linearizable-read headers, accepted by every read (ReadGate). */
+    private static final String[] READ_WAIT = {ReadGate.MIN_POSITION_PARAM, ReadGate.CONSISTENCY_PARAM};
+
     void register(@Observes Router router) {
         long maxEvent = config.maxEventSize().asLongValue();
         int maxPage = config.read().maxPageSize();
@@ -46,22 +49,24 @@ public class HttpRoutes {
         SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis());
         GroupHandler groups = new GroupHandler(storage, disk);
         LogHandler log = new LogHandler(storage, readers);
+        ReadGate gate = new ReadGate(storage, config.cluster().readWait().toMillis());
+        ClusterHandler cluster = new ClusterHandler(storage);
 
         router.post("/streams/:stream")
                 .handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodySize().asLongValue()))
                 .handler(Params.only())
                 .handler(append::handle)
                 .failureHandler(HttpRoutes::failure);
-        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit")).handler(read::list).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", "direction", "group")).handler(ctx -> {
+        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(read::list).failureHandler(HttpRoutes::failure);
+        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", "direction", "group", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.stream(ctx);
             } else {
                 read.streamPage(ctx);
             }
         }).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only()).handler(read::event).failureHandler(HttpRoutes::failure);
-        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit")).handler(ctx -> {
+        router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only(READ_WAIT)).handler(gate).handler(read::event).failureHandler(HttpRoutes::failure);
+        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.all(ctx);
             } else {
@@ -73,13 +78,14 @@ public class HttpRoutes {
                 .handler(Params.only())
                 .handler(groups::put)
                 .failureHandler(HttpRoutes::failure);
-        router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only()).handler(groups::get).failureHandler(HttpRoutes::failure);
+        router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only(READ_WAIT)).handler(gate).handler(groups::get).failureHandler(HttpRoutes::failure);
+        router.route("/cluster").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only()).handler(cluster::handle).failureHandler(HttpRoutes::failure);
         router.get("/log").handler(Params.only("from", "maxBytes", "via")).handler(log::handle).failureHandler(HttpRoutes::failure);
 
         // A known path with a method it does not serve: 405 (routes match in order, so these come last).
         java.util.Map<String, String> allowed = java.util.Map.of("/streams", "GET, HEAD",
                 "/streams/:stream", "GET, HEAD, POST", "/streams/:stream/:version", "GET, HEAD", "/all", "GET, HEAD",
-                "/groups/:group/streams/:stream", "GET, HEAD, PUT", "/log", "GET");
+                "/groups/:group/streams/:stream", "GET, HEAD, PUT", "/log", "GET", "/cluster", "GET, HEAD");
         allowed.forEach((path, allow) -> router.route(path).handler(ctx -> {
             ctx.response().putHeader("Allow", allow);
             Http.problem(ctx, new Problem(405, "method-not-allowed", "Method not allowed",

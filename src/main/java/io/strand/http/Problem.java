@@ -118,6 +118,9 @@ final class Problem extends RuntimeException {
         if (t instanceof InvalidRequestException) {
             return badRequest(t.getMessage());
         }
+        if (t instanceof io.strand.store.StoreUnavailableException u) {
+            return unavailable(u.getMessage(), u.retryAfterSeconds());
+        }
         if (t instanceof RejectedExecutionException) {
             return unavailable("too many reads in progress; retry shortly", 1);
         }

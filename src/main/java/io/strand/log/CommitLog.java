@@ -152,6 +152,17 @@ public final class CommitLog implements AutoCloseable {
         return appender.append(records, count, firstVersion, durability);
     }
 
+    /** TEMPORARY until the format-2 records land: ignores the timestamp and Raft index. */
+    public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability,
+                            long timestampMillis, long raftIndex) {
+        return appender.append(records, count, firstVersion, durability);
+    }
+
+    /** TEMPORARY until the format-2 records land. */
+    public long lastRaftIndex() {
+        return 0;
+    }
+
     /** Completes once everything below {@code position} (committed) is forced to disk; for repeats asking fsync. */
     public CompletionStage<Long> awaitFlush(long position) {
         return appender.awaitFlush(position);

@@ -22,11 +22,13 @@ public class ReadyCheck implements HealthCheck {
     private final StorageLifecycle storage;
     private final DiskSpace disk;
     private final long poolExhaustedNanos;
+    private final long readyMaxLag;
 
     ReadyCheck(StorageLifecycle storage, DiskSpace disk, StrandConfig config) {
         this.storage = storage;
         this.disk = disk;
         this.poolExhaustedNanos = config.health().poolExhaustedTimeout().toNanos();
+        this.readyMaxLag = config.cluster().readyMaxLag();
     }
 
     @Override
@@ -81,6 +83,38 @@ public class ReadyCheck implements HealthCheck {
                 b.withData("reason", "log failed: " + log.failure().getMessage());
             }
         }
+        if (storage.clustered() && store != null && !clusterReady(b)) {
+            up = false;
+        }
         return b.status(up).build();
+    }
+
+    /** Replicated: ready while this node knows a leader and has applied close to what the group committed. */
+    private boolean clusterReady(HealthCheckResponseBuilder b) {
+        io.strand.cluster.RaftNode node = storage.clusterOrNull();
+        if (node == null) {
+            b.withData("reason", "joining the cluster");
+            return false;
+        }
+        io.strand.cluster.ClusterStatus c = node.status();
+        b.withData("role", c.role()).withData("term", c.term()).withData("commitIndex", c.commitIndex())
+                .withData("appliedIndex", c.appliedIndex());
+        if (c.leader() != null) {
+            b.withData("leader", c.leader());
+        }
+        if (c.failed()) {
+            b.withData("reason", "this replica stopped applying the Raft log (see its log)");
+            return false;
+        }
+        if (c.leader() == null) {
+            b.withData("reason", "no leader known (no majority reachable, or an election in progress)");
+            return false;
+        }
+        if (c.applyLag() > readyMaxLag) {
+            b.withData("reason", "applying: " + c.applyLag() + " committed Raft entries behind (strand.cluster.ready-max-lag="
+                    + readyMaxLag + ")");
+            return false;
+        }
+        return true;
     }
 }

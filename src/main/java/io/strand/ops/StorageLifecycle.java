@@ -3,7 +3,10 @@ package io.strand.ops;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.strand.cluster.ClusterConfig;
+import io.strand.cluster.RaftNode;
 import io.strand.store.EventStore;
+import io.strand.store.EventWriter;
 import io.strand.store.IndexStatus;
 import io.strand.store.OpenProgress;
 import io.strand.store.Storage;
@@ -38,6 +41,8 @@ public class StorageLifecycle {
     private final CountDownLatch opened = new CountDownLatch(1);
     private volatile Storage storage;
     private volatile EventStore store;
+    private volatile RaftNode cluster;
+    private volatile EventWriter writer;
     private volatile Throwable failure;
     private volatile long openMillis = -1;
     private Thread opener;
@@ -55,7 +60,8 @@ public class StorageLifecycle {
                     + "raise strand.log.transient-pool.buffer-size (or the segment size with the pool off) to at least "
                     + (maxEvent + RECORD_OVERHEAD_ALLOWANCE) + " bytes; maxBatchBytes=" + storageConfig.maxBatchBytes());
         }
-        opener = new Thread(() -> open(storageConfig), "strand-recovery");
+        ClusterConfig clusterConfig = config.toClusterConfig(storageConfig.maxBatchBytes());
+        opener = new Thread(() -> open(storageConfig, clusterConfig), "strand-recovery");
         opener.start();
         Duration await = config.startup().await();
         if (!await.isZero()) {
@@ -63,7 +69,7 @@ public class StorageLifecycle {
         }
     }
 
-    private void open(StorageConfig storageConfig) {
+    private void open(StorageConfig storageConfig, ClusterConfig clusterConfig) {
         long start = System.nanoTime();
         Thread reporter = new Thread(this::report, "strand-recovery-progress");
         reporter.setDaemon(true);
@@ -78,13 +84,27 @@ public class StorageLifecycle {
                     storageConfig.dataDir().toAbsolutePath(), st.committedPosition(), st.recoveredCleanly(),
                     st.recoveryScannedBytes(), !st.poolEnabled() ? "off" : (st.memoryLocked() ? "locked" : "unlocked"),
                     storageConfig.flush());
+            EventStore opened;
             try {
-                store = l.openStore(config.toStoreConfig(), progress);
+                opened = l.openStore(config.toStoreConfig(), progress);
             } catch (IOException | RuntimeException | Error e) {
                 closeQuietly(l);
                 storage = null;
                 throw e;
             }
+            if (clusterConfig != null) {
+                try {
+                    // Before the store serves: the Raft member replays what the CommitLog lacks, then joins.
+                    cluster = RaftNode.start(clusterConfig, opened.replica());
+                } catch (IOException | RuntimeException | Error e) {
+                    closeQuietly(opened);
+                    closeQuietly(l);
+                    storage = null;
+                    throw e;
+                }
+            }
+            writer = cluster != null ? cluster.writer() : opened;
+            store = opened;
             progress.finish();
             openMillis = (System.nanoTime() - start) / 1_000_000;
             IndexStatus index = store.indexStatus();
@@ -137,6 +157,10 @@ public class StorageLifecycle {
                 return; // never close under a recovery in progress
             }
         }
+        RaftNode c = cluster;
+        if (c != null) {
+            c.close(); // no more entries applied to the store below
+        }
         EventStore s = store;
         if (s != null) {
             try {
@@ -157,6 +181,14 @@ public class StorageLifecycle {
         }
     }
 
+    private static void closeQuietly(EventStore s) {
+        try {
+            s.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("closing the store after a failed start failed", e);
+        }
+    }
+
     private static void closeQuietly(Storage l) {
         try {
             l.close();
@@ -168,6 +200,21 @@ public class StorageLifecycle {
     /** The store, or null while the application is starting (or failed to start): callers answer 503. */
     public EventStore storeOrNull() {
         return store;
+    }
+
+    /** Where appends and group commits go: the store, or with replication the Raft log; null while starting. */
+    public EventWriter writerOrNull() {
+        return store == null ? null : writer;
+    }
+
+    /** This node's Raft member, or null (replication off, or starting). */
+    public RaftNode clusterOrNull() {
+        return cluster;
+    }
+
+    /** True when replication is configured (whether or not its member has started yet). */
+    public boolean clustered() {
+        return config.cluster().enabled();
     }
 
     /** The storage (the log) once open (it opens before the store), or null. */

@@ -137,6 +137,44 @@ public interface StrandConfig {
 
     Read read();
 
+    Cluster cluster();
+
+    /** Replication through Apache Ratis (docs/CLUSTER.md); off by default: a single node. */
+    interface Cluster {
+        @WithDefault("false")
+        boolean enabled();
+
+        /** This node's id among the peers; in Kubernetes, the pod name. */
+        java.util.Optional<String> nodeId();
+
+        /** {@code id=host:raftPort:httpPort,...}, every member, this node included. */
+        java.util.Optional<String> peers();
+
+        /** The shortest Raft election timeout (the longest is twice it). */
+        @WithDefault("1s")
+        Duration electionTimeout();
+
+        /** How long a read with Strand-Min-Position waits for this node to apply that far. */
+        @WithDefault("5s")
+        Duration readWait();
+
+        /** Raft entries between snapshots (a snapshot forces the CommitLog; Ratis may then purge its log). */
+        @WithDefault("100000")
+        long snapshotThreshold();
+
+        /** Purge the Raft log up to the snapshot even when a follower still needs it (it then copies the leader's log). */
+        @WithDefault("false")
+        boolean purgeUpToSnapshot();
+
+        /** Raft entries kept behind a purge. */
+        @WithDefault("1024")
+        int purgeGap();
+
+        /** Readiness: at most this many committed Raft entries not yet applied here. */
+        @WithDefault("10000")
+        long readyMaxLag();
+    }
+
     interface Dedup {
         /** Event ids are remembered at least this long (of appends), across restarts, for idempotent re-sends. */
         @WithDefault("10m")
@@ -192,6 +230,21 @@ public interface StrandConfig {
         /** Bytes per buffer (multiple of 4 KiB); also bounds one atomic batch. */
         @WithDefault("4M")
         MemorySize bufferSize();
+    }
+
+    /** The cluster's plain settings (null when replication is off); {@code maxEntryBytes} is the largest batch. */
+    default io.strand.cluster.ClusterConfig toClusterConfig(int maxEntryBytes) {
+        Cluster c = cluster();
+        if (!c.enabled()) {
+            return null;
+        }
+        String id = c.nodeId().orElseThrow(() -> new IllegalArgumentException(
+                "strand.cluster.enabled=true needs strand.cluster.node-id (this node's id among the peers)"));
+        java.util.List<io.strand.cluster.Peer> peers = io.strand.cluster.Peer.parseList(c.peers().orElseThrow(() ->
+                new IllegalArgumentException("strand.cluster.enabled=true needs strand.cluster.peers (id=host:raftPort:httpPort,...)")));
+        return new io.strand.cluster.ClusterConfig(id, peers, dataDir().resolve("raft"), c.electionTimeout(),
+                http().appendTimeout(), c.snapshotThreshold(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(),
+                maxEntryBytes);
     }
 
     default StoreConfig toStoreConfig() {

@@ -9,4 +9,10 @@ import io.strand.log.Durability;
  */
 public record AppendOutcome(String stream, long firstVersion, long lastVersion, long position,
                             Durability durability, boolean duplicate) {
+    /** An outcome with the durability as the edge names it (null: the server's default, reported as committed). */
+    public static AppendOutcome of(String stream, long firstVersion, long lastVersion, long position,
+                                   WriteDurability durability, boolean duplicate) {
+        return new AppendOutcome(stream, firstVersion, lastVersion, position,
+                durability == null ? Durability.COMMITTED : durability.toLog(), duplicate);
+    }
 }

@@ -37,6 +37,8 @@ import java.util.function.Supplier;
  * streams, and from {@link RepeatDetector} because that reads the log.
  */
 final class Appender {
+    /** The timestamp argument that means "the clock's, at append". */
+    static final long NOW = Long.MIN_VALUE;
     private final CommitLog log;
     private final StreamIndex index;
     private final StreamCatalog catalog;
@@ -76,7 +78,7 @@ final class Appender {
             return CompletableFuture.failedFuture(e);
         }
         return attempt(stream, records, expectedVersion, resolve(durability),
-                coldReads == null ? readHere : readCold, coldReads);
+                coldReads == null ? readHere : readCold, coldReads, NOW, 0);
     }
 
     /**
@@ -91,7 +93,47 @@ final class Appender {
         } catch (InvalidRequestException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return attempt(stream, records, ExpectedVersion.ANY, resolve(durability), RepeatCheck.NONE, null);
+        return attempt(stream, records, ExpectedVersion.ANY, resolve(durability), RepeatCheck.NONE, null, NOW, 0);
+    }
+
+    /**
+     * An append applied from a replicated log (see {@link EventStore#applyReplicated}): in the
+     * order calls are made, on the calling thread, with the given timestamp and Raft index. It first
+     * waits (blocking) for the stream's in-flight append, so the checks never take a path that
+     * re-runs later on another thread: every replica decides the same outcome from the same log.
+     * {@code repeats} false is for the store's own streams (fresh ids, no repeat check).
+     */
+    CompletionStage<AppendOutcome> applyInOrder(String stream, List<NewEvent> events, long expectedVersion,
+                                                boolean repeats, long timestamp, long raftIndex) {
+        EventRecord[] records;
+        try {
+            if (repeats) {
+                StreamNames.check("stream", stream);
+            }
+            records = encode(stream, events, expectedVersion);
+        } catch (InvalidRequestException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        StreamEntry s = catalog.get(records[0].stream());
+        if (s != null) {
+            awaitInFlight(s);
+        }
+        return attempt(stream, records, expectedVersion, defaultDurability, repeats ? readHere : RepeatCheck.NONE,
+                null, timestamp, raftIndex);
+    }
+
+    private static void awaitInFlight(StreamEntry s) {
+        CompletionStage<?> inFlight;
+        synchronized (s) {
+            inFlight = s.inFlight();
+        }
+        if (inFlight != null) {
+            try {
+                inFlight.toCompletableFuture().join();
+            } catch (RuntimeException failed) {
+                // The append failed: the log has failed too, and the attempt below reports it.
+            }
+        }
     }
 
     /** From now on appends fail with {@link LogException}; in-flight ones still complete. */
@@ -138,8 +180,10 @@ final class Appender {
         return records;
     }
 
+    /** {@code timestamp} {@link #NOW} takes the clock's; {@code raftIndex} 0 for an append that is not replicated. */
     private CompletionStage<AppendOutcome> attempt(String stream, EventRecord[] records, long expectedVersion,
-                                                   Durability durability, RepeatCheck repeats, Executor coldReads) {
+                                                   Durability durability, RepeatCheck repeats, Executor coldReads,
+                                                   long timestamp, long raftIndex) {
         byte[] name = records[0].stream();
         StreamEntry s = catalog.get(name);
         if (s == null) {
@@ -161,15 +205,15 @@ final class Appender {
             if (repeat instanceof Repeat.Fresh) {
                 long current = s.assigned() - 1;
                 if (ExpectedVersion.matches(expectedVersion, current)) {
-                    LogAppend appended = log.append(records, records.length, current + 1, durability);
+                    long at = timestamp == NOW ? System.currentTimeMillis() : timestamp;
+                    LogAppend appended = log.append(records, records.length, current + 1, durability, at, raftIndex);
                     reserved = appended.reserved();
                     if (reserved == null) {
                         return appended.thenApply(x -> (AppendOutcome) null); // already failed: nothing was written
                     }
-                    long timestamp = System.currentTimeMillis();
                     long position = reserved.position();
                     for (EventRecord record : records) {
-                        index.stage(s, position, record.idMsb(), record.idLsb(), timestamp);
+                        index.stage(s, position, record.idMsb(), record.idLsb(), at);
                         position += record.framedLength();
                     }
                     index.publish(s); // the batch becomes visible whole (with the pool off it is committed already)
@@ -203,7 +247,8 @@ final class Appender {
         if (behind != null) {
             // Expected matches the committed version, not the in-flight ones: answer once they are
             // committed (a 409 then names a version readers see), or append if one of them failed.
-            return rerun(behind, onNotifier, repeats, stream, records, expectedVersion, durability, coldReads);
+            return rerun(behind, onNotifier, repeats, stream, records, expectedVersion, durability, coldReads,
+                    timestamp, raftIndex);
         }
         if (repeat instanceof Repeat.Duplicate d) {
             if (durability == Durability.FLUSHED) {
@@ -219,8 +264,10 @@ final class Appender {
             // Candidates are read by the re-run: on coldReads when given, else (the caller accepted
             // reads on any thread) on the notifier once the in-flight candidate completed.
             return coldReads == null
-                    ? rerun(r.after(), onNotifier, readHere, stream, records, expectedVersion, durability, null)
-                    : rerun(r.after(), coldReads, readHere, stream, records, expectedVersion, durability, coldReads);
+                    ? rerun(r.after(), onNotifier, readHere, stream, records, expectedVersion, durability, null,
+                    timestamp, raftIndex)
+                    : rerun(r.after(), coldReads, readHere, stream, records, expectedVersion, durability, coldReads,
+                    timestamp, raftIndex);
         }
         throw new IllegalStateException("unknown repeat outcome: " + repeat);
     }
@@ -231,10 +278,11 @@ final class Appender {
      */
     private CompletionStage<AppendOutcome> rerun(CompletionStage<?> after, Executor where, RepeatCheck repeats,
                                                  String stream, EventRecord[] records, long expectedVersion,
-                                                 Durability durability, Executor coldReads) {
+                                                 Durability durability, Executor coldReads, long timestamp,
+                                                 long raftIndex) {
         CompletableFuture<AppendOutcome> result = new CompletableFuture<>();
         Runnable run = () -> runOn(where, result,
-                () -> attempt(stream, records, expectedVersion, durability, repeats, coldReads));
+                () -> attempt(stream, records, expectedVersion, durability, repeats, coldReads, timestamp, raftIndex));
         if (after != null) {
             after.whenComplete((x, e) -> run.run());
         } else {

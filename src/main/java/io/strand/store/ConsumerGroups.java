@@ -85,21 +85,31 @@ final class ConsumerGroups {
     }
 
     synchronized CompletionStage<Void> commit(String group, String stream, long version) {
+        return commit(group, stream, version, ids.get(), appends);
+    }
+
+    /** Validates a commit without making it (the cluster checks before it replicates). */
+    static void check(String group, String stream, long version) {
+        StreamNames.check("group", group);
+        StreamNames.check("stream", stream);
+        if (version < -1) {
+            throw new InvalidRequestException("a group's version is -1 (nothing consumed) or more: version=" + version);
+        }
+    }
+
+    /** A commit with event id {@code id}, appended through {@code via} (a replicated apply passes its own). */
+    synchronized CompletionStage<Void> commit(String group, String stream, long version, UUID id, Appends via) {
         try {
-            StreamNames.check("group", group);
-            StreamNames.check("stream", stream);
-            if (version < -1) {
-                throw new InvalidRequestException("a group's version is -1 (nothing consumed) or more: version=" + version);
-            }
+            check(group, stream, version);
         } catch (InvalidRequestException e) {
             return CompletableFuture.failedFuture(e);
         }
-        NewEvent event = new NewEvent(ids.get(), EVENT_TYPE, GroupCommitDescriptor.encode(group, stream, version),
+        NewEvent event = new NewEvent(id, EVENT_TYPE, GroupCommitDescriptor.encode(group, stream, version),
                 null, true);
         requested.put(group + '/' + stream, version);
         // Fresh ids, no repeat check: a fingerprint that happened to match would send the commit down
         // the retry path, out of this lock's order, and an older version could be logged after a newer.
-        return appends.appendFlushed(event).thenApply(o -> {
+        return via.appendFlushed(event).thenApply(o -> {
             apply(group, stream, version, o.position());
             return null;
         });

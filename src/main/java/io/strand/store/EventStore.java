@@ -34,7 +34,7 @@ import java.util.function.LongConsumer;
  * or views of mapped pages that may not be resident, so event-loop callers run them on a worker.
  * Thread-safe.
  */
-public final class EventStore implements AutoCloseable {
+public final class EventStore implements EventWriter, AutoCloseable {
     /** For subscriptions: start after the last event at the time of subscribing. */
     public static final long END = -1;
     /** The store's own stream of consumer-group commits. */
@@ -52,6 +52,8 @@ public final class EventStore implements AutoCloseable {
     private final Subscriptions subscriptions;
     private final ConsumerGroups groups;
     private final Retention retention;
+    private final CommitWaiters commitWaiters;
+    private final Replica replica;
     private volatile boolean closed;
 
     private EventStore(CommitLog log, StreamIndex index, StoreConfig config) {
@@ -67,11 +69,14 @@ public final class EventStore implements AutoCloseable {
         this.groups = new ConsumerGroups(index, records,
                 event -> appender.appendFresh(GROUPS_STREAM, List.of(event), Durability.FLUSHED));
         this.retention = new Retention(log, index, groups);
+        this.commitWaiters = new CommitWaiters(log::committedPosition, notifier::execute);
+        this.replica = new Replica(log, appender, groups, commitWaiters);
         // The commit thread only signals: $all wake-ups run on the notifier.
         this.commitListener = p -> {
             if (notifier.hasAllListeners()) {
                 notifier.signal();
             }
+            commitWaiters.committed(p);
         };
     }
 
@@ -139,6 +144,11 @@ public final class EventStore implements AutoCloseable {
     public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
                                                  Durability durability, Executor coldReads) {
         return appender.append(stream, events, expectedVersion, durability, coldReads);
+    }
+
+    /** What a replication layer needs of this store: applying entries in log order, positions, flushes. */
+    public Replica replica() {
+        return replica;
     }
 
     /** Appends fresh-id events to one of the store's own streams (no repeat check; for groups and tests). */
@@ -271,6 +281,7 @@ public final class EventStore implements AutoCloseable {
     // ---------------------------------------------------------------- consumer groups
 
     /** Durably records that {@code group} has consumed {@code stream} up to {@code version} (-1: nothing). */
+    @Override
     public CompletionStage<Void> commitGroup(String group, String stream, long version) {
         return groups.commit(group, stream, version);
     }
@@ -340,6 +351,13 @@ public final class EventStore implements AutoCloseable {
      */
     public CompletionStage<AppendOutcome> appendWith(String stream, List<NewEvent> events, long expectedVersion,
                                                      WriteDurability durability, Executor coldReads) {
+        return write(stream, events, expectedVersion, durability, coldReads);
+    }
+
+    /** {@link EventWriter}'s append: {@link #appendWith}. */
+    @Override
+    public CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
+                                                 WriteDurability durability, Executor coldReads) {
         return append(stream, events, expectedVersion, durability == null ? null : durability.toLog(), coldReads);
     }
 

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarSource;
+import io.fabric8.kubernetes.api.model.EnvVarSourceBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -18,6 +20,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -56,6 +59,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -336,10 +340,14 @@ class K8sManifestsTest {
         boolean headless = false;
         for (Service s : services) {
             assertTrue(podLabels.entrySet().containsAll(s.getSpec().getSelector().entrySet()), describe(s) + " selects the pods");
+            boolean isHeadless = "None".equals(s.getSpec().getClusterIP());
             for (ServicePort p : s.getSpec().getPorts()) {
-                assertEquals(httpPort, resolvePort(p.getTargetPort()), describe(s) + " targets the HTTP port");
+                int target = resolvePort(p.getTargetPort());
+                // the Raft port only on the headless Service: peers, not clients, use it
+                assertTrue(target == httpPort || isHeadless && target == raftPort(),
+                        describe(s) + " port " + p.getName() + " targets the HTTP port" + (isHeadless ? " or the Raft port" : ""));
             }
-            if ("None".equals(s.getSpec().getClusterIP())) {
+            if (isHeadless) {
                 headless = true;
                 assertEquals(statefulSet.getSpec().getServiceName(), s.getMetadata().getName(),
                         "the headless Service governs the StatefulSet");
@@ -371,7 +379,118 @@ class K8sManifestsTest {
         assertNotNull(retention, "persistentVolumeClaimRetentionPolicy");
         assertEquals("Retain", retention.getWhenDeleted(), "claims kept when the StatefulSet is deleted");
         assertEquals("Retain", retention.getWhenScaled(), "claims kept when it is scaled down");
-        assertEquals(1, statefulSet.getSpec().getReplicas(), "one replica for now");
+    }
+
+    // ------------------------------------------------------------------ the Raft group
+
+    /** The cluster's size: three replicas, a majority of two survives one pod down. */
+    private static final int CLUSTER_SIZE = 3;
+
+    @Test
+    void threeReplicasStartInParallelWithTheClusterOn() {
+        assertEquals(CLUSTER_SIZE, statefulSet.getSpec().getReplicas(), "three replicas, one Raft group");
+        // OrderedReady would wait for strand-0 to be ready before starting strand-1, but a pod is ready
+        // only once the group has a leader, which needs a majority running: it would never start.
+        assertEquals("Parallel", statefulSet.getSpec().getPodManagementPolicy(),
+                "podManagementPolicy Parallel: all peers must start to elect a leader");
+        assertEquals("true", config.get("strand.cluster.enabled", "false"), "STRAND_CLUSTER_ENABLED=true");
+    }
+
+    @Test
+    void raftPortIsDeclaredOnTheContainerAndTheHeadlessService() {
+        int raft = raftPort();
+        assertFalse(raft == config.httpPort(), "the Raft port differs from the HTTP port");
+        ContainerPort declared = container.getPorts().stream().filter(p -> p.getContainerPort() == raft).findFirst().orElseThrow();
+        assertTrue(declared.getProtocol() == null || declared.getProtocol().equals("TCP"), "Raft runs over TCP");
+        Service headless = headlessService();
+        assertEquals(Boolean.TRUE, headless.getSpec().getPublishNotReadyAddresses(),
+                "the headless Service publishes not-ready pods: peers must find each other before a leader exists");
+        ServicePort port = headless.getSpec().getPorts().stream()
+                .filter(p -> p.getTargetPort() != null && resolvePort(p.getTargetPort()) == raft).findFirst()
+                .orElseThrow(() -> new AssertionError(describe(headless) + " declares the Raft port " + raft));
+        assertEquals(raft, port.getPort(), "the headless Service's Raft port = the container's (peers dial pod addresses)");
+        assertTrue(port.getProtocol() == null || port.getProtocol().equals("TCP"), "Raft runs over TCP");
+    }
+
+    /**
+     * No per-pod configuration by hand: the node id is the pod's name (the StatefulSet's name and
+     * ordinal) from the downward API, and the one peers string, the same for every pod, names each
+     * pod of the StatefulSet by its stable name under the headless Service, with the Raft and HTTP
+     * ports the container declares.
+     */
+    @Test
+    void nodeIdIsThePodNameAndPeersNameEveryPodOfTheHeadlessService() {
+        EnvVarSource nodeId = config.valueFrom("strand.cluster.node-id");
+        assertNotNull(nodeId, "STRAND_CLUSTER_NODE_ID is set per pod with valueFrom");
+        assertNotNull(nodeId.getFieldRef(), "STRAND_CLUSTER_NODE_ID from the downward API (fieldRef)");
+        assertEquals("metadata.name", nodeId.getFieldRef().getFieldPath(), "STRAND_CLUSTER_NODE_ID = the pod's name");
+
+        String peers = config.get("strand.cluster.peers", null);
+        assertNotNull(peers, "STRAND_CLUSTER_PEERS is set, one value for every pod");
+        String set = statefulSet.getMetadata().getName();
+        String service = headlessService().getMetadata().getName();
+        assertEquals(statefulSet.getSpec().getServiceName(), service, "the headless Service governs the StatefulSet");
+        Map<String, String[]> byId = parsePeers(peers);
+        Set<String> pods = new TreeSet<>();
+        for (int ordinal = 0; ordinal < statefulSet.getSpec().getReplicas(); ordinal++) {
+            pods.add(set + "-" + ordinal);
+        }
+        assertEquals(pods, new TreeSet<>(byId.keySet()), "the peers' ids are the pods' names: " + peers);
+        assertEquals(CLUSTER_SIZE, byId.size(), "three peers");
+        assertEquals(config.httpPort(), resolvePort(new IntOrString("http")), "the container's port http is quarkus.http.port");
+        for (Map.Entry<String, String[]> peer : byId.entrySet()) {
+            String host = peer.getValue()[0];
+            String stable = peer.getKey() + "." + service;
+            assertTrue(host.equals(stable) || host.startsWith(stable + "."),
+                    peer.getKey() + ": host " + host + " is the pod's name under the headless Service, " + stable);
+            assertEquals(raftPort(), Integer.parseInt(peer.getValue()[1]), peer.getKey() + ": the Raft port the container declares");
+            assertEquals(config.httpPort(), Integer.parseInt(peer.getValue()[2]), peer.getKey() + ": quarkus.http.port, the port http");
+        }
+    }
+
+    /** {@code id=host:raftPort:httpPort,...} in order, each id once. */
+    static Map<String, String[]> parsePeers(String peers) {
+        Map<String, String[]> byId = new LinkedHashMap<>();
+        Pattern entry = Pattern.compile("([^=,\\s]+)=([^:,\\s]+):([0-9]{1,5}):([0-9]{1,5})");
+        for (String part : peers.trim().split(",")) {
+            Matcher m = entry.matcher(part.trim());
+            assertTrue(m.matches(), "peer " + part + " is id=host:raftPort:httpPort");
+            assertTrue(byId.put(m.group(1), new String[] {m.group(2), m.group(3), m.group(4)}) == null, "peer " + m.group(1) + " twice");
+        }
+        return byId;
+    }
+
+    @Test
+    void oneDisruptionAtATimeAndPodsSpreadOverNodes() {
+        PodDisruptionBudget pdb = ofKind(PodDisruptionBudget.class).get(0);
+        assertEquals(new IntOrString(1), pdb.getSpec().getMaxUnavailable(), "PDB maxUnavailable: 1 keeps two of three, a majority");
+        assertNull(pdb.getSpec().getMinAvailable(), "maxUnavailable, not minAvailable");
+        String unhealthy = pdb.getSpec().getUnhealthyPodEvictionPolicy();
+        assertTrue(unhealthy == null || unhealthy.equals("IfHealthyBudget"),
+                "a not-ready peer may still vote: evicted only while the budget holds (IfHealthyBudget), not " + unhealthy);
+
+        Map<String, String> podLabels = statefulSet.getSpec().getTemplate().getMetadata().getLabels();
+        List<TopologySpreadConstraint> spread = podSpec().getTopologySpreadConstraints() == null ? List.of()
+                : podSpec().getTopologySpreadConstraints();
+        TopologySpreadConstraint byHost = spread.stream().filter(c -> "kubernetes.io/hostname".equals(c.getTopologyKey())).findFirst()
+                .orElseThrow(() -> new AssertionError("a topologySpreadConstraint on kubernetes.io/hostname"));
+        assertEquals(1, byHost.getMaxSkew(), "maxSkew 1: no node holds two pods while another schedulable node holds none");
+        assertNotNull(byHost.getLabelSelector(), "the spread constraint selects pods");
+        Map<String, String> selected = byHost.getLabelSelector().getMatchLabels();
+        assertTrue(selected != null && !selected.isEmpty() && podLabels.entrySet().containsAll(selected.entrySet()),
+                "the spread constraint counts this StatefulSet's pods");
+    }
+
+    private static int raftPort() {
+        return container.getPorts().stream().filter(p -> "raft".equals(p.getName())).map(ContainerPort::getContainerPort)
+                .findFirst().orElseThrow(() -> new AssertionError("a container port named raft"));
+    }
+
+    private static Service headlessService() {
+        List<Service> headless = ofKind(Service.class).stream().filter(s -> "None".equals(s.getSpec().getClusterIP()))
+                .collect(Collectors.toList());
+        assertEquals(1, headless.size(), "one headless Service");
+        return headless.get(0);
     }
 
     @Test
@@ -625,14 +744,19 @@ class K8sManifestsTest {
     static final class AppConfig {
         private final Properties properties;
         private final Map<String, String> env = new LinkedHashMap<>();
+        /** Variables set per pod (valueFrom: the downward API, ...): no value to read here. */
+        private final Map<String, EnvVarSource> envFrom = new LinkedHashMap<>();
 
         AppConfig(Properties properties, List<EnvVar> env) {
             this.properties = properties;
             if (env != null) {
                 for (EnvVar e : env) {
-                    assertTrue(e.getValueFrom() == null || e.getValue() != null,
-                            e.getName() + ": valueFrom is not checked by this test; give a value");
-                    this.env.put(e.getName(), e.getValue());
+                    assertTrue(e.getValueFrom() == null || e.getValue() == null, e.getName() + ": value or valueFrom, not both");
+                    if (e.getValueFrom() != null) {
+                        this.envFrom.put(e.getName(), e.getValueFrom());
+                    } else {
+                        this.env.put(e.getName(), e.getValue());
+                    }
                 }
             }
         }
@@ -646,6 +770,8 @@ class K8sManifestsTest {
         }
 
         String get(String key, String defaultValue) {
+            assertFalse(envFrom.containsKey(envName(key)),
+                    envName(key) + " comes from valueFrom, which differs per pod; check it with valueFrom(key)");
             String fromEnv = env.get(envName(key));
             if (fromEnv != null) {
                 return fromEnv;
@@ -656,6 +782,11 @@ class K8sManifestsTest {
             }
             String plain = properties.getProperty(key);
             return plain != null ? plain.trim() : defaultValue;
+        }
+
+        /** Where the container's variable for {@code key} comes from when it is set per pod, else null. */
+        EnvVarSource valueFrom(String key) {
+            return envFrom.get(envName(key));
         }
 
         String javaOpts() {
@@ -730,9 +861,18 @@ class K8sManifestsTest {
         } catch (IOException e) {
             throw new AssertionError(e);
         }
-        AppConfig c = new AppConfig(p, List.of(new EnvVar("QUARKUS_HTTP_PORT", "7070", null)));
+        EnvVarSource podName = new EnvVarSourceBuilder().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().build();
+        AppConfig c = new AppConfig(p, List.of(new EnvVar("QUARKUS_HTTP_PORT", "7070", null),
+                new EnvVar("STRAND_CLUSTER_NODE_ID", null, podName)));
         assertEquals(7070, c.httpPort(), "env over application.properties");
+        assertEquals("metadata.name", c.valueFrom("strand.cluster.node-id").getFieldRef().getFieldPath());
+        expectFailure(() -> c.get("strand.cluster.node-id", "n1"));
         assertEquals("/x", c.get("strand.data-dir", "./data"), "the prod profile");
         assertEquals("/q/health/ready", c.healthPath("readiness"));
+        Map<String, String[]> peers = parsePeers("n1=127.0.0.1:7101:8101,n2=127.0.0.1:7102:8102,n3=127.0.0.1:7103:8103");
+        assertEquals(List.of("n1", "n2", "n3"), List.copyOf(peers.keySet()));
+        assertEquals(List.of("127.0.0.1", "7102", "8102"), List.of(peers.get("n2")));
+        expectFailure(() -> parsePeers("n1=127.0.0.1:7101"));
+        expectFailure(() -> parsePeers("n1=a:1:2,n1=b:1:2"));
     }
 }

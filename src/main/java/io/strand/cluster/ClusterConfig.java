@@ -1,0 +1,39 @@
+package io.strand.cluster;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The cluster's settings, as plain values (built at the edge from {@code strand.cluster.*}).
+ *
+ * @param nodeId            this node's id, one of {@code peers}
+ * @param peers             every member of the Raft group, this node included
+ * @param raftDir           where Ratis keeps its log and snapshots ({@code <data-dir>/raft})
+ * @param electionTimeout   the shortest election timeout (the longest is twice it)
+ * @param requestTimeout    how long an append may take through Raft before it fails as unavailable
+ * @param snapshotThreshold Raft entries between snapshots (a snapshot is the CommitLog flushed)
+ * @param purgeUpToSnapshot purge the Raft log up to the snapshot even when a follower still needs
+ *                          older entries (it then installs the snapshot from the leader's log)
+ * @param purgeGap          Raft entries kept behind a purge
+ * @param readyMaxLag       readiness: applied index at most this far behind the commit index
+ * @param maxEntryBytes     the largest command (one batch): sizes Ratis's buffers
+ */
+public record ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Duration electionTimeout,
+                            Duration requestTimeout, long snapshotThreshold, boolean purgeUpToSnapshot, int purgeGap,
+                            long readyMaxLag, int maxEntryBytes) {
+    public ClusterConfig {
+        peers = List.copyOf(peers);
+        if (peers.stream().noneMatch(p -> p.id().equals(nodeId))) {
+            throw new IllegalArgumentException("strand.cluster.node-id=" + nodeId + " is not among strand.cluster.peers "
+                    + peers.stream().map(Peer::id).toList());
+        }
+        if (electionTimeout.toMillis() < 100) {
+            throw new IllegalArgumentException("strand.cluster.election-timeout must be at least 100ms: " + electionTimeout);
+        }
+    }
+
+    public Peer self() {
+        return peers.stream().filter(p -> p.id().equals(nodeId)).findFirst().orElseThrow();
+    }
+}

@@ -1,0 +1,20 @@
+package io.strand.cluster;
+
+import io.strand.store.NewEvent;
+
+import java.util.List;
+import java.util.UUID;
+
+/** What one Raft entry asks every replica to apply (laid out by {@link CommandDescriptor}). */
+sealed interface Command {
+    /** When the accepting node took the request; the records carry it (never earlier than the log's last). */
+    long timestampMillis();
+
+    /** An append of one atomic batch, with the checks every replica makes the same way. */
+    record Append(String stream, long expectedVersion, long timestampMillis, List<NewEvent> events) implements Command {
+    }
+
+    /** A consumer group's commit; {@code id} is the commit event's id, chosen once by the accepting node. */
+    record GroupCommit(String group, String stream, long version, UUID id, long timestampMillis) implements Command {
+    }
+}

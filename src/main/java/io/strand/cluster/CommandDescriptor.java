@@ -1,0 +1,134 @@
+package io.strand.cluster;
+
+import io.strand.store.NewEvent;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The bytes of a Raft entry's command (little-endian; see docs/FORMAT.md, "Raft entries"):
+ *
+ * <pre>
+ * offset size field
+ *  0      1   kind             1 append, 2 group commit
+ *  1      1   version          1
+ *  2      2   name length      bytes of the UTF-8 stream (append) or group (commit) name
+ *  4      4   count            events (append) or the commit's stream-name length (commit)
+ *  8      8   timestamp        epoch milliseconds, taken by the accepting node
+ * 16      8   expected/version the append's expected version, or the committed version
+ * 24      …   name; then per event (append): 8 id msb, 8 id lsb, 1 binary, 2 type length,
+ *             4 metadata length, 4 data length, type, metadata, data; or (commit) 8 id msb,
+ *             8 id lsb, stream name
+ * </pre>
+ *
+ * The event bytes are encoded once, here, by the node that took the request; every replica
+ * decodes the same bytes and turns them into the same records.
+ */
+final class CommandDescriptor {
+    static final byte KIND_APPEND = 1;
+    static final byte KIND_GROUP_COMMIT = 2;
+    static final byte VERSION = 1;
+    static final int KIND_OFFSET = 0;
+    static final int VERSION_OFFSET = KIND_OFFSET + 1;
+    static final int NAME_LENGTH_OFFSET = VERSION_OFFSET + 1;
+    static final int COUNT_OFFSET = NAME_LENGTH_OFFSET + 2;
+    static final int TIMESTAMP_OFFSET = COUNT_OFFSET + 4;
+    static final int NUMBER_OFFSET = TIMESTAMP_OFFSET + 8;
+    static final int HEADER_LENGTH = NUMBER_OFFSET + 8;
+    static final int EVENT_HEADER_LENGTH = 8 + 8 + 1 + 2 + 4 + 4;
+
+    private CommandDescriptor() {
+    }
+
+    static byte[] encode(Command command) {
+        if (command instanceof Command.Append a) {
+            return encodeAppend(a);
+        }
+        Command.GroupCommit g = (Command.GroupCommit) command;
+        byte[] group = utf8(g.group());
+        byte[] stream = utf8(g.stream());
+        ByteBuffer b = header(KIND_GROUP_COMMIT, group, stream.length, g.timestampMillis(), g.version(), 16 + stream.length);
+        b.putLong(g.id().getMostSignificantBits()).putLong(g.id().getLeastSignificantBits()).put(stream);
+        return b.array();
+    }
+
+    private static byte[] encodeAppend(Command.Append a) {
+        byte[] stream = utf8(a.stream());
+        List<NewEvent> events = a.events();
+        byte[][] types = new byte[events.size()][];
+        int size = 0;
+        for (int i = 0; i < types.length; i++) {
+            NewEvent e = events.get(i);
+            types[i] = utf8(e.type());
+            size += EVENT_HEADER_LENGTH + types[i].length + e.metadata().length + e.data().length;
+        }
+        ByteBuffer b = header(KIND_APPEND, stream, events.size(), a.timestampMillis(), a.expectedVersion(), size);
+        for (int i = 0; i < types.length; i++) {
+            NewEvent e = events.get(i);
+            b.putLong(e.id().getMostSignificantBits()).putLong(e.id().getLeastSignificantBits())
+                    .put((byte) (e.binary() ? 1 : 0)).putShort((short) types[i].length)
+                    .putInt(e.metadata().length).putInt(e.data().length)
+                    .put(types[i]).put(e.metadata()).put(e.data());
+        }
+        return b.array();
+    }
+
+    private static ByteBuffer header(byte kind, byte[] name, int count, long timestamp, long number, int rest) {
+        if (name.length > 0xFFFF) {
+            throw new IllegalArgumentException("name too long: " + name.length);
+        }
+        ByteBuffer b = ByteBuffer.allocate(HEADER_LENGTH + name.length + rest).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(kind).put(VERSION).putShort((short) name.length).putInt(count).putLong(timestamp).putLong(number).put(name);
+        return b;
+    }
+
+    /** Decodes a command; {@link IllegalArgumentException} for bytes no Strand wrote. */
+    static Command decode(ByteBuffer in) {
+        ByteBuffer b = in.slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < HEADER_LENGTH || b.get(VERSION_OFFSET) != VERSION) {
+            throw new IllegalArgumentException("not a Strand command of format " + VERSION + ": " + b.remaining() + " bytes");
+        }
+        byte kind = b.get(KIND_OFFSET);
+        int nameLength = Short.toUnsignedInt(b.getShort(NAME_LENGTH_OFFSET));
+        int count = b.getInt(COUNT_OFFSET);
+        long timestamp = b.getLong(TIMESTAMP_OFFSET);
+        long number = b.getLong(NUMBER_OFFSET);
+        String name = string(b, HEADER_LENGTH, nameLength);
+        b.position(HEADER_LENGTH + nameLength);
+        if (kind == KIND_GROUP_COMMIT) {
+            UUID id = new UUID(b.getLong(), b.getLong());
+            byte[] stream = new byte[count];
+            b.get(stream);
+            return new Command.GroupCommit(name, new String(stream, StandardCharsets.UTF_8), number, id, timestamp);
+        }
+        if (kind != KIND_APPEND) {
+            throw new IllegalArgumentException("unknown command kind " + kind);
+        }
+        List<NewEvent> events = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            UUID id = new UUID(b.getLong(), b.getLong());
+            boolean binary = b.get() != 0;
+            int typeLength = Short.toUnsignedInt(b.getShort());
+            byte[] metadata = new byte[b.getInt()];
+            byte[] data = new byte[b.getInt()];
+            byte[] type = new byte[typeLength];
+            b.get(type).get(metadata).get(data);
+            events.add(new NewEvent(id, new String(type, StandardCharsets.UTF_8), data, metadata, binary));
+        }
+        return new Command.Append(name, number, timestamp, events);
+    }
+
+    private static String string(ByteBuffer b, int offset, int length) {
+        byte[] bytes = new byte[length];
+        b.get(offset, bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,161 @@
+package io.strand.cluster;
+
+import io.strand.store.EventWriter;
+import io.strand.store.Replica;
+import io.strand.store.StoreUnavailableException;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.TimeDuration;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * This node's member of the Raft group: the Ratis server (with the {@link StoreStateMachine} over
+ * this node's store) and the Ratis client through which this node hands appends to the leader.
+ * Started after the store is open; closed before it.
+ */
+public final class RaftNode implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RaftNode.class.getName());
+    /** One group per cluster; its id is fixed so every member (and a restarted one) names the same group. */
+    static final RaftGroupId GROUP_ID = RaftGroupId.valueOf(UUID.nameUUIDFromBytes("strand".getBytes(StandardCharsets.UTF_8)));
+
+    private final ClusterConfig config;
+    private final RaftGroup group;
+    private final RaftPeerId self;
+    private final StoreStateMachine stateMachine;
+    private final RaftServer server;
+    private final RaftClient client;
+    private final ReplicatedWriter writer;
+
+    private RaftNode(ClusterConfig config, Replica replica) throws IOException {
+        this.config = config;
+        List<RaftPeer> peers = config.peers().stream()
+                .map(p -> RaftPeer.newBuilder().setId(p.id()).setAddress(p.raftAddress()).build()).toList();
+        this.group = RaftGroup.valueOf(GROUP_ID, peers);
+        this.self = RaftPeerId.valueOf(config.nodeId());
+        this.stateMachine = new StoreStateMachine(replica);
+        Files.createDirectories(config.raftDir());
+        this.server = RaftServer.newBuilder()
+                .setServerId(self)
+                .setGroup(group)
+                .setStateMachine(stateMachine)
+                .setProperties(RaftProps.server(config))
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .build();
+        var clientProps = RaftProps.client(config);
+        // Retries (leader changes, NotLeader redirects) stay within the request timeout: the caller
+        // gets a 503 with an unknown outcome after that, and re-sends the same ids.
+        long sleepMillis = 100;
+        int attempts = (int) Math.max(1, config.requestTimeout().toMillis() / sleepMillis);
+        this.client = RaftClient.newBuilder()
+                .setRaftGroup(group)
+                .setProperties(clientProps)
+                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), clientProps))
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
+                        TimeDuration.valueOf(sleepMillis, TimeUnit.MILLISECONDS)))
+                .build();
+        this.writer = new ReplicatedWriter(client, replica, stateMachine.applied(), config.requestTimeout());
+    }
+
+    /** Starts this node's Raft server over {@code replica} (the open store); it then elects or joins a leader. */
+    public static RaftNode start(ClusterConfig config, Replica replica) throws IOException {
+        RaftNode node = new RaftNode(config, replica);
+        try {
+            node.server.start();
+        } catch (IOException | RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        LOG.log(System.Logger.Level.INFO, "Raft member " + config.nodeId() + " started: peers=" + config.peers()
+                + ", raftDir=" + config.raftDir());
+        return node;
+    }
+
+    /** Appends and group commits through the Raft log. */
+    public EventWriter writer() {
+        return writer;
+    }
+
+    /**
+     * Completes once this node has applied everything the group had committed when it was called
+     * (Raft ReadIndex, confirmed by the leader with a majority): a read served after it is linearizable.
+     * Fails with {@link StoreUnavailableException} without a leader or a majority within the request timeout.
+     */
+    public CompletionStage<Void> linearizableBarrier() {
+        return writer.barrier(self);
+    }
+
+    /** Completes once this node has applied (committed, readable) the log up to and including the record at {@code position}. */
+    public CompletionStage<Void> awaitPosition(long position) {
+        return writer.awaitPosition(position);
+    }
+
+    public ClusterStatus status() {
+        String role = ClusterStatus.CANDIDATE;
+        String leader = null;
+        long term = 0;
+        long commitIndex = 0;
+        long appliedIndex = stateMachine.applied().get();
+        java.util.Map<String, Long> lag = new java.util.TreeMap<>();
+        try {
+            var division = server.getDivision(GROUP_ID);
+            DivisionInfo info = division.getInfo();
+            RaftPeerRole r = info.getCurrentRole();
+            role = r == RaftPeerRole.LEADER ? ClusterStatus.LEADER
+                    : r == RaftPeerRole.FOLLOWER ? ClusterStatus.FOLLOWER : ClusterStatus.CANDIDATE;
+            RaftPeerId l = info.getLeaderId();
+            leader = l == null ? null : l.toString();
+            term = info.getCurrentTerm();
+            commitIndex = division.getRaftLog().getLastCommittedIndex();
+            if (info.isLeader()) {
+                // What the leader knows of each follower's commit index (from its append answers).
+                for (var c : division.getCommitInfos()) {
+                    String id = c.getServer().getId().toStringUtf8();
+                    if (!id.equals(config.nodeId())) {
+                        lag.put(id, Math.max(0, commitIndex - c.getCommitIndex()));
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the server is stopping or stopped: report no leader
+        }
+        return new ClusterStatus(config.nodeId(), role, leader, term, commitIndex, appliedIndex,
+                writer.appliedPosition(), config.peers(), stateMachine.leaderChanges(), lag,
+                stateMachine.failure() != null);
+    }
+
+    public ClusterConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the Raft client failed", e);
+        }
+        try {
+            server.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the Raft server failed", e);
+        }
+    }
+}

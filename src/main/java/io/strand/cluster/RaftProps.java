@@ -1,0 +1,69 @@
+package io.strand.cluster;
+
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Ratis's settings from a {@link ClusterConfig}: one place that says which knobs Strand turns and why. */
+final class RaftProps {
+    private RaftProps() {
+    }
+
+    static RaftProperties server(ClusterConfig config) {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(config.raftDir().toFile()));
+        Peer self = config.self();
+        GrpcConfigKeys.Server.setPort(p, self.raftPort());
+        // Bind the address peers use when it is a literal one (tests on 127.0.0.1); a DNS name (a
+        // Kubernetes pod's) may not resolve yet when the pod starts, so bind every interface then.
+        GrpcConfigKeys.Server.setHost(p, isLiteral(self.host()) ? self.host() : "0.0.0.0");
+        long election = config.electionTimeout().toMillis();
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(Math.max(3000, 2 * election), TimeUnit.MILLISECONDS));
+        // Linearizable reads on any node: ReadIndex through the leader, then wait to apply that far.
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThreshold());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, config.purgeUpToSnapshot());
+        RaftServerConfigKeys.Log.setPurgeGap(p, config.purgeGap());
+        // A snapshot is the CommitLog, not a file Ratis can ship: a follower behind the purge point is
+        // told to install it (notifyInstallSnapshotFromLeader) and copies the bytes from the leader's /log.
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+        // One entry is one batch, up to maxEntryBytes: every buffer on its way must hold one.
+        SizeInBytes entry = SizeInBytes.valueOf(Math.max(8 << 20, 2L * config.maxEntryBytes()));
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entry.getSize() + (64 << 10)));
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entry);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(64L << 20, 4 * entry.getSize())));
+        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entry.getSize() + (1 << 20)));
+        return p;
+    }
+
+    static RaftProperties client(ClusterConfig config) {
+        RaftProperties p = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(
+                Math.max(1000, config.electionTimeout().toMillis()), TimeUnit.MILLISECONDS));
+        // The async client blocks the caller once this many requests are outstanding: appends call it
+        // on the append threads, whose own bound answers 503 long before.
+        RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 4096);
+        SizeInBytes entry = SizeInBytes.valueOf(Math.max(8 << 20, 2L * config.maxEntryBytes()));
+        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entry.getSize() + (1 << 20)));
+        return p;
+    }
+
+    private static boolean isLiteral(String host) {
+        try {
+            return host.matches("[0-9.]+|\\[?[0-9a-fA-F:]+]?") && InetAddress.getByName(host) != null;
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+}

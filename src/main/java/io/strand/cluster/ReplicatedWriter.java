@@ -1,0 +1,137 @@
+package io.strand.cluster;
+
+import io.strand.store.AppendOutcome;
+import io.strand.store.EventWriter;
+import io.strand.store.NewEvent;
+import io.strand.store.Replica;
+import io.strand.store.StoreUnavailableException;
+import io.strand.store.WriteDurability;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Appends and group commits through the Raft log: the request becomes one command, encoded once
+ * here, sent by the Ratis client to the leader (which follows redirects and retries within the
+ * request timeout). The answer is the leader's state machine's; this node gives it only once it has
+ * applied the entry itself and its log has committed it, so a read here right after sees the write.
+ * Every failure to get an answer is a {@link StoreUnavailableException} with an unknown outcome:
+ * re-sending the same event ids is safe (the replicas' repeat check makes it exactly-once).
+ */
+final class ReplicatedWriter implements EventWriter {
+    private final RaftClient client;
+    private final Replica replica;
+    private final AppliedIndex applied;
+    private final long timeoutMillis;
+
+    ReplicatedWriter(RaftClient client, Replica replica, AppliedIndex applied, Duration timeout) {
+        this.client = client;
+        this.replica = replica;
+        this.applied = applied;
+        this.timeoutMillis = timeout.toMillis();
+    }
+
+    @Override
+    public CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
+                                                 WriteDurability durability, Executor coldReads) {
+        Command.Append command = new Command.Append(stream, expectedVersion, System.currentTimeMillis(), events);
+        return send(command).thenApply(reply -> ReplyDescriptor.outcome(reply.getMessage().getContent()
+                .asReadOnlyByteBuffer(), stream, durability));
+    }
+
+    @Override
+    public CompletionStage<Void> commitGroup(String group, String stream, long version) {
+        try {
+            Replica.checkGroupCommit(group, stream, version);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Command.GroupCommit command = new Command.GroupCommit(group, stream, version, UUID.randomUUID(),
+                System.currentTimeMillis());
+        return send(command).thenApply(reply -> {
+            ReplyDescriptor.outcome(reply.getMessage().getContent().asReadOnlyByteBuffer(), stream, null);
+            return null;
+        });
+    }
+
+    /** Sends {@code command}; completes once this node applied and committed its entry. */
+    private CompletionStage<RaftClientReply> send(Command command) {
+        Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(CommandDescriptor.encode(command)));
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            sent = client.async().send(message);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(unavailable("the Raft client refused the append", e));
+        }
+        return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .handle((reply, e) -> {
+                    if (e != null) {
+                        throw unavailable("no answer from the Raft leader", e);
+                    }
+                    if (!reply.isSuccess()) {
+                        throw unavailable("the Raft group did not apply the append", reply.getException());
+                    }
+                    return reply;
+                })
+                .thenCompose(reply -> appliedHere(reply.getLogIndex()).thenApply(x -> reply));
+    }
+
+    /** Completes once this node applied entry {@code raftIndex} and its log committed what that wrote. */
+    private CompletionStage<Void> appliedHere(long raftIndex) {
+        return applied.await(raftIndex)
+                .thenCompose(x -> replica.awaitCommitted(replica.writtenPosition()))
+                .toCompletableFuture()
+                .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .exceptionally(e -> {
+                    throw unavailable("this node did not apply the entry in time", e);
+                });
+    }
+
+    /** See {@link RaftNode#linearizableBarrier()}. */
+    CompletionStage<Void> barrier(RaftPeerId self) {
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            sent = client.async().sendReadOnly(StoreStateMachine.QUERY_POSITION, self);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(unavailable("the Raft client refused the read", e));
+        }
+        return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((reply, e) -> {
+            if (e != null || !reply.isSuccess()) {
+                throw unavailable("no linearizable read without a leader and a majority",
+                        e != null ? e : reply.getException());
+            }
+            return null;
+        });
+    }
+
+    /** See {@link RaftNode#awaitPosition(long)}. */
+    CompletionStage<Void> awaitPosition(long position) {
+        return replica.awaitCommitted(position + 1);
+    }
+
+    long appliedPosition() {
+        return replica.committedPosition();
+    }
+
+    private static CompletionException unavailable(String what, Throwable cause) {
+        Throwable c = cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+        if (c instanceof StoreUnavailableException u) {
+            return new CompletionException(u);
+        }
+        String why = c instanceof TimeoutException ? "timed out" : String.valueOf(c);
+        return new CompletionException(new StoreUnavailableException(what + " (" + why
+                + "); the outcome is unknown: re-send the same event ids", 1));
+    }
+}

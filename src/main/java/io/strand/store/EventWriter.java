@@ -1,0 +1,23 @@
+package io.strand.store;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+
+/**
+ * The writes the edge makes: appends and consumer-group commits. {@link EventStore} makes them on
+ * this node's log; with replication, the cluster makes them through the Raft log, and every
+ * replica's store applies them. The HTTP layer holds one of the two and does not know which.
+ */
+public interface EventWriter {
+    /**
+     * Appends {@code events} to {@code stream} as one atomic batch (see
+     * {@link EventStore#append(String, List, long, io.strand.log.Durability, Executor)}); {@code durability}
+     * null means the server's default; {@code coldReads} runs work that may read the log.
+     */
+    CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
+                                          WriteDurability durability, Executor coldReads);
+
+    /** Durably records that {@code group} has consumed {@code stream} up to {@code version} (-1: nothing). */
+    CompletionStage<Void> commitGroup(String group, String stream, long version);
+}

@@ -1,0 +1,86 @@
+package io.strand.store;
+
+import io.strand.log.CommitLog;
+import io.strand.log.Durability;
+import io.strand.log.LogException;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The store as a replica of a replicated log sees it: entries applied in the log's order with the
+ * timestamp and Raft index they carry (written into the records, so every replica writes the same
+ * bytes and knows after a crash which entries its log holds), and the positions and flushes that
+ * snapshots and read-your-writes waits need. The cluster layer holds this; the store does not know
+ * whether it is replicated. Thread-safe; the apply methods are called from one thread, in order.
+ */
+public final class Replica {
+    private final CommitLog log;
+    private final Appender appender;
+    private final ConsumerGroups groups;
+    private final CommitWaiters commitWaiters;
+
+    Replica(CommitLog log, Appender appender, ConsumerGroups groups, CommitWaiters commitWaiters) {
+        this.log = log;
+        this.appender = appender;
+        this.groups = groups;
+        this.commitWaiters = commitWaiters;
+    }
+
+    /**
+     * Applies an append from a replicated log: called for each entry in the log's order, on one
+     * thread, with the entry's {@code timestampMillis} and {@code raftIndex} (both written into the
+     * records), so that every replica decides the same outcome and writes the same bytes. It may wait
+     * (block) for the stream's previous append to commit; the stage completes once this one is
+     * committed, or fails as {@link EventStore#append(String, List, long, Durability)} would (a refusal that is
+     * the same on every replica: bad batch, conflict) or with a {@link LogException} (this replica's
+     * log failed; it cannot go on applying).
+     */
+    public CompletionStage<AppendOutcome> applyReplicated(String stream, List<NewEvent> events, long expectedVersion,
+                                                          long timestampMillis, long raftIndex) {
+        return appender.applyInOrder(stream, events, expectedVersion, true, timestampMillis, raftIndex);
+    }
+
+    /** Applies a consumer-group commit from a replicated log (see {@link #applyReplicated}); {@code id} is the commit's event id. */
+    public CompletionStage<Void> applyGroupCommit(String group, String stream, long version, java.util.UUID id,
+                                                  long timestampMillis, long raftIndex) {
+        return groups.commit(group, stream, version, id, event -> appender.applyInOrder(ConsumerGroups.STREAM,
+                List.of(event), ExpectedVersion.ANY, false, timestampMillis, raftIndex));
+    }
+
+    /** Validates a consumer-group commit ({@link InvalidRequestException}) without making it. */
+    public static void checkGroupCommit(String group, String stream, long version) {
+        ConsumerGroups.check(group, stream, version);
+    }
+
+    /** The Raft index of the last replicated entry the log holds (0: none). */
+    public long lastRaftIndex() {
+        return log.lastRaftIndex();
+    }
+
+    /** Where the committed (readable) log ends. */
+    public long committedPosition() {
+        return log.committedPosition();
+    }
+
+    /** Where the written log ends: every append made so far lies below it (committed or about to be). */
+    public long writtenPosition() {
+        return log.writtenPosition();
+    }
+
+    /** Completes (on the store's notifier) once the log has committed up to {@code position}. */
+    public CompletionStage<Void> awaitCommitted(long position) {
+        return commitWaiters.await(position);
+    }
+
+    /**
+     * Forces everything appended so far to disk: waits for it to be committed, then flushed.
+     * Completes with the position below which the log is durable.
+     */
+    public CompletionStage<Long> flushWritten() {
+        long written = log.writtenPosition();
+        return awaitCommitted(written).thenCompose(x -> log.awaitFlush(written));
+    }
+
+}
