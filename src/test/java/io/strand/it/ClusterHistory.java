@@ -44,9 +44,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *     with the same ids and expected version through a random node until a definite answer, for at
  *     most {@link #RESEND_FOR}. The store checks for a re-send before it checks the expected version,
  *     so a 201 is the batch's one outcome (whichever attempt took effect, it did so within the
- *     operation's interval); a 409 after an unknown attempt is recorded as unknown (the earlier
- *     attempt may still take effect later, e.g. re-tried inside the cluster); no definite answer in
- *     time is unknown.</li>
+ *     operation's interval). A 409 after an unknown attempt says the earlier attempt had not taken
+ *     effect when the re-send was applied; it could still take effect later (a node's Raft client
+ *     may go on re-trying it) only if its expected version could match later. For a number
+ *     {@code n} and a 409 naming {@code c}: the client took {@code n} from an answer it got before
+ *     (a version that existed then; versions only grow), so {@code n < c} and it never matches
+ *     again; {@code no-stream} never matches again once the stream has events. So the 409 is
+ *     recorded as it is for those, and as unknown for {@code exists} (it matches once the stream
+ *     gets an event). No definite answer in time is unknown.</li>
  * <li>A refused connection (nothing was sent) is simply tried on another node.</li>
  * <li>A read answers 200 (versions and ids), 404 (an empty stream), or anything else: unknown.</li>
  * </ul>
@@ -124,12 +129,37 @@ final class ClusterHistory {
 
     String stats() {
         return operations + " operations: appends ok " + oks + ", conflicts " + conflicts + ", unknown " + unknownAppends
-                + " " + unknownWhy + ", re-sends " + resends + ", reads " + reads + " (" + readEvents + " events), unknown reads "
-                + unknownReads;
+                + " " + unknownWhy + ", re-sends " + resends + " " + attemptWhy + ", reads " + reads + " (" + readEvents
+                + " events), unknown reads " + unknownReads + " " + readWhy;
     }
 
     private void unknown(String why) {
         unknownWhy.merge(why.length() > 100 ? why.substring(0, 100) : why, 1, Integer::sum);
+    }
+
+    /** Why append attempts had an unknown outcome (re-sent), by answer. */
+    private final Map<String, Integer> attemptWhy = new ConcurrentSkipListMap<>();
+    /** Why reads had no answer, by answer. */
+    private final Map<String, Integer> readWhy = new ConcurrentSkipListMap<>();
+
+    private void attempt(Node n, String why) {
+        attemptWhy.merge(n.id + ": " + why, 1, Integer::sum);
+    }
+
+    private void readUnknown(Node n, String why) {
+        readWhy.merge(n.id + ": " + why, 1, Integer::sum);
+    }
+
+    /** The problem's detail, shortened (the part before any parenthesis: the rest varies). */
+    static String detail(String body) {
+        try {
+            String d = String.valueOf(new JsonObject(body).getString("detail"));
+            int paren = d.indexOf(" (");
+            d = paren > 0 ? d.substring(0, paren) : d;
+            return d.length() > 90 ? d.substring(0, 90) : d;
+        } catch (RuntimeException e) {
+            return body.length() > 90 ? body.substring(0, 90) : body;
+        }
     }
 
     /** One client: one operation at a time, remembering the last version it saw of each stream. */
@@ -210,6 +240,7 @@ final class ClusterHistory {
                         continue;
                     } catch (IOException e) {
                         unknownAttempt = true; // a timeout, or the connection lost after sending
+                        attempt(n, e.getClass().getSimpleName());
                         Thread.sleep(20);
                         continue;
                     }
@@ -230,10 +261,10 @@ final class ClusterHistory {
                         }
                         Long current = p.getLong("currentVersion");
                         long c = current == null ? -1 : current;
-                        if (unknownAttempt) {
-                            call.endUnknown(new Unknown("409 after an attempt with an unknown outcome"));
+                        if (unknownAttempt && expected == ExpectedVersion.EXISTS) {
+                            call.endUnknown(new Unknown("409 to expected exists after an attempt with an unknown outcome"));
                             unknownAppends.incrementAndGet();
-                            unknown("409 after an attempt with an unknown outcome");
+                            unknown("409 to expected exists after an attempt with an unknown outcome");
                         } else {
                             call.end(new Conflict(c));
                         }
@@ -243,6 +274,7 @@ final class ClusterHistory {
                     }
                     if (r.statusCode() == 503) {
                         unknownAttempt = true;
+                        attempt(n, "503 " + detail(r.body()));
                         Thread.sleep(50);
                         continue;
                     }
@@ -272,6 +304,7 @@ final class ClusterHistory {
                     } catch (IOException e) {
                         call.endUnknown(new Unknown(e.toString()));
                         unknownReads.incrementAndGet();
+                        readUnknown(n, e.getClass().getSimpleName());
                         return;
                     }
                     if (r.statusCode() == 200) {
@@ -306,6 +339,7 @@ final class ClusterHistory {
                     }
                     call.endUnknown(new Unknown("read answered " + r.statusCode()));
                     unknownReads.incrementAndGet();
+                    readUnknown(n, r.statusCode() + " " + detail(r.body()));
                     return;
                 }
                 call.endUnknown(new Unknown("read: no node took the connection"));

@@ -14,7 +14,13 @@ import io.strand.store.history.StreamModel.Output;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -47,6 +53,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * restarted on their data directories. Each scenario starts its own cluster (tuned to fail over fast)
  * and kills it at the end, also on failure; node logs are in {@code target/cluster-it/<scenario>/}.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
     static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(1);
     static final Duration APPEND_TIMEOUT = Duration.ofSeconds(3);
@@ -67,6 +74,21 @@ class ClusterIT {
         ClusterNodes.killAll();
     }
 
+    private long began;
+
+    @BeforeEach
+    void begin(TestInfo test) {
+        began = System.nanoTime();
+        System.out.printf("ClusterIT %s: begins (%s)%n", test.getTestMethod().map(m -> m.getName()).orElse("?"),
+                ClusterNodes.load());
+    }
+
+    @AfterEach
+    void end(TestInfo test) {
+        System.out.printf("ClusterIT %s: ended after %d s (%s)%n", test.getTestMethod().map(m -> m.getName()).orElse("?"),
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began), ClusterNodes.load());
+    }
+
     private static String event(String id, String type, JsonObject data) {
         return new JsonObject().put("id", id).put("type", type).put("data", data).encode();
     }
@@ -80,6 +102,7 @@ class ClusterIT {
     // 1. Replication
 
     @Test
+    @Order(1)
     void shouldReplicateAppendsThroughAnyNodeToEveryNode(@TempDir Path dir) throws Exception {
         try (ClusterNodes c = new ClusterNodes(dir, "replication", tuned())) {
             long t0 = System.nanoTime();
@@ -197,17 +220,40 @@ class ClusterIT {
                 assertEquals(first.get(i), other.get(i), () -> "/all on n1 and " + n.id + " differ at event " + k);
             }
         }
-        LogDigest d = c.logDigest(c.nodes.get(0));
-        for (Node n : c.nodes.subList(1, 3)) {
-            assertEquals(d, c.logDigest(n), () -> "raw /log of n1 and " + n.id);
-        }
+        assertSameLogs(c, c.nodes.get(0), first);
         return first;
+    }
+
+    /** The raw {@code /log} bytes of every node are those of {@code reference}; {@code all} (if known) names the record where they differ. */
+    private static LogDigest assertSameLogs(ClusterNodes c, Node reference, List<Event> all) throws Exception {
+        LogDigest d = c.logDigest(reference);
+        for (Node n : c.nodes) {
+            if (n == reference) {
+                continue;
+            }
+            LogDigest other = c.logDigest(n);
+            if (!d.equals(other)) {
+                long at = c.firstDifference(reference, n);
+                Event record = null;
+                if (all != null) {
+                    for (Event e : all) {
+                        if (e.position() <= at) {
+                            record = e;
+                        }
+                    }
+                }
+                fail("raw /log of " + reference.id + " " + d + " and " + n.id + " " + other + " first differ at log position "
+                        + at + (record == null ? "" : ", byte " + (at - record.position()) + " of the record of " + record));
+            }
+        }
+        return d;
     }
 
     // ---------------------------------------------------------------------------------------------
     // 2. Failover under load
 
     @Test
+    @Order(2)
     void shouldKeepEveryAcknowledgedEventExactlyOnceAcrossLeaderKillAndPause(@TempDir Path dir) throws Exception {
         try (ClusterNodes c = new ClusterNodes(dir, "failover", tuned())) {
             c.startAll();
@@ -215,8 +261,8 @@ class ClusterIT {
                     () -> ThreadLocalRandom.current().nextInt(5) == 0 ? 3 : 1);
             w.start();
             try {
-                Thread.sleep(3000);
-                assertTrue(w.batches.get() > 20, () -> "load is running: " + w.stats());
+                awaitBatches(w, 100, Duration.ofSeconds(60)); // warmed up (the first appends of fresh JVMs are slow)
+                Thread.sleep(1000);
 
                 // SIGKILL the leader.
                 Node killed = c.leader(Duration.ofSeconds(10));
@@ -279,6 +325,14 @@ class ClusterIT {
         }
     }
 
+    private static void awaitBatches(ClusterWriters w, int n, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (w.batches.get() < n && System.nanoTime() < deadline && w.errors.isEmpty()) {
+            Thread.sleep(50);
+        }
+        assertTrue(w.batches.get() >= n, () -> "load is running: " + w.stats() + " " + w.errors);
+    }
+
     /** Each acknowledged event exactly once where it was acknowledged; no duplicate; nothing never sent; versions contiguous. */
     private static void assertEventsOnce(List<Event> all, ClusterWriters w) {
         Map<String, Event> byId = new HashMap<>();
@@ -318,6 +372,7 @@ class ClusterIT {
     // 3. Linearizability across a leader kill
 
     @Test
+    @Order(3)
     void shouldAnswerExpectedVersionAppendsAndLinearizableReadsLinearizablyAcrossALeaderKill(@TempDir Path dir)
             throws Exception {
         try (ClusterNodes c = new ClusterNodes(dir, "linearizability", tuned())) {
@@ -356,6 +411,7 @@ class ClusterIT {
     // 4. Minority
 
     @Test
+    @Order(4)
     void shouldRefuseAppendsButServeReadsWithoutAMajorityAndRecover(@TempDir Path dir) throws Exception {
         Duration appendTimeout = Duration.ofSeconds(2);
         try (ClusterNodes c = new ClusterNodes(dir, "minority", tuned("strand.http.append-timeout=2s"))) {
@@ -442,9 +498,29 @@ class ClusterIT {
     // 5. Catch-up
 
     @Test
+    @Order(5)
     void shouldCatchUpAFollowerThatMissed200MegabytesFromTheLog(@TempDir Path dir) throws Exception {
         try (ClusterNodes c = new ClusterNodes(dir, "catch-up", tuned())) {
-            catchUp(c, 200L << 20, 100);
+            catchUp(c, 200L << 20, 100, false);
+        }
+    }
+
+    /*
+     * The variant where the follower must install a snapshot: the leader takes snapshots every 200
+     * entries and purges its Raft log up to them (even though the stopped follower still needs it),
+     * so the follower can only catch up by copying the leader's CommitLog (GET /log). It checks that
+     * the leader did purge past the follower's index before restarting the follower.
+     *
+     * NOT A TEST YET, deliberately (not @Disabled): install-snapshot from the leader's /log is not
+     * implemented (a5d7b1d, "Not yet: ... install-snapshot from the leader's /log"). Enable it by
+     * adding @Test to this method when it lands.
+     */
+    void shouldCatchUpAFollowerBehindThePurgedRaftLogThroughASnapshot(@TempDir Path dir) throws Exception {
+        try (ClusterNodes c = new ClusterNodes(dir, "catch-up-snapshot", tuned("strand.cluster.snapshot-threshold=200",
+                "strand.cluster.purge-up-to-snapshot=true", "strand.cluster.purge-gap=100"))) {
+            // Entries of 20 events (~42 KB): 120 MB is ~3000 entries, and more than one Raft log
+            // segment (64 MB at most), so that a closed segment can be purged.
+            catchUp(c, 120L << 20, 20, true);
         }
     }
 
@@ -453,7 +529,7 @@ class ClusterIT {
      * {@code batch} events of ~2 KiB), restarts the follower and waits until it applied as far as
      * the leader; then the raw logs are identical. Returns the follower's applied index when killed.
      */
-    private static CatchUp catchUp(ClusterNodes c, long bytes, int batch) throws Exception {
+    private static CatchUp catchUp(ClusterNodes c, long bytes, int batch, boolean mustPurge) throws Exception {
         c.startAll();
         Node leader = c.leader(Duration.ofSeconds(10));
         Node follower = c.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
@@ -478,6 +554,21 @@ class ClusterIT {
         System.out.printf("ClusterIT %s: wrote %d MB of log (%d events) through leader %s with 2 of 3 nodes up in %d ms: %.1f MB/s%n",
                 c.name, written >> 20, w.acked.size(), leader.id, ms(writeNanos), mbPerSecond(written, writeNanos));
 
+        if (mustPurge) {
+            long behind = atKill.getLong("appliedIndex");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long first = firstRaftLogIndex(leader);
+            while (first <= behind + 1 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                first = firstRaftLogIndex(leader);
+            }
+            long firstIndex = first;
+            assertTrue(firstIndex > behind + 1, () -> "leader " + leader.id + " still holds Raft entries from " + firstIndex
+                    + " (files under " + leader.dataDir.resolve("raft") + "); " + follower.id + " applied " + behind
+                    + ": it could catch up from the Raft log, and this scenario would not need a snapshot");
+            System.out.printf("ClusterIT %s: leader %s purged its Raft log up to %d; %s had applied %d%n", c.name,
+                    leader.id, firstIndex, follower.id, behind);
+        }
         long restart = System.nanoTime();
         c.start(follower);
         long answering = System.nanoTime();
@@ -502,12 +593,7 @@ class ClusterIT {
 
         c.awaitConvergence(Duration.ofSeconds(60));
         long h = System.nanoTime();
-        LogDigest d = c.logDigest(leader);
-        for (Node n : c.nodes) {
-            if (n != leader) {
-                assertEquals(d, c.logDigest(n), () -> "raw /log of " + leader.id + " and " + n.id);
-            }
-        }
+        LogDigest d = assertSameLogs(c, leader, null);
         System.out.printf("ClusterIT %s: raw logs identical on 3 nodes (%d MB each, hashed in %d ms)%n", c.name,
                 d.bytes() >> 20, ms(System.nanoTime() - h));
         return new CatchUp(leader, follower, atKill.getLong("appliedIndex"));

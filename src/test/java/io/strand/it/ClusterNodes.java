@@ -190,13 +190,19 @@ final class ClusterNodes implements AutoCloseable {
         }
     }
 
+    /**
+     * How long a start may take: generous, since it is not what is tested and the three JVMs start
+     * at once on what may be a small, shared machine.
+     */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
     /** Starts the three nodes together, then waits for a leader and for every node to be ready. */
     void startAll() throws Exception {
         for (Node n : nodes) {
             launch(n);
         }
         for (Node n : nodes) {
-            awaitUp(n, Duration.ofSeconds(90));
+            awaitUp(n, START_TIMEOUT);
         }
         leader(Duration.ofSeconds(60));
         for (Node n : nodes) {
@@ -207,7 +213,17 @@ final class ClusterNodes implements AutoCloseable {
     /** Starts (or restarts, on the same data directory and ports) a node that is down; waits until it answers {@code /cluster}. */
     void start(Node n) throws Exception {
         launch(n);
-        awaitUp(n, Duration.ofSeconds(90));
+        awaitUp(n, START_TIMEOUT);
+    }
+
+    /** The machine's load average (/proc/loadavg), for the timings printed: they depend on it. */
+    static String load() {
+        try {
+            return "load average " + Files.readString(Paths.get("/proc/loadavg")).trim().split(" ", 4)[0]
+                    + " on " + Runtime.getRuntime().availableProcessors() + " CPUs";
+        } catch (IOException | RuntimeException e) {
+            return "load average unknown";
+        }
     }
 
     private void launch(Node n) throws IOException {
@@ -314,9 +330,11 @@ final class ClusterNodes implements AutoCloseable {
     }
 
     /**
-     * Waits until every running node answers {@code /cluster} with the same applied index and
-     * position and its commit index applied, twice in a row 300 ms apart (writes must have stopped);
-     * returns that applied position.
+     * Waits until every running node answers {@code /cluster} with the same commit index, applied
+     * index and applied position, twice in a row 300 ms apart (writes must have stopped); returns
+     * that applied position. (Not "applied index = commit index": the commit index counts Ratis's own
+     * entries too, e.g. the log metadata entry that records each new commit index, which are not
+     * transactions the state machine applies.)
      */
     long awaitConvergence(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -334,7 +352,7 @@ final class ClusterNodes implements AutoCloseable {
         throw new AssertionError("the nodes did not converge within " + timeout + ":" + describe(states) + "\n" + logs());
     }
 
-    /** "index@position" when all running nodes agree and have applied what they committed, else null. */
+    /** "commitIndex/appliedIndex@appliedPosition" when all running nodes agree, else null. */
     private static String agreement(Map<Node, JsonObject> states) {
         String agreed = null;
         for (var e : states.entrySet()) {
@@ -342,10 +360,10 @@ final class ClusterNodes implements AutoCloseable {
                 continue;
             }
             JsonObject s = e.getValue();
-            if (s == null || s.getLong("appliedIndex") == null || !s.getLong("appliedIndex").equals(s.getLong("commitIndex"))) {
+            if (s == null || s.getLong("appliedIndex") == null || s.getLong("appliedPosition") == null) {
                 return null;
             }
-            String mine = s.getLong("appliedIndex") + "@" + s.getLong("appliedPosition");
+            String mine = s.getLong("commitIndex") + "/" + s.getLong("appliedIndex") + "@" + s.getLong("appliedPosition");
             if (agreed != null && !agreed.equals(mine)) {
                 return null;
             }
@@ -437,6 +455,42 @@ final class ClusterNodes implements AutoCloseable {
                     .orElseThrow(() -> new AssertionError(n + " GET /log without Strand-Next")));
             if (length == 0 && next <= from) {
                 return new LogDigest(HexFormat.of().formatHex(md.digest()), total);
+            }
+            from = next;
+        }
+    }
+
+    /**
+     * Where the raw logs of {@code a} and {@code b} first differ: the log position, or -1 when they
+     * are the same (a diagnosis for a failed comparison, not a comparison itself).
+     */
+    long firstDifference(Node a, Node b) throws IOException, InterruptedException {
+        long from = 0;
+        while (true) {
+            HttpResponse<byte[]> ra = HTTP.send(a.request("/log?from=" + from + "&maxBytes=" + (4 << 20),
+                    Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> rb = HTTP.send(b.request("/log?from=" + from + "&maxBytes=" + (4 << 20),
+                    Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (ra.statusCode() != 200 || rb.statusCode() != 200) {
+                return from;
+            }
+            byte[] x = ra.body();
+            byte[] y = rb.body();
+            int n = Math.min(x.length, y.length);
+            for (int i = 0; i < n; i++) {
+                if (x[i] != y[i]) {
+                    return from + i;
+                }
+            }
+            if (x.length != y.length) {
+                return from + n;
+            }
+            long next = Long.parseLong(ra.headers().firstValue("Strand-Next").orElse("-1"));
+            if (next != Long.parseLong(rb.headers().firstValue("Strand-Next").orElse("-2"))) {
+                return from + n;
+            }
+            if (x.length == 0 && next <= from) {
+                return -1;
             }
             from = next;
         }

@@ -59,6 +59,7 @@ final class ClusterWriters {
     final List<String> errors = new CopyOnWriteArrayList<>();
     final AtomicLong batches = new AtomicLong();
     final AtomicLong unavailable = new AtomicLong();
+    final Map<String, Integer> unavailableWhy = new java.util.concurrent.ConcurrentSkipListMap<>();
     final AtomicLong refused = new AtomicLong();
     final AtomicLong timeouts = new AtomicLong();
     final AtomicLong ioErrors = new AtomicLong();
@@ -163,7 +164,7 @@ final class ClusterWriters {
 
     String stats() {
         return "batches acknowledged " + batches + ", events acknowledged " + acked.size() + ", sent " + sent.size()
-                + ", given up " + gaveUp.size() + "; 503s " + unavailable + ", refused connections " + refused
+                + ", given up " + gaveUp.size() + "; 503s " + unavailable + " " + unavailableWhy + ", refused connections " + refused
                 + ", timeouts " + timeouts + ", other I/O errors " + ioErrors + ", re-sends " + resent
                 + " (answered as duplicates " + duplicatesAnswered + ")";
     }
@@ -230,6 +231,7 @@ final class ClusterWriters {
                     return;
                 } else if (r.statusCode() == 503) {
                     unavailable.incrementAndGet();
+                    unavailableWhy.merge(n.id + ": " + ClusterHistory.detail(r.body()), 1, Integer::sum);
                     if (r.headers().firstValue("Retry-After").isEmpty()) {
                         errors.add(n.id + " answered 503 without Retry-After: " + r.body());
                     }
