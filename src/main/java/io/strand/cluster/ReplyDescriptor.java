@@ -1,5 +1,6 @@
 package io.strand.cluster;
 
+import io.strand.log.BatchTooLargeException;
 import io.strand.store.AppendOutcome;
 import io.strand.store.IdempotencyConflictException;
 import io.strand.store.InvalidRequestException;
@@ -15,7 +16,8 @@ import java.nio.charset.StandardCharsets;
  * that took the request (little-endian): 1 byte kind, then for an append (kind 1, or 2 for a
  * re-send) 8 first version, 8 last version, 8 position; for a version conflict (3) 8 expected,
  * 8 current; for a refusal with a message (4 idempotency conflict, 5 invalid request) 2 length and
- * UTF-8; nothing for a group commit (6) or an entry applied before a restart (7). Only answers every
+ * UTF-8 (also 8, a batch larger than one append may be); nothing for a group commit (6) or an entry
+ * applied before a restart (7). Only answers every
  * replica gives alike travel here: a failure of one replica's own log is not an answer.
  */
 final class ReplyDescriptor {
@@ -26,6 +28,7 @@ final class ReplyDescriptor {
     static final byte INVALID = 5;
     static final byte GROUP_COMMITTED = 6;
     static final byte REPLAYED = 7;
+    static final byte TOO_LARGE = 8;
 
     private ReplyDescriptor() {
     }
@@ -50,6 +53,9 @@ final class ReplyDescriptor {
         if (t instanceof InvalidRequestException) {
             return message(INVALID, t.getMessage());
         }
+        if (t instanceof BatchTooLargeException) { // every replica has the same limits
+            return message(TOO_LARGE, t.getMessage());
+        }
         return null;
     }
 
@@ -67,6 +73,7 @@ final class ReplyDescriptor {
             case WRONG_EXPECTED_VERSION -> throw new WrongExpectedVersionException(stream, b.getLong(), b.getLong());
             case IDEMPOTENCY_CONFLICT -> throw new IdempotencyConflictException(message(b));
             case INVALID -> throw new InvalidRequestException(message(b));
+            case TOO_LARGE -> throw new BatchTooLargeException(message(b));
             case GROUP_COMMITTED -> {
                 return null;
             }

@@ -14,8 +14,9 @@ import java.util.function.LongConsumer;
  * ({@link PooledWritePath} with the {@link CommitService} thread, or {@link MappedWritePath}), the
  * {@link FlushService} thread, {@link LogReader} and {@link LogCursor} (verified reads, reporting to
  * {@link CorruptRecords}), the {@link Scrubber} thread, {@link LogRetention}, and {@link Segments}
- * with their {@link SegmentAllocator} and {@link Pretoucher}. The threads share narrow state
- * ({@link CommittedPosition}, {@link CommitNotifier}, {@link LogFailure}), never this class.
+ * with their {@link SegmentAllocator} and {@link Pretoucher}; {@link LogThreads} starts and stops
+ * the threads. They share narrow state ({@link CommittedPosition}, {@link CommitNotifier},
+ * {@link LogFailure}), never this class.
  *
  * <p>An append encodes a batch under a short lock into the current {@link WritePath} (a pool buffer,
  * or the mapping itself), and returns a stage that completes when the batch is committed (in the
@@ -40,7 +41,7 @@ public final class CommitLog implements AutoCloseable {
     private final TransientStorePool pool;
     private final CommitService commitService;
     private final FlushService flushService;
-    private final Pretoucher pretoucher;
+    private final LogThreads threads;
     private final LogRecovery.Recovered recovered;
     private final Durability defaultDurability;
     private final CommittedPosition committed;
@@ -51,10 +52,11 @@ public final class CommitLog implements AutoCloseable {
     private final LogRetention retention;
     private final LogIntegrity integrity;
     private volatile boolean shutdown;
-    private DataDirLock lock; // set once by open
+    private final DataDirLock lock;
 
-    private CommitLog(LogConfig config, LogRecovery.Recovered recovered) {
+    private CommitLog(LogConfig config, LogRecovery.Recovered recovered, DataDirLock lock) {
         this.config = config;
+        this.lock = lock;
         this.recovered = recovered;
         this.defaultDurability = config.flushMode().defaultDurability();
         // Strategy, chosen once (measured, see docs/LOG.md): in async mode a 64 MiB window ahead of
@@ -76,26 +78,22 @@ public final class CommitLog implements AutoCloseable {
                 Checkpoint.checkpoint(config.dataDir()), recovered.flushed(), config.flushInterval().toNanos(),
                 config.checkpointInterval().toNanos());
         this.notifier = new CommitNotifier(committed, flushWaiters, flushService);
-        if (config.poolEnabled()) {
-            this.pool = new TransientStorePool(config.poolBuffers(), config.poolBufferSize());
-            // Sync mode: zeros ahead of the records (see CommitService#zeroAhead).
-            this.commitService = new CommitService(pool, segments, committed, notifier, failure,
-                    config.flushMode() == FlushMode.SYNC);
-            this.writePath = new PooledWritePath(pool, commitService, commitWaiters, config.segmentSize(), tail);
-        } else {
-            this.pool = null;
-            this.commitService = null;
-            this.writePath = new MappedWritePath(segments, committed, notifier, tail);
-        }
+        this.pool = config.poolEnabled() ? new TransientStorePool(config.poolBuffers(), config.poolBufferSize()) : null;
+        // Sync mode: zeros ahead of the records (see CommitService#zeroAhead).
+        this.commitService = pool == null ? null
+                : new CommitService(pool, segments, committed, notifier, failure, config.flushMode() == FlushMode.SYNC);
+        this.writePath = pool == null ? new MappedWritePath(segments, committed, notifier, tail)
+                : new PooledWritePath(pool, commitService, commitWaiters, config.segmentSize(), tail);
         this.appender = new LogAppender(appendLock, failure, writePath, flushWaiters, flushService,
-                config.maxBatchBytes(), tail);
+                config.maxBatchBytes(), tail, recovered.last(), new RaftIndexes(committed, recovered.last().raftIndex()));
         this.integrity = new LogIntegrity(config, segments, flushService::flushedPosition);
         this.reader = new LogReader(segments, committed, integrity.corrupt());
         this.retention = new LogRetention(segments, committed, flushService, reader);
         // With the pool on, the commit thread's next pwrite covers up to the pool's filled buffers:
         // a lagging pre-toucher resumes beyond two of them (measured; see Pretoucher), within half its window.
         long leadBytes = config.poolEnabled() ? Math.min(2L * config.poolBufferSize(), warmBytes / 2) : 0;
-        this.pretoucher = warmBytes > 0 ? new Pretoucher(committed, segments, warmBytes, leadBytes) : null;
+        Pretoucher pretoucher = warmBytes > 0 ? new Pretoucher(committed, segments, warmBytes, leadBytes) : null;
+        this.threads = new LogThreads(commitService, flushService, pretoucher, integrity);
         // Have the segment the writer needs next ready before anyone appends: the tail's own
         // segment when it does not exist yet, else the one after the last.
         allocator.prepareAsync(segments.find(tail) == null ? segments.baseOf(tail)
@@ -114,53 +112,56 @@ public final class CommitLog implements AutoCloseable {
         try {
             LogRecovery.Recovered recovered = new LogRecovery(config, progress).recover();
             try {
-                log = new CommitLog(config, recovered);
+                log = new CommitLog(config, recovered, lock);
             } catch (RuntimeException | Error e) {
-                // E.g. no direct memory for the pool: do not leave the recovered segments mapped.
-                for (Segment s : recovered.segments()) {
-                    s.release();
-                }
+                recovered.release(); // e.g. no direct memory for the pool: do not leave the segments mapped
                 throw e;
             }
         } catch (IOException | RuntimeException | Error e) {
             lock.close();
             throw e;
         }
-        log.lock = lock;
-        if (log.commitService != null) {
-            log.commitService.start();
-        }
-        log.flushService.start();
-        if (log.pretoucher != null) {
-            log.pretoucher.start();
-        }
-        log.integrity.start();
+        log.threads.start();
         return log;
     }
 
     /** Appends with the server's default durability. */
     public LogAppend append(EventRecord[] records, int count, long firstVersion) {
-        return appender.append(records, count, firstVersion, defaultDurability);
+        return append(records, count, firstVersion, defaultDurability);
     }
 
     /**
      * Appends {@code records[0..count)} as one atomic batch with stream versions from {@code firstVersion};
      * never blocks on I/O with the pool on. Fails with {@link LogOverloadedException} (nothing written),
      * {@link IllegalArgumentException} (larger than {@link #maxBatchBytes()}) or {@link LogException}.
+     * The records' timestamp is now (never below {@link #lastTimestamp()}); their raft index 0.
      */
     public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability) {
-        return appender.append(records, count, firstVersion, durability);
+        return appender.append(records, count, firstVersion, durability, System.currentTimeMillis(), 0);
     }
 
-    /** TEMPORARY until the format-2 records land: ignores the timestamp and Raft index. */
+    /**
+     * As {@link #append(EventRecord[], int, long, Durability)}, for a replicated apply: every record
+     * carries {@code raftIndex} and the timestamp {@code max(timestampMillis, lastTimestamp())}, so
+     * replicas applying the same entries write the same bytes. A {@code raftIndex} below the last
+     * one written (other than 0: not replicated) is refused with {@link IllegalArgumentException}.
+     */
     public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability,
                             long timestampMillis, long raftIndex) {
-        return appender.append(records, count, firstVersion, durability);
+        return appender.append(records, count, firstVersion, durability, timestampMillis, raftIndex);
     }
 
-    /** TEMPORARY until the format-2 records land. */
+    /**
+     * The largest raft index among the committed records, 0 when none carries one; at open, the last
+     * record's (docs/LOG.md, "Timestamps and raft indexes"). Takes the append lock briefly.
+     */
     public long lastRaftIndex() {
-        return 0;
+        return appender.lastRaftIndex();
+    }
+
+    /** The timestamp of the last record written (the last record's at open; 0 for an empty log). */
+    public long lastTimestamp() {
+        return appender.lastTimestamp();
     }
 
     /** Completes once everything below {@code position} (committed) is forced to disk; for repeats asking fsync. */
@@ -338,17 +339,12 @@ public final class CommitLog implements AutoCloseable {
 
     /** True while the commit thread (pooled mode) and the flush thread run. */
     public boolean threadsAlive() {
-        return !shutdown && (commitService == null || commitService.alive()) && flushService.alive();
+        return !shutdown && threads.alive();
     }
 
-    /** For tests in this package: replaces the flush thread's fdatasync (to inject failures). */
-    void forcer(FlushService.Forcer forcer) {
-        flushService.forcer(forcer);
-    }
-
-    /** Bytes the flush thread wrote again after failed forces, before forcing them again. */
-    long flushRewrittenBytes() {
-        return flushService.rewrittenBytes();
+    /** For tests in this package: the flush thread (to replace its fdatasync, to count its rewrites). */
+    FlushService flushService() {
+        return flushService;
     }
 
     /** For tests in this package: the segment list (its monitor stalls writers that roll). */
@@ -393,16 +389,11 @@ public final class CommitLog implements AutoCloseable {
             }
         } finally {
             shutdown = true;
-            integrity.stop();
-            if (pretoucher != null) {
-                pretoucher.stop();
-            }
+            threads.stopHelpers();
             writePath.close();
             allocator.close();
             segments.releaseAll();
-            if (lock != null) {
-                lock.close();
-            }
+            lock.close();
         }
     }
 }

@@ -3,7 +3,7 @@ package io.strand.log;
 /**
  * A record below the committed position failed verification: its CRC-32C does not match
  * ({@code bad-crc}), or its framing is broken ({@code bad-length}, {@code bad-magic},
- * {@code truncated}, {@code empty}). Media corruption, not the caller's fault: the store answers it
+ * {@code bad-version}, {@code truncated}, {@code empty}). Media corruption, not the caller's fault: the store answers it
  * as a corrupt record naming {@link #position()}, never as data.
  *
  * <p>{@link #framingIntact()} says whether the record's lengths were still consistent (only its CRC
@@ -27,7 +27,7 @@ public final class CorruptRecordException extends LogException {
         return position;
     }
 
-    /** What failed: {@code bad-crc}, {@code bad-length}, {@code bad-magic}, {@code truncated} or {@code empty}. */
+    /** What failed: {@code bad-crc}, {@code bad-length}, {@code bad-magic}, {@code bad-version}, {@code truncated} or {@code empty}. */
     public String reason() {
         return reason;
     }

@@ -12,15 +12,17 @@ import java.util.zip.CRC32C;
  * failed, closed), encodes its records with their CRC32C into the {@link WritePath} under the
  * append lock, registers its waiter and publishes the new written position. Also registers
  * {@code awaitFlush} waiters, which share the lock and the flush waiter ring. Owns the append lock,
- * the encoder's scratch ({@link CRC32C}), the closed flag and the written position. Exists apart
+ * the encoder's scratch ({@link CRC32C}), the closed flag, the written position, the last
+ * timestamp written (timestamps never decrease along the log) and, through {@link RaftIndexes},
+ * the raft indexes written and committed. Exists apart
  * from {@link CommitLog} so the one hot, locked path is one small class with no other job.
  *
  * <p>Thread-safe: any number of appenders; {@code closed}, the write path and the waiter rings'
  * producer side are guarded by {@code appendLock}. Positions are assigned under it, so waiters
  * enter each ring in position order. {@link WritePath#publish} makes the bytes visible to the
  * committing side (a pool buffer's volatile {@code written}, or the committed position itself with
- * the pool off); {@code writtenPosition} and {@code poolExhaustedSince} are volatile for the health
- * checks, stored under the lock and loaded anywhere.
+ * the pool off); {@code writtenPosition}, {@code lastTimestamp} and {@code poolExhaustedSince} are
+ * volatile for the health checks, stored under the lock and loaded anywhere.
  */
 final class LogAppender {
     private final ReentrantLock appendLock;
@@ -29,15 +31,18 @@ final class LogAppender {
     private final WaiterRing flushWaiters;
     private final FlushService flushService;
     private final int maxBatchBytes;
+    private final RaftIndexes raftIndexes; // guarded by appendLock
     private final CRC32C crc = new CRC32C();
     private boolean closed; // guarded by appendLock
     /** End of the last accepted append (written, maybe not committed yet): for stall detection. */
     private volatile long writtenPosition;
+    /** The timestamp of the last record written: the next batch's is never smaller (a clock stepping back repeats it). */
+    private volatile long lastTimestamp;
     /** System.nanoTime() of the first refusal in the current run of pool-exhausted refusals, or 0. */
     private volatile long poolExhaustedSince;
 
     LogAppender(ReentrantLock appendLock, LogFailure failure, WritePath writePath, WaiterRing flushWaiters,
-                FlushService flushService, int maxBatchBytes, long tail) {
+                FlushService flushService, int maxBatchBytes, long tail, LastBatch last, RaftIndexes raftIndexes) {
         this.appendLock = appendLock;
         this.failure = failure;
         this.writePath = writePath;
@@ -45,12 +50,15 @@ final class LogAppender {
         this.flushService = flushService;
         this.maxBatchBytes = maxBatchBytes;
         this.writtenPosition = tail;
+        this.lastTimestamp = last.timestampMillis();
+        this.raftIndexes = raftIndexes;
     }
 
-    /** See {@link CommitLog#append(EventRecord[], int, long, Durability)}. */
-    LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability) {
-        if (count <= 0 || count > records.length) {
-            return LogAppend.refused(new IllegalArgumentException("bad batch: count=" + count));
+    /** See {@link CommitLog#append(EventRecord[], int, long, Durability, long, long)}. */
+    LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability, long timestampMillis,
+                     long raftIndex) {
+        if (count <= 0 || count > records.length || raftIndex < 0) {
+            return LogAppend.refused(new IllegalArgumentException("bad batch: count=" + count + ", raftIndex=" + raftIndex));
         }
         int length = 0;
         for (int i = 0; i < count; i++) {
@@ -69,6 +77,10 @@ final class LogAppender {
             if (closed || failed != null) {
                 return LogAppend.refused(failed != null ? failed : new LogException("log is closed"));
             }
+            if (!raftIndexes.accepts(raftIndex)) {
+                return LogAppend.refused(new IllegalArgumentException("raft index below the last one written (an entry"
+                        + " applied twice?): raftIndex=" + raftIndex + ", lastWritten=" + raftIndexes.written()));
+            }
             if (waiters != null && !waiters.hasSpace()) {
                 return LogAppend.refused(LogOverloadedException.TOO_MANY_WAITERS);
             }
@@ -85,11 +97,11 @@ final class LogAppender {
             ByteBuffer crcView = writePath.crcView();
             int offset = writePath.targetOffset();
             long position = writePath.position();
-            long timestamp = System.currentTimeMillis();
+            long timestamp = Math.max(lastTimestamp, timestampMillis);
             for (int i = 0; i < count; i++) {
                 int flags = i < count - 1 ? RecordDescriptor.FLAG_BATCH_CONTINUES : 0;
                 offset += RecordDescriptor.encode(target, crcView, crc, offset, records[i], firstVersion + i,
-                        timestamp, flags);
+                        timestamp, raftIndex, flags);
             }
             long end = position + length;
             result = new AppendResult(position, end, firstVersion, count);
@@ -98,7 +110,9 @@ final class LogAppender {
                 waiters.add(end, future, result);
             }
             writePath.publish(end);
+            raftIndexes.written(end, raftIndex);
             writtenPosition = end;
+            lastTimestamp = timestamp;
         } catch (IOException | RuntimeException e) {
             // Nothing was published: the write position did not move past anything unwritten.
             LogException failed = e instanceof LogException le ? le : new LogException("append failed: " + e, e);
@@ -167,6 +181,20 @@ final class LogAppender {
 
     long writtenPosition() {
         return writtenPosition;
+    }
+
+    long lastTimestamp() {
+        return lastTimestamp;
+    }
+
+    /** See {@link CommitLog#lastRaftIndex()}: takes the append lock, briefly. */
+    long lastRaftIndex() {
+        appendLock.lock();
+        try {
+            return raftIndexes.committed();
+        } finally {
+            appendLock.unlock();
+        }
     }
 
     /** How long appends have been refused because the pool was full, in nanoseconds; 0 when not. */

@@ -1,6 +1,7 @@
 package io.strand.log;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.logging.Logger;
+import java.util.zip.CRC32C;
 
 /**
  * Brings the commit log directory to a consistent state before the log opens, in named passes
@@ -17,10 +19,14 @@ import java.util.logging.Logger;
  * <ol>
  *   <li>{@link #listSegments}: drop temporary files, check names, sizes and contiguity;</li>
  *   <li>{@link #readMarkers}: the clean-shutdown marker and the checkpoint;</li>
+ *   <li>{@link #refuseOtherFormat}: a log of another record format (an older Strand's) is refused,
+ *       here and wherever the scan meets one, rather than truncated as a torn tail;</li>
  *   <li>{@link #scanTail}: after a crash, validate every record from the checkpoint on and stop at
  *       the end of the last complete batch before the first invalid record;</li>
  *   <li>{@link #truncate}: zero everything after that tail in its segment and delete later
- *       segments, so nothing beyond the tail is ever read back, then consume the marker.</li>
+ *       segments, so nothing beyond the tail is ever read back, then consume the marker;</li>
+ *   <li>{@link #lastBatch}: the last batch before the tail, whose timestamp and raft index the
+ *       appender continues from.</li>
  * </ol>
  * Not thread-safe: runs once, before any writer or reader exists.
  */
@@ -34,7 +40,13 @@ final class LogRecovery {
      * the page cache, but maybe not on disk yet, so the flush thread must force them again.
      */
     record Recovered(Segment[] segments, long tail, long flushed, boolean clean, long checkpoint, long scannedBytes,
-                     long truncatedBytes, String stopReason) {
+                     long truncatedBytes, String stopReason, LastBatch last) {
+        /** Drops the one reference recovery took on each segment: for an open that fails after recovery. */
+        void release() {
+            for (Segment s : segments) {
+                s.release();
+            }
+        }
     }
 
     private final LogConfig config;
@@ -74,10 +86,14 @@ final class LogRecovery {
             for (var e : files.entrySet()) {
                 opened.add(Segment.open(e.getValue(), e.getKey(), segmentSize));
             }
+            if (!opened.isEmpty()) {
+                refuseOtherFormat(opened.get(0), 0); // every record of a log written before format 2 is older
+            }
             long first = opened.isEmpty() ? 0 : opened.get(0).basePosition();
             long tail;
             long flushed;
             long scanned = 0;
+            long lastBatch = -1;
             String stopReason;
             if (clean >= 0 && clean >= first && (opened.isEmpty() ? clean == 0 : clean <= lastEnd(opened))) {
                 tail = clean;
@@ -94,16 +110,18 @@ final class LogRecovery {
                 flushed = Math.min(from, tail);
                 scanned = tail - from;
                 stopReason = outcome.reason;
+                lastBatch = outcome.lastBatch;
             }
             long truncated = truncate(opened, tail, clean < 0);
+            LastBatch last = lastBatch(opened, tail, lastBatch, checkpointPosition);
             if (clean >= 0) {
                 cleanMarker.delete();
             }
             LOG.info("commit log recovered: dir=" + dir + ", tail=" + tail + ", clean=" + (clean >= 0)
                     + ", checkpoint=" + checkpointPosition + ", scannedBytes=" + scanned
-                    + ", truncatedSegments=" + truncated + ", stop=" + stopReason);
+                    + ", truncatedSegments=" + truncated + ", stop=" + stopReason + ", lastRaftIndex=" + last.raftIndex());
             return new Recovered(opened.toArray(new Segment[0]), tail, flushed, clean >= 0, checkpointPosition, scanned,
-                    truncated, stopReason);
+                    truncated, stopReason, last);
         } catch (IOException | RuntimeException e) {
             for (Segment s : opened) {
                 s.release();
@@ -152,13 +170,15 @@ final class LogRecovery {
         return files;
     }
 
-    private record ScanOutcome(long tail, String reason) {
+    /** {@code lastBatch}: where the last complete batch the scan walked starts, -1 if none. */
+    private record ScanOutcome(long tail, String reason, long lastBatch) {
     }
 
     /** Pass 3: validates records from {@code from}; returns the end of the last complete batch. */
     ScanOutcome scanTail(List<Segment> segments, long from) {
         TailScanner scanner = new TailScanner();
         long position = from;
+        long lastBatch = -1;
         long end = segments.isEmpty() ? from : lastEnd(segments);
         progress.phase("log-scan", end - from);
         for (Segment s : segments) {
@@ -168,13 +188,95 @@ final class LogRecovery {
             long base = s.basePosition();
             TailScanner.Result r = scanner.scan(s.buffer(), (int) (position - base),
                     offset -> progress.done(base + offset - from));
+            if (r.stopCode() == RecordDescriptor.BAD_VERSION) {
+                refuseOtherFormat(s, r.stopOffset());
+            }
+            if (r.lastBatchOffset() >= 0) {
+                lastBatch = base + r.lastBatchOffset();
+            }
             if (!r.endOfSegment()) {
                 String reason = RecordDescriptor.describe(r.stopCode()) + "@" + (s.basePosition() + r.stopOffset());
-                return new ScanOutcome(s.basePosition() + r.validEnd(), reason);
+                return new ScanOutcome(s.basePosition() + r.validEnd(), reason, lastBatch);
             }
             position = s.endPosition();
         }
-        return new ScanOutcome(position, "end-of-segments");
+        return new ScanOutcome(position, "end-of-segments", lastBatch);
+    }
+
+    /**
+     * Pass 5: the last batch before {@code tail}. A crash scan that walked a complete batch found it
+     * ({@code scanned}); otherwise records are walked, and verified as the scan does, from the
+     * nearest record boundary known: the checkpoint when it lies in the last record's segment, else
+     * that segment's start. The fallback reads every record header of up to one segment, as much I/O
+     * as a crash scan of the whole segment; it runs whenever the checkpoint is at the tail (a clean
+     * close leaves it there, and a crash after which no batch was past it).
+     */
+    LastBatch lastBatch(List<Segment> segments, long tail, long scanned, long checkpoint) {
+        if (segments.isEmpty() || tail <= segments.get(0).basePosition()) {
+            return LastBatch.NONE; // an empty log, or one whose every record retention deleted
+        }
+        long position = scanned;
+        long lastSegment = tail - 1 - (tail - 1) % segmentSize;
+        if (position < 0 && checkpoint > lastSegment && checkpoint < tail) {
+            position = walkToTail(segments, checkpoint, tail); // -1 when only a marker lies after it
+        }
+        if (position < 0) {
+            position = walkToTail(segments, lastSegment, tail);
+        }
+        if (position < 0) {
+            throw new LogException("no record before the tail: tail=" + tail + ", dir=" + dir); // a segment never starts with a marker
+        }
+        Segment s = segments.get((int) ((position - segments.get(0).basePosition()) / segmentSize));
+        int offset = (int) (position - s.basePosition());
+        return new LastBatch(position, RecordDescriptor.timestamp(s.buffer(), offset),
+                RecordDescriptor.raftIndex(s.buffer(), offset));
+    }
+
+    /** Verifies the records of {@code [from, tail)}, which must end at the tail; returns where the last batch starts, or -1. */
+    private long walkToTail(List<Segment> segments, long from, long tail) {
+        TailScanner scanner = new TailScanner();
+        long lastBatch = -1;
+        long position = from;
+        for (Segment s : segments) {
+            if (s.endPosition() <= position) {
+                continue;
+            }
+            long base = s.basePosition();
+            int limit = (int) (Math.min(tail, s.endPosition()) - base);
+            TailScanner.Result r = scanner.scan(s.buffer(), (int) (position - base), limit, null);
+            if (r.stopCode() == RecordDescriptor.BAD_VERSION) {
+                refuseOtherFormat(s, r.stopOffset());
+            }
+            if (r.lastBatchOffset() >= 0) {
+                lastBatch = base + r.lastBatchOffset();
+            }
+            if (!r.endOfSegment()) {
+                // Below the tail everything was flushed or verified: damage here is not a torn tail.
+                throw new LogException("the log fails verification below its tail, so its last record is unknown: position="
+                        + (base + r.stopOffset()) + ", found=" + RecordDescriptor.describe(r.stopCode()) + ", tail=" + tail
+                        + ", dir=" + dir);
+            }
+            position = base + limit;
+            if (position >= tail) {
+                break;
+            }
+        }
+        return lastBatch;
+    }
+
+    /**
+     * Throws when the record at {@code offset} of {@code s} is a whole record of another format
+     * version: a log an older Strand wrote is not a torn tail, and truncating it would drop it all.
+     */
+    void refuseOtherFormat(Segment s, int offset) {
+        ByteBuffer b = s.buffer();
+        if (RecordDescriptor.isRecordOfAnotherFormat(b, b.duplicate(), new CRC32C(), offset, s.size())) {
+            int version = RecordDescriptor.version(b, offset);
+            throw new LogException("record format " + version + " at position=" + (s.basePosition() + offset)
+                    + " was written by " + (version < RecordDescriptor.VERSION ? "an older" : "a newer")
+                    + " Strand; this version reads format " + RecordDescriptor.VERSION + " only and changed nothing:"
+                    + " open the data directory with the Strand that wrote it, or start from an empty one; dir=" + dir);
+        }
     }
 
     /**

@@ -17,7 +17,7 @@ import java.util.zip.CRC32C;
  *  +---------------------------------------------------------------+
  *  |                     length (int32, unpadded)                  |  0
  *  +-------------------------------+---------------+---------------+
- *  |         magic (0x5354)        |   version (1) |     flags     |  4
+ *  |         magic (0x5354)        |   version (2) |     flags     |  4
  *  +-------------------------------+---------------+---------------+
  *  |     crc32c over [0,8) and [12,length)                         |  8
  *  +---------------------------------------------------------------+
@@ -35,7 +35,9 @@ import java.util.zip.CRC32C;
  *  +---------------------------------------------------------------+
  *  |                  data length (int32)                          | 52
  *  +---------------------------------------------------------------+
- *  |  stream (UTF-8) | type (UTF-8) | metadata | data | zero pad   | 56
+ *  |                  raft index (uint64, 0: not replicated)       | 56
+ *  +---------------------------------------------------------------+
+ *  |  stream (UTF-8) | type (UTF-8) | metadata | data | zero pad   | 64
  *  +---------------------------------------------------------------+
  * </pre>
  *
@@ -44,11 +46,17 @@ import java.util.zip.CRC32C;
  * rest of the segment is claimed by an end-of-segment marker: a header of {@link #MARKER_LENGTH}
  * bytes whose {@code length} is the number of bytes left in the segment and whose flags carry
  * {@link #FLAG_END_OF_SEGMENT}. A {@code length} of zero means "nothing written here yet".
+ *
+ * <p>Format 2 added the raft index: the Raft log index of the entry whose replicated apply wrote
+ * the record (every record of a batch carries its batch's), so a replica can tell after a crash
+ * which entries its log already holds. Format 1 (a 56-byte header without it) is not read: its
+ * records are recognised ({@link #isRecordOfAnotherFormat}) so recovery refuses them instead of
+ * truncating them as a torn tail.
  */
 public final class RecordDescriptor {
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     public static final short MAGIC = 0x5354; // "ST"
-    public static final byte VERSION = 1;
+    public static final byte VERSION = 2;
     /** log2 of {@link #ALIGNMENT}: a record position shifted right by it loses no bits. */
     public static final int ALIGNMENT_SHIFT = 3;
     public static final int ALIGNMENT = 1 << ALIGNMENT_SHIFT; // 8
@@ -86,7 +94,9 @@ public final class RecordDescriptor {
     public static final int METADATA_LENGTH_LENGTH = 4;
     public static final int DATA_LENGTH_OFFSET = METADATA_LENGTH_OFFSET + METADATA_LENGTH_LENGTH;
     public static final int DATA_LENGTH_LENGTH = 4;
-    public static final int HEADER_LENGTH = DATA_LENGTH_OFFSET + DATA_LENGTH_LENGTH; // 56
+    public static final int RAFT_INDEX_OFFSET = DATA_LENGTH_OFFSET + DATA_LENGTH_LENGTH;
+    public static final int RAFT_INDEX_LENGTH = 8;
+    public static final int HEADER_LENGTH = RAFT_INDEX_OFFSET + RAFT_INDEX_LENGTH; // 64
     public static final int BODY_OFFSET = HEADER_LENGTH;
 
     /** An end-of-segment marker is the first 8 bytes of a header: length, magic, version, flags. */
@@ -194,6 +204,11 @@ public final class RecordDescriptor {
         return getInt(buffer, offset + DATA_LENGTH_OFFSET);
     }
 
+    /** The Raft log index of the entry whose apply wrote the record; 0 when it was not replicated. */
+    public static long raftIndex(ByteBuffer buffer, int offset) {
+        return getLong(buffer, offset + RAFT_INDEX_OFFSET);
+    }
+
     public static int streamOffset(int offset) {
         return offset + BODY_OFFSET;
     }
@@ -216,14 +231,20 @@ public final class RecordDescriptor {
 
     // ---- writers
 
+    /** As {@link #encode(ByteBuffer, ByteBuffer, CRC32C, int, EventRecord, long, long, long, int)}, raft index 0. */
+    public static int encode(ByteBuffer buffer, ByteBuffer crcView, CRC32C crc, int offset,
+                             EventRecord record, long streamVersion, long timestampMillis, int extraFlags) {
+        return encode(buffer, crcView, crc, offset, record, streamVersion, timestampMillis, 0, extraFlags);
+    }
+
     /**
      * Encodes one record at {@code offset} and returns its framed (aligned) length. The caller has
      * checked that {@link #framedLength} bytes fit. Padding is zeroed so the bytes after a record
      * are deterministic. {@code crcView} is a reusable duplicate of {@code buffer} used for the
      * checksum (its position and limit are clobbered).
      */
-    public static int encode(ByteBuffer buffer, ByteBuffer crcView, CRC32C crc, int offset,
-                             EventRecord record, long streamVersion, long timestampMillis, int extraFlags) {
+    public static int encode(ByteBuffer buffer, ByteBuffer crcView, CRC32C crc, int offset, EventRecord record,
+                             long streamVersion, long timestampMillis, long raftIndex, int extraFlags) {
         ByteBuffer b = buffer;
         int streamLength = record.stream().length;
         int typeLength = record.type().length;
@@ -244,6 +265,7 @@ public final class RecordDescriptor {
         putShort(b, offset + TYPE_LENGTH_OFFSET, (short) typeLength);
         putInt(b, offset + METADATA_LENGTH_OFFSET, metadataLength);
         putInt(b, offset + DATA_LENGTH_OFFSET, dataLength);
+        putLong(b, offset + RAFT_INDEX_OFFSET, raftIndex);
         int at = offset + BODY_OFFSET;
         b.put(at, record.stream());
         at += streamLength;
@@ -287,6 +309,8 @@ public final class RecordDescriptor {
     public static final int BAD_MAGIC = -2;
     public static final int BAD_LENGTH = -3;
     public static final int BAD_CRC = -4;
+    /** The magic is right but the version is not this format's (see {@link #isRecordOfAnotherFormat}). */
+    public static final int BAD_VERSION = -5;
 
     /**
      * Checks the record (or end-of-segment marker) at {@code offset}, with {@code limit} the end of
@@ -301,8 +325,11 @@ public final class RecordDescriptor {
         if (length == 0 && magic(buffer, offset) == 0) {
             return EMPTY;
         }
-        if (magic(buffer, offset) != MAGIC || version(buffer, offset) != VERSION) {
+        if (magic(buffer, offset) != MAGIC) {
             return BAD_MAGIC;
+        }
+        if (version(buffer, offset) != VERSION) {
+            return BAD_VERSION;
         }
         if (isEndOfSegment(buffer, offset)) {
             // The marker must claim exactly the rest of the segment.
@@ -325,6 +352,23 @@ public final class RecordDescriptor {
         return align(length);
     }
 
+    /**
+     * True when the bytes at {@code offset} are a whole record of another format version (an older
+     * or a newer Strand's), not damage: the magic is right, the version is not {@link #VERSION}, and
+     * the CRC-32C over [0, 8) and [12, length) matches; every format so far checksums those ranges
+     * (format 1 differs only in its 56-byte header). A torn write leaves zeros and a flipped bit
+     * fails the CRC, so neither passes for one. Markers carry no CRC and never pass.
+     */
+    static boolean isRecordOfAnotherFormat(ByteBuffer buffer, ByteBuffer crcView, CRC32C crc, int offset, int limit) {
+        if (limit - offset < TIMESTAMP_OFFSET || magic(buffer, offset) != MAGIC || version(buffer, offset) == VERSION
+                || isEndOfSegment(buffer, offset)) {
+            return false;
+        }
+        int length = length(buffer, offset);
+        return length >= TIMESTAMP_OFFSET && length <= limit - offset
+                && computeCrc(crcView, crc, offset, length) == crc(buffer, offset);
+    }
+
     public static String describe(int code) {
         switch (code) {
             case EMPTY: return "empty";
@@ -332,6 +376,7 @@ public final class RecordDescriptor {
             case BAD_MAGIC: return "bad-magic";
             case BAD_LENGTH: return "bad-length";
             case BAD_CRC: return "bad-crc";
+            case BAD_VERSION: return "bad-version";
             default: return "valid";
         }
     }

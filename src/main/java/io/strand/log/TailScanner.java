@@ -10,8 +10,11 @@ import java.util.zip.CRC32C;
  * unit-tested on its own; {@link LogRecovery} strings segments together. Not thread-safe (scratch).
  */
 final class TailScanner {
-    /** Where the scan of one segment stopped. */
-    record Result(int validEnd, boolean endOfSegment, int stopCode, int stopOffset, int records) {
+    /**
+     * Where the scan of one segment stopped. {@code lastBatchOffset} is where the last complete
+     * batch it walked starts (its records carry the batch's timestamp and raft index), -1 if none.
+     */
+    record Result(int validEnd, boolean endOfSegment, int stopCode, int stopOffset, int records, int lastBatchOffset) {
         /** True when the bytes stopped at something other than clean zeros or a marker. */
         boolean corrupt() {
             return !endOfSegment && stopCode != RecordDescriptor.EMPTY;
@@ -31,22 +34,30 @@ final class TailScanner {
 
     /** As {@link #scan(ByteBuffer, int)}, telling {@code progress} the offset reached every 8 MiB. */
     Result scan(ByteBuffer segment, int fromOffset, java.util.function.IntConsumer progress) {
+        return scan(segment, fromOffset, segment.capacity(), progress);
+    }
+
+    /**
+     * As {@link #scan(ByteBuffer, int, java.util.function.IntConsumer)}, reading nothing at or past
+     * {@code limit} (the tail when it lies in this segment; the segment's size otherwise).
+     */
+    Result scan(ByteBuffer segment, int fromOffset, int limit, java.util.function.IntConsumer progress) {
         ByteBuffer view = segment.duplicate();
-        int limit = segment.capacity();
         int offset = fromOffset;
         int batchEnd = fromOffset;
+        int lastBatch = -1;
         int records = 0;
         while (true) {
             int framed = RecordDescriptor.check(segment, view, crc, offset, limit);
             if (framed <= 0) {
-                return new Result(batchEnd, false, framed, offset, records);
+                return new Result(batchEnd, false, framed, offset, records, lastBatch);
             }
             if (RecordDescriptor.isEndOfSegment(segment, offset)) {
                 if (batchEnd != offset) {
                     // A marker inside a batch cannot be written by the log: treat as torn.
-                    return new Result(batchEnd, false, RecordDescriptor.BAD_LENGTH, offset, records);
+                    return new Result(batchEnd, false, RecordDescriptor.BAD_LENGTH, offset, records, lastBatch);
                 }
-                return new Result(limit, true, framed, offset, records);
+                return new Result(limit, true, framed, offset, records, lastBatch);
             }
             records++;
             if (progress != null && (offset >>> 23) != ((offset + framed) >>> 23)) {
@@ -54,10 +65,11 @@ final class TailScanner {
             }
             offset += framed;
             if ((RecordDescriptor.flags(segment, offset - framed) & RecordDescriptor.FLAG_BATCH_CONTINUES) == 0) {
+                lastBatch = batchEnd;
                 batchEnd = offset;
             }
             if (offset == limit) {
-                return new Result(batchEnd, batchEnd == limit, RecordDescriptor.EMPTY, offset, records);
+                return new Result(batchEnd, batchEnd == limit, RecordDescriptor.EMPTY, offset, records, lastBatch);
             }
         }
     }

@@ -38,6 +38,13 @@ public class RetentionScheduler {
         if (maxAgeMillis <= 0 && maxBytes <= 0) {
             return;
         }
+        if (storage.clustered()) {
+            // Retention re-appends group positions from the segments it drops: on one replica alone that
+            // would make its CommitLog differ from the others'. Until retention is a replicated command,
+            // replicas keep everything (docs/CLUSTER.md).
+            LOG.warn("strand.retention.* is ignored with strand.cluster.enabled=true: replicas keep every segment");
+            return;
+        }
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strand-retention");
             t.setDaemon(true);

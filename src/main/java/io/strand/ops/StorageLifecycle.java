@@ -138,6 +138,14 @@ public class StorageLifecycle {
      * writes (503) and end every subscription cleanly, while in-flight appends finish.
      */
     void onShutdownDelay(@Observes ShutdownDelayInitiatedEvent event) {
+        RaftNode c = cluster;
+        if (c != null) {
+            // Leave the group first (a leader hands over at once): appends through this node then
+            // answer 503, and the store is no longer applied to when it refuses appends below.
+            LOG.info("Strand shutting down: leaving the Raft group");
+            cluster = null; // closed once: onStop finds nothing left to close
+            c.close();
+        }
         EventStore s = store;
         if (s != null) {
             LOG.info("Strand shutting down: refusing new appends, ending subscriptions");

@@ -118,8 +118,29 @@ final class Appender {
         if (s != null) {
             awaitInFlight(s);
         }
-        return attempt(stream, records, expectedVersion, defaultDurability, repeats ? readHere : RepeatCheck.NONE,
-                null, timestamp, raftIndex);
+        // An overloaded log (pool full, commit thread behind) is this replica's passing state, not an
+        // answer: wait and try again, as a replica cannot skip an entry.
+        for (long backoff = 50_000; ; backoff = Math.min(backoff * 2, 10_000_000)) {
+            CompletionStage<AppendOutcome> result = attempt(stream, records, expectedVersion, defaultDurability,
+                    repeats ? readHere : RepeatCheck.NONE, null, timestamp, raftIndex);
+            if (!overloaded(result) || refusing) {
+                return result;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(backoff);
+        }
+    }
+
+    private static boolean overloaded(CompletionStage<AppendOutcome> result) {
+        CompletableFuture<AppendOutcome> f = result.toCompletableFuture();
+        if (!f.isCompletedExceptionally()) {
+            return false;
+        }
+        try {
+            f.getNow(null);
+            return false;
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            return e.getCause() instanceof io.strand.log.LogOverloadedException;
+        }
     }
 
     private static void awaitInFlight(StreamEntry s) {

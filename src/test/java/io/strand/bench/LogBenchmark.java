@@ -333,7 +333,7 @@ public final class LogBenchmark {
     }
 
     /**
-     * The plain loops' encoder: the same 56-byte little-endian header and body as the log's
+     * The plain loops' encoder: the same 64-byte little-endian header (format 2) and body as the log's
      * format, CRC32C over [0, 8) and [12, length) through a reusable view like the log does.
      * {@code b} has little-endian order (the plain loops own their buffers).
      */
@@ -342,7 +342,7 @@ public final class LogBenchmark {
         int length = r.recordLength();
         b.putInt(off, length);
         b.putShort(off + 4, (short) 0x5354);
-        b.put(off + 6, (byte) 1);
+        b.put(off + 6, (byte) 2);
         b.put(off + 7, (byte) (r.binary() ? 1 : 0));
         b.putLong(off + 12, timestamp);
         b.putLong(off + 20, version);
@@ -352,7 +352,8 @@ public final class LogBenchmark {
         b.putShort(off + 46, (short) r.type().length);
         b.putInt(off + 48, r.metadata().length);
         b.putInt(off + 52, r.data().length);
-        int at = off + 56;
+        b.putLong(off + 56, 0L); // raft index
+        int at = off + 64;
         b.put(at, r.stream());
         at += r.stream().length;
         b.put(at, r.type());

@@ -205,7 +205,7 @@ final class ApiSupport {
             assertEquals(expectedLength, length, "record length field");
         }
         assertEquals(0x5354, b.getShort(at + 4) & 0xFFFF, "magic");
-        assertEquals(1, b.get(at + 6), "record format version");
+        assertEquals(2, b.get(at + 6), "record format version");
         int flags = b.get(at + 7) & 0xFF;
         int crc = b.getInt(at + 8);
         CRC32C c = new CRC32C();
@@ -219,8 +219,9 @@ final class ApiSupport {
         int typeLength = b.getShort(at + 46) & 0xFFFF;
         int metadataLength = b.getInt(at + 48);
         int dataLength = b.getInt(at + 52);
-        assertEquals(length, 56 + streamLength + typeLength + metadataLength + dataLength, "length == 56 + parts");
-        int p = at + 56;
+        assertEquals(0, b.getLong(at + 56), "raft index: 0, nothing here is replicated");
+        assertEquals(length, 64 + streamLength + typeLength + metadataLength + dataLength, "length == 64 + parts");
+        int p = at + 64;
         String stream = new String(buf, p, streamLength, StandardCharsets.UTF_8);
         p += streamLength;
         String type = new String(buf, p, typeLength, StandardCharsets.UTF_8);
@@ -251,7 +252,7 @@ final class ApiSupport {
             int length = b.getInt(4 + 12 * i);
             long position = b.getLong(4 + 12 * i + 4);
             int start = at;
-            assertTrue(length >= 56 && start + align8(length) <= page.length, () -> "record length " + length + " fits the page");
+            assertTrue(length >= 64 && start + align8(length) <= page.length, () -> "record length " + length + " fits the page");
             byte[] rec = java.util.Arrays.copyOfRange(page, start, start + length);
             for (int pad = start + length; pad < start + align8(length); pad++) {
                 assertEquals(0, page[pad], "records are zero-padded to 8 bytes");

@@ -150,7 +150,7 @@ class GroupAndLogApiTest {
         byte[] bytes = r.asByteArray();
         assertTrue(bytes.length > 0);
         ApiSupport.Rec first = ApiSupport.decodeRecord(bytes, 0, -1);
-        assertTrue(first.length() >= 56);
+        assertTrue(first.length() >= 64);
         Response zero = given().get("/log?from=0&maxBytes=4096");
         assertArrayEquals(bytes, zero.asByteArray());
         assertEquals(r.header("Strand-Next"), zero.header("Strand-Next"));

@@ -37,11 +37,11 @@ class FlushFailureTest {
 
             AtomicBoolean failing = new AtomicBoolean(true);
             AtomicLong rewrittenWhenForcedAgain = new AtomicLong(-1);
-            log.forcer(s -> {
+            log.flushService().forcer(s -> {
                 if (failing.get()) {
                     throw new IOException("injected: Input/output error");
                 }
-                rewrittenWhenForcedAgain.compareAndSet(-1, log.flushRewrittenBytes());
+                rewrittenWhenForcedAgain.compareAndSet(-1, log.flushService().rewrittenBytes());
                 s.force();
             });
             CompletableFuture<AppendResult> failed = durable(log, 1);
@@ -90,7 +90,7 @@ class FlushFailureTest {
             AppendResult good = durable(log, 0).get(10, TimeUnit.SECONDS);
             awaitCheckpoint(dir, good.endPosition());
             AtomicBoolean failing = new AtomicBoolean(true);
-            log.forcer(s -> {
+            log.flushService().forcer(s -> {
                 if (failing.get()) {
                     throw new IOException("injected: Input/output error");
                 }

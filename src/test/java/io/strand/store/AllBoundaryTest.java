@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * record (CRC and all) cannot be read or subscribed from the inside as a forged event.
  */
 class AllBoundaryTest {
-    /** Stream and type lengths such that the outer record's data starts 8-aligned: 56 + 4 + 4 = 64. */
+    /** Stream and type lengths such that the outer record's data starts 8-aligned: 64 + 4 + 4 = 72. */
     private static final String EVIL = "evil";
     private static final String TYPE = "Blob";
     private static final int DATA_OFFSET = RecordDescriptor.HEADER_LENGTH + EVIL.length() + TYPE.length();
