@@ -150,16 +150,19 @@ final class ClusterHistory {
         readWhy.merge(n.id + ": " + why, 1, Integer::sum);
     }
 
-    /** The problem's detail, shortened (the part before any parenthesis: the rest varies). */
+    /** The problem's detail, shortened, without what varies from one request to the next (ids, numbers). */
     static String detail(String body) {
+        String d;
         try {
-            String d = String.valueOf(new JsonObject(body).getString("detail"));
-            int paren = d.indexOf(" (");
-            d = paren > 0 ? d.substring(0, paren) : d;
-            return d.length() > 90 ? d.substring(0, 90) : d;
+            d = String.valueOf(new JsonObject(body).getString("detail"));
         } catch (RuntimeException e) {
-            return body.length() > 90 ? body.substring(0, 90) : body;
+            d = body;
         }
+        int tail = d.indexOf("; the outcome is unknown");
+        d = tail > 0 ? d.substring(0, tail) : d;
+        d = d.replaceAll("org\\.apache\\.ratis\\.[a-z.]*\\.", "").replaceAll("client-[0-9A-F]+", "client-*")
+                .replaceAll("group-[0-9A-F]+", "group-*").replaceAll("\\d+", "#");
+        return d.length() > 160 ? d.substring(0, 160) : d;
     }
 
     /** One client: one operation at a time, remembering the last version it saw of each stream. */

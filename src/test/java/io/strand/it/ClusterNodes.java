@@ -63,6 +63,11 @@ final class ClusterNodes implements AutoCloseable {
         this.logDir = Paths.get("target", "cluster-it", name).toAbsolutePath();
         this.properties = List.of(properties);
         Files.createDirectories(logDir);
+        try (var old = Files.newDirectoryStream(logDir, "*.log")) {
+            for (Path f : old) {
+                Files.delete(f); // an earlier run's
+            }
+        }
         int[] ports = freePorts(6);
         List<Node> list = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
