@@ -109,8 +109,10 @@ final class ReplicatedWriter implements EventWriter {
         }
         return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((reply, e) -> {
             if (e != null || !reply.isSuccess()) {
-                throw unavailable("no linearizable read without a leader and a majority",
-                        e != null ? e : reply.getException());
+                Throwable c = e != null ? e : reply.getException();
+                throw new CompletionException(new StoreUnavailableException("no linearizable read without a leader"
+                        + " and a majority (" + (c instanceof TimeoutException ? "timed out" : String.valueOf(c))
+                        + "); retry, or read without Consistency: linearizable", 1));
             }
             return null;
         });

@@ -64,7 +64,9 @@ public final class StreamIndex implements AutoCloseable {
         Files.createDirectories(dir);
         StreamCatalog catalog = new StreamCatalog();
         DedupIndex dedup = new DedupIndex(config.dedupWindow().toMillis(), config.dedupMaxEntries());
-        long dedupFrom = System.currentTimeMillis() - config.dedupWindow().toMillis();
+        // The window before the log's last record, not before now: a replica that was down re-applies old
+        // entries, whose repeat checks need the ids of the window before them (docs/CLUSTER.md).
+        long dedupFrom = Math.min(System.currentTimeMillis(), log.lastTimestamp()) - config.dedupWindow().toMillis();
         CatalogFile catalogFile = new CatalogFile(dir.resolve("streams"));
         EntryFiles entryFiles = null;
         try {

@@ -48,11 +48,13 @@ final class Appender {
     private final RepeatCheck readHere;
     private final RepeatCheck readCold;
     private final Executor onNotifier;
+    private final long dedupWindowMillis;
     private final LongAdder appendedEvents = new LongAdder();
     private final LongAdder appendedBytes = new LongAdder();
     private volatile boolean refusing;
 
-    Appender(CommitLog log, StreamIndex index, Notifier notifier, StreamWaiters waiters) {
+    Appender(CommitLog log, StreamIndex index, Notifier notifier, StreamWaiters waiters, long dedupWindowMillis) {
+        this.dedupWindowMillis = dedupWindowMillis;
         this.log = log;
         this.index = index;
         this.catalog = index.catalog();
@@ -122,7 +124,8 @@ final class Appender {
         // answer: wait and try again, as a replica cannot skip an entry.
         for (long backoff = 50_000; ; backoff = Math.min(backoff * 2, 10_000_000)) {
             CompletionStage<AppendOutcome> result = attempt(stream, records, expectedVersion, defaultDurability,
-                    repeats ? readHere : RepeatCheck.NONE, null, timestamp, raftIndex);
+                    repeats ? RepeatDetector.replicated(log, index, timestamp, dedupWindowMillis) : RepeatCheck.NONE,
+                    null, timestamp, raftIndex);
             if (!overloaded(result) || refusing) {
                 return result;
             }

@@ -61,7 +61,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         this.index = index;
         this.notifier = new Notifier(log::committedPosition, "strand-store-notifier");
         RecordReader records = new RecordReader(log);
-        this.appender = new Appender(log, index, notifier, waiters);
+        this.appender = new Appender(log, index, notifier, waiters, config.dedupWindow().toMillis());
         this.streams = new StreamReader(index, records, config);
         this.all = new AllReader(log, index.catalog(), records, config);
         this.lister = new StreamLister(index, config);

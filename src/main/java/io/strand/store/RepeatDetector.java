@@ -32,11 +32,29 @@ final class RepeatDetector implements RepeatCheck {
     private final CommitLog log;
     private final StreamIndex index;
     private final boolean readCandidates;
+    /** Records written before this (epoch ms) are not repeats: the replicated window (see {@link #replicated}). */
+    private final long notBeforeMillis;
 
     RepeatDetector(CommitLog log, StreamIndex index, boolean readCandidates) {
+        this(log, index, readCandidates, Long.MIN_VALUE);
+    }
+
+    private RepeatDetector(CommitLog log, StreamIndex index, boolean readCandidates, long notBeforeMillis) {
         this.log = log;
         this.index = index;
         this.readCandidates = readCandidates;
+        this.notBeforeMillis = notBeforeMillis;
+    }
+
+    /**
+     * The check of a replicated apply at time {@code nowMillis} (the entry's timestamp): an id counts
+     * as a repeat only when its record is at most {@code windowMillis} older. Every replica's dedup
+     * index holds at least the window before its last record's timestamp, but older ids only by
+     * chance (its generations depend on when it last restarted): without this bound a re-send just past
+     * the window could be a duplicate on one replica and an append on another.
+     */
+    static RepeatDetector replicated(CommitLog log, StreamIndex index, long nowMillis, long windowMillis) {
+        return new RepeatDetector(log, index, true, nowMillis - windowMillis);
     }
 
     /**
@@ -141,7 +159,8 @@ final class RepeatDetector implements RepeatCheck {
             return false; // retention deleted it: no longer a repeat we can see
         }
         try (LogSlice slice = log.readRecord(position)) {
-            return slice != null && RecordCodec.sameId(slice.buffer(), 0, r.stream(), r.idMsb(), r.idLsb());
+            return slice != null && RecordCodec.sameId(slice.buffer(), 0, r.stream(), r.idMsb(), r.idLsb())
+                    && RecordDescriptor.timestamp(slice.buffer(), 0) >= notBeforeMillis;
         } catch (PositionNotHeldException gone) {
             return false; // deleted while we looked
         }

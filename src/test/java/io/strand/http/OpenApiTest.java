@@ -74,7 +74,8 @@ class OpenApiTest {
                 "/streams/{stream}/{version}", Set.of("get", "head"),
                 "/all", Set.of("get", "head"),
                 "/groups/{group}/streams/{stream}", Set.of("put", "get", "head"),
-                "/log", Set.of("get"));
+                "/log", Set.of("get"),
+                "/cluster", Set.of("get", "head"));
         JsonObject paths = doc.getJsonObject("paths");
         expected.forEach((path, methods) -> {
             JsonObject item = paths.getJsonObject(path);
@@ -105,6 +106,7 @@ class OpenApiTest {
         statuses("put", "/groups/{group}/streams/{stream}", "204", "400", "413", "415", "503", "507");
         statuses("get", "/groups/{group}/streams/{stream}", "200", "400", "404", "503");
         statuses("get", "/log", "200", "400", "410", "503");
+        statuses("get", "/cluster", "200", "400", "404", "503");
 
         for (String[] op : operations()) {
             JsonObject responses = op(op[0], op[1]).getJsonObject("responses");
@@ -212,6 +214,65 @@ class OpenApiTest {
                     : new TreeSet<>(List.of(takes.substring("only ".length()).split(", ")));
             assertEquals(documented, served, method.toUpperCase() + " " + op[1] + ": documented query parameters = those the server takes");
         }
+    }
+
+    /** The reads a client can hold until this node has applied its write, or until a linearizable point (ReadGate). */
+    private static final List<String> READ_PATHS = List.of("/streams", "/streams/{stream}", "/streams/{stream}/{version}", "/all",
+            "/groups/{group}/streams/{stream}");
+
+    /**
+     * Every read (GET and HEAD) documents the read-your-writes and linearizable-read options both as
+     * the headers and as the query parameters (for EventSource) ReadGate takes, and the 400 and 503
+     * they can answer.
+     */
+    @Test
+    void shouldDocumentTheReadOptionsOnEveryRead() {
+        for (String path : READ_PATHS) {
+            for (String method : List.of("get", "head")) {
+                String op = method.toUpperCase(java.util.Locale.ROOT) + " " + path;
+                assertTrue(parameters(method, path, "header").containsAll(Set.of(ReadGate.MIN_POSITION_HEADER, ReadGate.CONSISTENCY_HEADER)),
+                        op + " documents both headers: " + parameters(method, path, "header"));
+                assertTrue(parameters(method, path, "query").containsAll(Set.of(ReadGate.MIN_POSITION_PARAM, ReadGate.CONSISTENCY_PARAM)),
+                        op + " documents both query parameters: " + parameters(method, path, "query"));
+                statuses(method, path, "400", "503");
+            }
+        }
+        JsonObject parameters = doc.getJsonObject("components").getJsonObject("parameters");
+        for (String name : List.of("MinPosition", "MinPositionHeader")) {
+            JsonObject schema = parameters.getJsonObject(name).getJsonObject("schema");
+            assertEquals("integer", schema.getString("type"), name);
+            assertEquals(0, schema.getInteger("minimum"), name);
+        }
+        for (String name : List.of("Consistency", "ConsistencyHeader")) {
+            assertEquals(new JsonArray().add("linearizable"), parameters.getJsonObject(name).getJsonObject("schema").getJsonArray("enum"), name);
+        }
+        assertTrue(parameters.getJsonObject("MinPosition").getString("description").contains("strand.cluster.read-wait"));
+        String info = doc.getJsonObject("info").getString("description");
+        assertTrue(info.contains("Strand-Min-Position") && info.contains("linearizable"), "the description names the read options");
+        String appendUnavailable = resolve(op("post", "/streams/{stream}").getJsonObject("responses").getJsonObject("503")).getString("description");
+        assertTrue(appendUnavailable.contains("same event ids") && appendUnavailable.contains("majority"), appendUnavailable);
+    }
+
+    @Test
+    void shouldDescribeTheClusterStatus() {
+        JsonObject status = schema("ClusterStatus");
+        assertEquals(Set.of("nodeId", "role", "leader", "term", "commitIndex", "appliedIndex", "appliedPosition", "peers", "snapshot"),
+                status.getJsonObject("properties").fieldNames());
+        assertTrue(!status.getJsonArray("required").contains("snapshot"), "snapshot is optional");
+        JsonObject properties = status.getJsonObject("properties");
+        assertEquals(new JsonArray().add("leader").add("follower").add("candidate"), properties.getJsonObject("role").getJsonArray("enum"));
+        assertEquals(new JsonArray().add("string").add("null"), properties.getJsonObject("leader").getValue("type"));
+        assertTrue(properties.getJsonObject("snapshot").encode().contains("\"null\""), "snapshot may be null");
+        assertEquals(Set.of("id", "raftAddress", "httpAddress"), resolve(properties.getJsonObject("peers").getJsonObject("items"))
+                .getJsonObject("properties").fieldNames());
+        assertEquals(Set.of(), parameters("get", "/cluster", "query"));
+
+        JsonObject disabled = resolve(op("get", "/cluster").getJsonObject("responses").getJsonObject("404"));
+        JsonObject example = disabled.getJsonObject("content").getJsonObject(PROBLEM).getJsonObject("example");
+        assertEquals("urn:strand:problem:cluster-disabled", example.getString("type"));
+        // The single node of this test answers exactly that.
+        assertEquals("urn:strand:problem:cluster-disabled",
+                new JsonObject(given().get("/cluster").then().statusCode(404).extract().asString()).getString("type"));
     }
 
     private String problemTypeConst(JsonObject schema) {

@@ -57,7 +57,9 @@ class UnknownQueryParameterApiTest {
 
         JsonObject listed = assertRefused(given().get("/streams?from=0&limit=5&sort=name"), "sort");
         assertTrue(listed.getString("detail").contains("takes only from, limit"), listed.encode());
-        JsonObject none = assertRefused(given().get("/streams/{s}/0?v=1", s), "v");
+        JsonObject gated = assertRefused(given().get("/streams/{s}/0?v=1", s), "v");
+        assertTrue(gated.getString("detail").contains("takes only minPosition, consistency"), gated.encode());
+        JsonObject none = assertRefused(given().get("/cluster?v=1"), "v");
         assertTrue(none.getString("detail").contains("takes no query parameters"), none.encode());
 
         Response head = given().head("/all?type=X");
