@@ -142,12 +142,15 @@ final class ClusterHistory {
     /** Why reads had no answer, by answer. */
     private final Map<String, Integer> readWhy = new ConcurrentSkipListMap<>();
 
+    /** Names the part of the run the reasons below are counted under (e.g. "before the kill"). */
+    volatile String phase = "start";
+
     private void attempt(Node n, String why) {
-        attemptWhy.merge(n.id + ": " + why, 1, Integer::sum);
+        attemptWhy.merge(phase + ", " + n.id + ": " + why, 1, Integer::sum);
     }
 
     private void readUnknown(Node n, String why) {
-        readWhy.merge(n.id + ": " + why, 1, Integer::sum);
+        readWhy.merge(phase + ", " + n.id + ": " + why, 1, Integer::sum);
     }
 
     /** The problem's detail, shortened, without what varies from one request to the next (ids, numbers). */

@@ -379,6 +379,7 @@ class ClusterIT {
             c.startAll();
             ClusterHistory h = new ClusterHistory(c.nodes, 6, REQUEST_TIMEOUT);
             List<Operation<Input, Output>> history;
+            h.phase = "before the kill";
             h.start();
             try {
                 // Phases bounded by operations and by time (a slow machine gets a shorter history).
@@ -386,11 +387,15 @@ class ClusterIT {
                 int before = h.operations.get();
                 assertTrue(before >= 30, () -> "before the kill: " + h.stats() + " " + h.errors);
                 Node killed = c.leader(Duration.ofSeconds(10));
+                h.phase = "after killing leader " + killed.id;
                 c.kill(killed);
-                c.leader(FAILOVER_BOUND);
+                Node next = c.leader(FAILOVER_BOUND);
+                h.phase = "leader " + next.id + " elected";
                 h.awaitMore(150, Duration.ofSeconds(40));
                 assertTrue(h.operations.get() - before >= 30, () -> "after the kill: " + h.stats() + " " + h.errors);
+                h.phase = "restarting " + killed.id;
                 c.start(killed);
+                h.phase = killed.id + " restarted";
                 h.awaitMore(100, Duration.ofSeconds(30));
             } finally {
                 history = h.stop();
