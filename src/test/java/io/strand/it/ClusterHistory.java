@@ -129,8 +129,15 @@ final class ClusterHistory {
 
     String stats() {
         return operations + " operations: appends ok " + oks + ", conflicts " + conflicts + ", unknown " + unknownAppends
-                + " " + unknownWhy + ", re-sends " + resends + " " + attemptWhy + ", reads " + reads + " (" + readEvents
-                + " events), unknown reads " + unknownReads + " " + readWhy;
+                + lines(unknownWhy) + "\n re-sends " + resends + lines(attemptWhy) + "\n reads " + reads + " (" + readEvents
+                + " events), unknown reads " + unknownReads + lines(readWhy);
+    }
+
+    /** One reason a line, with its count. */
+    static String lines(Map<String, Integer> counts) {
+        StringBuilder b = new StringBuilder();
+        counts.forEach((why, n) -> b.append("\n   ").append(n).append(" x ").append(why));
+        return b.toString();
     }
 
     private void unknown(String why) {

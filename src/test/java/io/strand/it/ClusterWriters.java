@@ -164,7 +164,7 @@ final class ClusterWriters {
 
     String stats() {
         return "batches acknowledged " + batches + ", events acknowledged " + acked.size() + ", sent " + sent.size()
-                + ", given up " + gaveUp.size() + "; 503s " + unavailable + " " + unavailableWhy + ", refused connections " + refused
+                + ", given up " + gaveUp.size() + "; 503s " + unavailable + ClusterHistory.lines(unavailableWhy) + "\n refused connections " + refused
                 + ", timeouts " + timeouts + ", other I/O errors " + ioErrors + ", re-sends " + resent
                 + " (answered as duplicates " + duplicatesAnswered + ")";
     }
