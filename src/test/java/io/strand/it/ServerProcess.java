@@ -39,13 +39,24 @@ final class ServerProcess implements AutoCloseable {
     }
 
     static ServerProcess start(Path dataDir, String... properties) throws IOException {
+        return start(dataDir, freePort(), properties);
+    }
+
+    /** A port nothing listens on right now (the OS's choice). */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * Starts the server on a fixed port (e.g. a cluster node, whose peers know its port, restarted on
+     * the same data directory).
+     */
+    static ServerProcess start(Path dataDir, int port, String... properties) throws IOException {
         Path jar = Paths.get("target", "quarkus-app", "quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException("run the integration tests after package: " + jar + " is missing");
-        }
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
@@ -131,6 +142,37 @@ final class ServerProcess implements AutoCloseable {
         }
         copier.join(10_000); // everything it printed, up to its exit
         return process.exitValue();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** SIGSTOP: the process freezes (sockets stay open, nothing answers) until {@link #resume}. */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause}. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true).start();
+        String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -" + name + " " + pid() + " failed: " + out);
+        }
+    }
+
+    /** SIGKILL, then waits for the exit and for everything it printed. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("the server " + pid() + " did not die within 30 s of SIGKILL");
+        }
+        copier.join(10_000);
     }
 
     @Override
