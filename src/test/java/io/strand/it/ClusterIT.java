@@ -514,16 +514,14 @@ class ClusterIT {
         }
     }
 
-    /*
+    /**
      * The variant where the follower must install a snapshot: the leader takes snapshots every 200
      * entries and purges its Raft log up to them (even though the stopped follower still needs it),
      * so the follower can only catch up by copying the leader's CommitLog (GET /log). It checks that
      * the leader did purge past the follower's index before restarting the follower.
-     *
-     * NOT A TEST YET, deliberately (not @Disabled): install-snapshot from the leader's /log is not
-     * implemented (a5d7b1d, "Not yet: ... install-snapshot from the leader's /log"). Enable it by
-     * adding @Test to this method when it lands.
      */
+    @Test
+    @Order(6)
     void shouldCatchUpAFollowerBehindThePurgedRaftLogThroughASnapshot(@TempDir Path dir) throws Exception {
         try (ClusterNodes c = new ClusterNodes(dir, "catch-up-snapshot", tuned("strand.cluster.snapshot-threshold=200",
                 "strand.cluster.purge-up-to-snapshot=true", "strand.cluster.purge-gap=100"))) {
@@ -600,6 +598,11 @@ class ClusterIT {
                         + "(%.1f MB/s without the start)%n", c.name, follower.id, behind >> 20, ms(caughtUp - restart),
                 ms(caughtUp - answering), mbPerSecond(behind, caughtUp - restart), mbPerSecond(behind, caughtUp - answering));
 
+        if (mustPurge) {
+            follower.output().lines().filter(l -> l.contains("installed snapshot"))
+                    .forEach(l -> System.out.printf("ClusterIT %s: %s says: %s%n", c.name, follower.id,
+                            l.substring(Math.max(0, l.indexOf(") ") + 2))));
+        }
         c.awaitConvergence(Duration.ofSeconds(60));
         long h = System.nanoTime();
         LogDigest d = assertSameLogs(c, leader, null);
