@@ -520,10 +520,9 @@ class ClusterIT {
      * so the follower can only catch up by copying the leader's CommitLog (GET /log). It checks that
      * the leader did purge past the follower's index before restarting the follower.
      *
-     * NOT A TEST YET, deliberately (not @Disabled): install-snapshot from the leader's /log is not
-     * implemented (a5d7b1d, "Not yet: ... install-snapshot from the leader's /log"). Enable it by
-     * adding @Test to this method when it lands.
      */
+    @Test
+    @Order(6)
     void shouldCatchUpAFollowerBehindThePurgedRaftLogThroughASnapshot(@TempDir Path dir) throws Exception {
         try (ClusterNodes c = new ClusterNodes(dir, "catch-up-snapshot", tuned("strand.cluster.snapshot-threshold=200",
                 "strand.cluster.purge-up-to-snapshot=true", "strand.cluster.purge-gap=100"))) {
