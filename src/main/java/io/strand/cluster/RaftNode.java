@@ -3,21 +3,15 @@ package io.strand.cluster;
 import io.strand.store.EventWriter;
 import io.strand.store.Replica;
 import io.strand.store.StoreUnavailableException;
-import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.util.TimeDuration;
 
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -27,7 +21,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -45,7 +38,7 @@ public final class RaftNode implements AutoCloseable {
     private final RaftPeerId self;
     private final StoreStateMachine stateMachine;
     private final RaftServer server;
-    private final RaftClient client;
+    private final RaftClients client;
     private final ReplicatedWriter writer;
 
     private RaftNode(ClusterConfig config, Replica replica, Function<String, LeaderLog> leaderLogs,
@@ -64,18 +57,7 @@ public final class RaftNode implements AutoCloseable {
                 .setProperties(serverProperties)
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
-        var clientProps = RaftProps.client(config);
-        // Retries (leader changes, NotLeader redirects) stay within the request timeout: the caller
-        // gets a 503 with an unknown outcome after that, and re-sends the same ids.
-        long sleepMillis = 100;
-        int attempts = (int) Math.max(1, config.requestTimeout().toMillis() / sleepMillis);
-        this.client = RaftClient.newBuilder()
-                .setRaftGroup(group)
-                .setProperties(clientProps)
-                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), clientProps))
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
-                        TimeDuration.valueOf(sleepMillis, TimeUnit.MILLISECONDS)))
-                .build();
+        this.client = new RaftClients(group, config);
         this.writer = new ReplicatedWriter(client, replica, stateMachine.applied(), config.requestTimeout());
     }
 
@@ -171,11 +153,7 @@ public final class RaftNode implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            client.close();
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "closing the Raft client failed", e);
-        }
+        client.close();
         try {
             server.close();
         } catch (IOException | RuntimeException e) {

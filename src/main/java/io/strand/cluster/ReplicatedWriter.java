@@ -31,13 +31,13 @@ import java.util.concurrent.TimeoutException;
  * re-sending the same event ids is safe (the replicas' repeat check makes it exactly-once).
  */
 final class ReplicatedWriter implements EventWriter {
-    private final RaftClient client;
+    private final RaftClients clients;
     private final Replica replica;
     private final AppliedIndex applied;
     private final long timeoutMillis;
 
-    ReplicatedWriter(RaftClient client, Replica replica, AppliedIndex applied, Duration timeout) {
-        this.client = client;
+    ReplicatedWriter(RaftClients clients, Replica replica, AppliedIndex applied, Duration timeout) {
+        this.clients = clients;
         this.replica = replica;
         this.applied = applied;
         this.timeoutMillis = timeout.toMillis();
@@ -70,7 +70,9 @@ final class ReplicatedWriter implements EventWriter {
     private CompletionStage<RaftClientReply> send(Command command) {
         Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(CommandDescriptor.encode(command)));
         CompletableFuture<RaftClientReply> sent;
+        RaftClient client;
         try {
+            client = clients.get();
             sent = client.async().send(message);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(unavailable("the Raft client refused the append", e));
@@ -78,6 +80,9 @@ final class ReplicatedWriter implements EventWriter {
         return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 .handle((reply, e) -> {
                     if (e != null) {
+                        if (!(e instanceof TimeoutException) && !(e.getCause() instanceof TimeoutException)) {
+                            clients.failed(client); // its retries ran out: Ratis closed its window
+                        }
                         throw unavailable("no answer from the Raft leader", e);
                     }
                     if (!reply.isSuccess()) {
@@ -102,12 +107,17 @@ final class ReplicatedWriter implements EventWriter {
     /** See {@link RaftNode#linearizableBarrier()}. */
     CompletionStage<Void> barrier(RaftPeerId self) {
         CompletableFuture<RaftClientReply> sent;
+        RaftClient client;
         try {
+            client = clients.get();
             sent = client.async().sendReadOnly(StoreStateMachine.QUERY_POSITION, self);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(unavailable("the Raft client refused the read", e));
         }
         return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((reply, e) -> {
+            if (e != null && !(e instanceof TimeoutException) && !(e.getCause() instanceof TimeoutException)) {
+                clients.failed(client);
+            }
             if (e != null || !reply.isSuccess()) {
                 Throwable c = e != null ? e : reply.getException();
                 throw new CompletionException(new StoreUnavailableException("no linearizable read without a leader"

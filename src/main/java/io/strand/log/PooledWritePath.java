@@ -61,6 +61,9 @@ final class PooledWritePath implements WritePath {
             active = acquire(position);
         }
         RecordDescriptor.encodeEndOfSegment(active.buffer, active.written, segmentRemaining);
+        // The rest of the segment after the marker: zeros, as in a mapped segment, not what this pool
+        // buffer held before. Nothing reads it, but replicas' logs must be the same bytes (docs/CLUSTER.md).
+        zero(active.buffer, active.written + RecordDescriptor.MARKER_LENGTH, active.written + segmentRemaining);
         active.written = active.written + segmentRemaining;
         active.sealed = true;
         active = acquire(segmentEnd);
@@ -121,5 +124,15 @@ final class PooledWritePath implements WritePath {
             return;
         }
         pool.close();
+    }
+
+    private static void zero(ByteBuffer b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            b.putLong(i, 0L);
+        }
+        for (; i < to; i++) {
+            b.put(i, (byte) 0);
+        }
     }
 }

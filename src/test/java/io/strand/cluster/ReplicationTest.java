@@ -62,7 +62,12 @@ class ReplicationTest {
             ReplicaNode via = nodes.get(i % 3);
             append(via, "s-" + (i % 7), ExpectedVersion.ANY, event(UUID.randomUUID(), "e" + i));
         }
-        cluster.awaitSameLogs();
+        String big = "x".repeat(6000);
+        for (int i = 0; i < 60; i++) { // 360 KB: past the first 256 KiB segment, so a segment ends with a marker
+            append(nodes.get(i % 3), "big", ExpectedVersion.ANY, event(UUID.randomUUID(), big + i));
+        }
+        assertTrue(nodes.get(0).log.committedPosition() > 256 * 1024, "the log rolled to a second segment");
+        cluster.awaitSameLogs(); // every byte, the rest of the ended segment too
         for (ReplicaNode n : nodes) {
             assertEquals(first.position(), n.store.readEvent("orders-1", 0).position());
             assertTrue(n.store.replica().lastRaftIndex() > 0, "records carry their Raft index");
@@ -126,5 +131,21 @@ class ReplicationTest {
         ClusterStatus s = last.raft.status();
         assertNotNull(s.role());
         assertFalse(ClusterStatus.LEADER.equals(s.role()) && s.leader() != null && !s.leader().equals("n3"));
+        // Ratis closes a client whose request ran out of retries; the member renews it, so once the
+        // majority is back the same member takes appends again (and the re-send lands once).
+        nodes.get(0).open();
+        nodes.get(1).open();
+        UUID id = UUID.randomUUID();
+        AppendOutcome back = null;
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); back == null; ) {
+            try {
+                back = append(last, "x", ExpectedVersion.ANY, event(id, "3"));
+            } catch (ExecutionException unavailable) {
+                assertInstanceOf(StoreUnavailableException.class, unavailable.getCause());
+                assertTrue(System.nanoTime() < deadline, "appends through n3 resume once the majority is back");
+            }
+        }
+        assertFalse(back.duplicate());
+        cluster.awaitSameLogs();
     }
 }

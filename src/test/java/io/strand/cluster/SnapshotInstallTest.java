@@ -66,7 +66,7 @@ class SnapshotInstallTest {
     void aFollowerBehindThePurgePointCopiesTheLeadersCommitLog() throws Exception {
         startThree();
         append(cluster.nodes.get(0), "s-0", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "first"));
-        cluster.awaitSameReadableLogs();
+        cluster.awaitSameLogs();
         ReplicaNode stopped = cluster.follower();
         long heldWhenStopped = stopped.store.replica().lastRaftIndex();
         stopped.stop();
@@ -81,7 +81,7 @@ class SnapshotInstallTest {
 
         stopped.open();
         ClusterStatus restarted = awaitInstalled(stopped);
-        cluster.awaitSameReadableLogs();
+        cluster.awaitSameLogs();
         assertEquals(1, stopped.raft.status().snapshotsInstalled(), "installed once");
         SnapshotFile installed = restarted.snapshot();
         assertNotNull(installed);
@@ -104,14 +104,14 @@ class SnapshotInstallTest {
         // Replication goes on, through the member that installed the snapshot too.
         long before = stopped.store.streamInfo("s-2").lastVersion();
         append(stopped, "s-2", before, event(UUID.randomUUID(), "after"));
-        cluster.awaitSameReadableLogs();
+        cluster.awaitSameLogs();
         assertEquals(before + 1, cluster.node(leader.config.nodeId()).store.streamInfo("s-2").lastVersion());
 
         // A restart starts from the installed snapshot: nothing applied twice, nothing installed again.
         stopped.stop();
         stopped.open();
         append(cluster.awaitLeader(), "s-3", ExpectedVersion.ANY, event(UUID.randomUUID(), "after restart"));
-        cluster.awaitSameReadableLogs();
+        cluster.awaitSameLogs();
         assertEquals(0, stopped.raft.status().snapshotsInstalled());
         assertEquals(before + 1, stopped.store.streamInfo("s-2").lastVersion());
         assertEquals(OptionalLong.of(42), stopped.store.groupVersion("g1", "s-1"));
