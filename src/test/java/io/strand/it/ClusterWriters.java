@@ -39,8 +39,11 @@ final class ClusterWriters {
     record Acked(String stream, long version, long batchPosition) {
     }
 
-    /** An acknowledged attempt: sent at {@code sentAt}, answered 201 at {@code answeredAt} (nanoTime). */
-    record AckTime(long sentAt, long answeredAt) {
+    /**
+     * An acknowledged batch (nanoTime): its first attempt was sent at {@code firstSent}, the
+     * acknowledged one at {@code sentAt}, answered 201 at {@code answeredAt}.
+     */
+    record AckTime(long firstSent, long sentAt, long answeredAt) {
     }
 
     private final List<Node> nodes;
@@ -141,11 +144,15 @@ final class ClusterWriters {
         }
     }
 
-    /** The earliest 201 to an attempt sent at or after {@code t} (nanoTime), or -1. */
+    /**
+     * The earliest 201 to a batch first sent at or after {@code t} (nanoTime), or -1. (A batch first
+     * sent earlier may have been written before {@code t}; a node can answer its re-send from its own
+     * log, with no leader.)
+     */
     long firstAckSentAfter(long t) {
         long first = Long.MAX_VALUE;
         for (AckTime a : ackTimes) {
-            if (a.sentAt >= t && a.answeredAt < first) {
+            if (a.firstSent >= t && a.answeredAt < first) {
                 first = a.answeredAt;
             }
         }
@@ -201,7 +208,8 @@ final class ClusterWriters {
 
     /** Re-sends the same body until a 201, an unexpected answer, or {@link #GIVE_UP}. */
     private void send(SplittableRandom random, String stream, List<String> ids, String body) throws InterruptedException {
-        long giveUp = System.nanoTime() + GIVE_UP.toNanos();
+        long firstSent = System.nanoTime();
+        long giveUp = firstSent + GIVE_UP.toNanos();
         boolean again = false;
         while (System.nanoTime() < giveUp) {
             Node n = target.apply(random);
@@ -225,7 +233,7 @@ final class ClusterWriters {
                     if (Boolean.TRUE.equals(o.getBoolean("duplicate"))) {
                         duplicatesAnswered.incrementAndGet();
                     }
-                    ackTimes.add(new AckTime(sentAt, answeredAt));
+                    ackTimes.add(new AckTime(firstSent, sentAt, answeredAt));
                     batches.incrementAndGet();
                     ackedBodyBytes.addAndGet(body.length());
                     return;
