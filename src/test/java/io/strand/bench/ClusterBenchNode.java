@@ -183,6 +183,22 @@ final class ClusterBenchNode {
     }
 
     /**
+     * Why the node cannot serve (its {@code /q/health/live} answers 503 only when opening failed or
+     * a log thread died: it will not recover by itself), or null while it is live or not answering.
+     */
+    String liveFailure() {
+        try {
+            HttpResponse<String> r = get("/q/health/live", 2000);
+            return r.statusCode() == 503 ? r.body().replaceAll("\\s+", " ") : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /**
      * The CommitLog's committed position (bytes of log written: positions are byte offsets), or -1:
      * {@code appliedPosition} of {@code /cluster} on a member, {@code strand_log_bytes} (committed
      * minus first position; no retention runs here, so the first is 0) on the single node.
@@ -375,6 +391,29 @@ final class ClusterBenchNode {
         try {
             List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
             return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** ERROR lines and their causes ("Caused by") since the node's latest start, at most {@code max}. */
+    String errorsSinceStart(int max) {
+        try {
+            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            int from = 0;
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                if (lines.get(i).startsWith("=== ClusterBenchmark: start")) {
+                    from = i;
+                    break;
+                }
+            }
+            List<String> out = new ArrayList<>();
+            for (String l : lines.subList(from, lines.size())) {
+                if ((l.contains(" ERROR ") || l.startsWith("Caused by")) && out.size() < max) {
+                    out.add(l.length() > 400 ? l.substring(0, 400) + "..." : l);
+                }
+            }
+            return String.join("\n", out);
         } catch (IOException e) {
             return "(no log: " + e + ")";
         }

@@ -68,19 +68,28 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>Bytes written per event, from the throughput phase: each node's Raft log (real entry bytes
  *       of its segments: Ratis preallocates the open one) and CommitLog growth (its committed
  *       position: segments are preallocated too), over the events acknowledged.</li>
- *   <li>Follower catch-up: stop a follower (SIGTERM), write {@code catchup} MB of CommitLog (1 KiB
- *       events in batches of 100, through the leader), start it again, and time until its
- *       {@code /cluster} appliedPosition equals the leader's.</li>
  *   <li>Leader failover, {@code failovers} times: appends every 10 ms through a follower, SIGKILL the
  *       leader, time to the first 201 of an append sent after the kill; the killed node is started
  *       again and caught up before the next one.</li>
+ *   <li>Follower catch-up: stop a follower (SIGKILL; SIGTERM with {@code catchup-stop=term}),
+ *       write {@code catchup} MB of CommitLog (1 KiB events in batches of 100, through the leader),
+ *       start it again, and time until its {@code /cluster} appliedPosition equals the leader's.
+ *       SIGKILL by default because a member stopped with SIGTERM does not start again as of
+ *       2026-12-06: Ratis snapshots on stop at its last applied index, which is usually a
+ *       metadata entry past the CommitLog's last Raft index, and the state machine refuses that
+ *       snapshot at the next start ("the snapshot says the CommitLog holds Raft entries up to N
+ *       but it holds entries up to N-1 only"); {@code catchup-stop=term} shows it.</li>
  * </ol>
+ *
+ * <p>A phase that needs the group runs only while all three members are live and ready, and a
+ * node started again that cannot serve (liveness DOWN: its store did not open) fails the phase at
+ * once; the node's ERROR lines are printed and the run directory is kept as evidence.
  *
  * <p>Arguments (all optional): {@code quick} (small sizes: 1 round, shorter windows, 50 MB catch-up,
  * 1 failover), {@code rounds=3}, {@code warmup=1} and {@code measure=3} (s per throughput case),
  * {@code latency-warmup=1}, {@code latency-measure=4}, {@code prewarm=4}, {@code connections=64},
  * {@code loops=2}, {@code batch=100}, {@code streams=1000}, {@code catchup=200} (MB),
- * {@code failovers=3}, {@code phases=throughput,latency,catchup,failover}, {@code rate=N} (single
+ * {@code catchup-stop=kill}, {@code failovers=3}, {@code phases=throughput,latency,failover,catchup}, {@code rate=N} (single
  * events/s for the latency phase when the throughput phase is skipped), {@code heap=1024} (MiB per
  * server), {@code segment=256M}, {@code server=key=value} (a server property for every node,
  * repeatable), {@code jar=PATH}, {@code dir=PATH}, {@code keep} (keep data directories and node
@@ -103,7 +112,8 @@ public final class ClusterBenchmark {
     static int streams = 1000;
     static long catchupBytes = 200L * 1_000_000;
     static int failovers = 3;
-    static List<String> phases = List.of("throughput", "latency", "catchup", "failover");
+    static List<String> phases = List.of("throughput", "latency", "failover", "catchup");
+    static boolean catchupKill = true;
     static double fixedRate = -1;
     static int heapMiB = 1024;
     static String segmentSize = "256M";
@@ -227,6 +237,11 @@ public final class ClusterBenchmark {
             case "catchup" -> catchupBytes = (long) (Double.parseDouble(kv[1]) * 1_000_000);
             case "failovers" -> failovers = Integer.parseInt(kv[1]);
             case "phases" -> phases = List.of(kv[1].split(","));
+            case "catchup-stop" -> catchupKill = switch (kv[1]) {
+                case "kill" -> true;
+                case "term" -> false;
+                default -> throw new IllegalArgumentException("catchup-stop is term (SIGTERM) or kill (SIGKILL): " + kv[1]);
+            };
             case "rate" -> fixedRate = Double.parseDouble(kv[1]);
             case "heap" -> heapMiB = Integer.parseInt(kv[1]);
             case "segment" -> segmentSize = kv[1];
@@ -237,7 +252,7 @@ public final class ClusterBenchmark {
             case "timeout" -> timeoutSeconds = Integer.parseInt(kv[1]);
             default -> throw new IllegalArgumentException("unknown argument: " + arg + " (known: quick, rounds=N, warmup=S,"
                     + " measure=S, latency-warmup=S, latency-measure=S, prewarm=S, connections=N, loops=N, batch=N, streams=N,"
-                    + " catchup=MB, failovers=N, phases=throughput,latency,catchup,failover, rate=N, heap=MiB, segment=SIZE,"
+                    + " catchup=MB, catchup-stop=term|kill, failovers=N, phases=throughput,latency,failover,catchup, rate=N, heap=MiB, segment=SIZE,"
                     + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S)");
         }
     }
@@ -626,11 +641,13 @@ public final class ClusterBenchmark {
         if (phase("latency")) {
             attempt("latency", () -> latency(report));
         }
-        if (phase("catchup")) {
-            attempt("catch-up", () -> catchUp(report));
-        }
+        // Failover before catch-up: a follower stopped with SIGTERM may not start again (see
+        // requireHealthy), and every failover needs all three members.
         if (phase("failover")) {
             attempt("failover", () -> failover(report));
+        }
+        if (phase("catchup")) {
+            attempt("catch-up", () -> catchUp(report));
         }
     }
 
@@ -675,6 +692,39 @@ public final class ClusterBenchmark {
         CpuUse cpu = CpuUse.between("prewarm", c0, new Cpu(), r);
         System.out.printf(Locale.ROOT, "prewarm %.1f s (not measured): %,d requests%s; machine busy %.0f%% of one core%n%n",
                 cpu.seconds(), calls, errors.length() == 0 ? "" : "; " + errors, cpu.machineBusy());
+    }
+
+    /**
+     * Fails (with what the members logged) unless all three members run, are live and ready: a
+     * member that could not open its store (liveness DOWN) never recovers by itself, and a phase
+     * run on two members would measure something else.
+     */
+    static void requireHealthy(String phase) throws Exception {
+        for (ClusterBenchNode n : members) {
+            String why = !n.alive() ? "not running" : n.liveFailure();
+            if (why == null) {
+                try {
+                    n.awaitReady(60);
+                    continue;
+                } catch (IllegalStateException e) {
+                    why = e.getMessage();
+                }
+            }
+            throw new IllegalStateException(phase + " needs all three members, but " + n.id + " cannot serve: " + why
+                    + "\n" + n.id + " logged since its latest start:\n" + n.errorsSinceStart(12));
+        }
+    }
+
+    /** Throws (with the node's errors since its start) when a node started again is not live: it will not recover. */
+    static void checkLive(ClusterBenchNode n, String what) {
+        if (!n.alive()) {
+            throw new IllegalStateException(n.id + " exited " + what + "\n" + n.errorsSinceStart(12));
+        }
+        String failure = n.liveFailure();
+        if (failure != null) {
+            throw new IllegalStateException(n.id + " started again but cannot serve " + what + ": /q/health/live says "
+                    + failure + "\n" + n.id + " logged since its latest start:\n" + n.errorsSinceStart(12));
+        }
     }
 
     /** A throughput case: where its requests go and what they carry. */
@@ -865,13 +915,17 @@ public final class ClusterBenchmark {
     }
 
     private static void catchUp(Report report) throws Exception {
+        requireHealthy("catch-up");
         Roles r = roles(30);
         settle(30);
         ClusterBenchNode f = r.follower;
-        System.out.printf(Locale.ROOT, "## Follower catch-up: stop %s (SIGTERM), write %,.0f MB of CommitLog through %s (1 KiB events,"
-                + " batches of 100), start %s again%n%n", f.id, catchupBytes / 1e6, r.leader.id, f.id);
+        System.out.printf(Locale.ROOT, "## Follower catch-up: stop %s (%s), write %,.0f MB of CommitLog through %s (1 KiB events,"
+                + " batches of 100), start %s again%n%n", f.id, catchupKill ? "SIGKILL" : "SIGTERM", catchupBytes / 1e6, r.leader.id, f.id);
         long pF = f.committedPosition();
-        String stopLine = f.stop(30);
+        String stopLine = catchupKill ? "killed (SIGKILL)" : f.stop(30);
+        if (catchupKill) {
+            f.kill();
+        }
         long p0 = r.leader.committedPosition();
         Buffer kib = Buffer.buffer(HttpBenchmark.batchBody(HttpBenchmark.json(1024), 100));
         Cpu w0 = new Cpu();
@@ -902,9 +956,10 @@ public final class ClusterBenchmark {
         Cpu c0 = null;
         deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
         long tCaught = -1;
+        int polls = 0;
         while (System.nanoTime() < deadline) {
-            if (!f.alive()) {
-                throw new IllegalStateException(f.id + " exited while catching up");
+            if (!f.alive() || polls++ % 20 == 0) {
+                checkLive(f, "after its restart in the catch-up phase (stopped by " + (catchupKill ? "SIGKILL" : "SIGTERM") + ")");
             }
             ClusterView v = f.cluster();
             long now = System.nanoTime();
@@ -950,6 +1005,7 @@ public final class ClusterBenchmark {
         System.out.printf(Locale.ROOT, "## Leader failover, %d time(s): one append every 10 ms through a follower; SIGKILL the leader;"
                 + " time to the first 201 of an append sent after the kill%n%n", failovers);
         for (int i = 1; i <= failovers; i++) {
+            requireHealthy("failover " + i);
             Roles r = roles(60);
             settle(30);
             ClusterBenchNode leader = r.leader;
@@ -1042,7 +1098,11 @@ public final class ClusterBenchmark {
             try {
                 after = roles(60);
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+                int polls = 0;
                 while (System.nanoTime() < end) {
+                    if (!leader.alive() || polls++ % 20 == 0) {
+                        checkLive(leader, "after the SIGKILL of failover " + i);
+                    }
                     ClusterView v = leader.cluster();
                     if (v != null && up < 0) {
                         up = seconds(tStart);
@@ -1056,7 +1116,8 @@ public final class ClusterBenchmark {
                 }
                 leader.awaitReady(120);
             } catch (Exception e) {
-                failures.add("failover " + i + ": the killed node " + killedId + " did not rejoin: " + e);
+                failures.add("failover " + i + ": the killed node " + killedId + " did not rejoin: " + e.getMessage());
+                System.out.println("failover " + i + ": the killed node " + killedId + " did not rejoin: " + e.getMessage());
             }
             Failover fo = new Failover(i, killedId, via.id, newLeader.get(), elected.get() < 0 ? -1 : (elected.get() - kill) / 1e9,
                     firstAck < 0 ? -1 : (firstAck - kill) / 1e9, inFlight.size(),
