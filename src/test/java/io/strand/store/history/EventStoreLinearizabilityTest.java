@@ -7,7 +7,6 @@ import io.strand.log.LogConfig;
 import io.strand.store.AppendOutcome;
 import io.strand.store.Direction;
 import io.strand.store.EventStore;
-import io.strand.store.ExpectedVersion;
 import io.strand.store.NewEvent;
 import io.strand.store.ReadPage;
 import io.strand.store.RecordedEvent;
@@ -248,18 +247,7 @@ class EventStoreLinearizabilityTest {
         }
 
         private long expected(int s) {
-            int r = random.nextInt(100);
-            if (r < 55) {
-                return lastSeen[s] < 0 ? ExpectedVersion.NO_STREAM : lastSeen[s];
-            } else if (r < 70) {
-                return ExpectedVersion.ANY;
-            } else if (r < 77) {
-                return ExpectedVersion.NO_STREAM;
-            } else if (r < 84) {
-                return ExpectedVersion.EXISTS;
-            }
-            long stale = lastSeen[s] - 1 - random.nextInt(3);
-            return stale < 0 ? ExpectedVersion.NO_STREAM : stale;
+            return io.strand.store.history.ExpectedVersions.pick(random, lastSeen[s]);
         }
 
         /** Appends; true when refused with a version conflict. */
