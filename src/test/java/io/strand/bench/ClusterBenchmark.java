@@ -74,11 +74,11 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>Follower catch-up: stop a follower (SIGKILL; SIGTERM with {@code catchup-stop=term}),
  *       write {@code catchup} MB of CommitLog (1 KiB events in batches of 100, through the leader),
  *       start it again, and time until its {@code /cluster} appliedPosition equals the leader's.
- *       SIGKILL by default because a member stopped with SIGTERM does not start again as of
- *       2026-12-06: Ratis snapshots on stop at its last applied index, which is usually a
+ *       SIGKILL by default because a member stopped with SIGTERM may not start again as of
+ *       2026-12-06: Ratis snapshots on stop at its last applied index, which is often a
  *       metadata entry past the CommitLog's last Raft index, and the state machine refuses that
  *       snapshot at the next start ("the snapshot says the CommitLog holds Raft entries up to N
- *       but it holds entries up to N-1 only"); {@code catchup-stop=term} shows it.</li>
+ *       but it holds entries up to N-1 only"); {@code catchup-stop=term} stops it with SIGTERM.</li>
  * </ol>
  *
  * <p>A phase that needs the group runs only while all three members are live and ready, and a
