@@ -74,11 +74,11 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>Follower catch-up: stop a follower (SIGKILL; SIGTERM with {@code catchup-stop=term}),
  *       write {@code catchup} MB of CommitLog (1 KiB events in batches of 100, through the leader),
  *       start it again, and time until its {@code /cluster} appliedPosition equals the leader's.
- *       SIGKILL by default because a member stopped with SIGTERM does not start again as of
- *       2026-12-06: Ratis snapshots on stop at its last applied index, which is usually a
+ *       SIGKILL by default because a member stopped with SIGTERM may not start again as of
+ *       2026-12-06: Ratis snapshots on stop at its last applied index, which is often a
  *       metadata entry past the CommitLog's last Raft index, and the state machine refuses that
  *       snapshot at the next start ("the snapshot says the CommitLog holds Raft entries up to N
- *       but it holds entries up to N-1 only"); {@code catchup-stop=term} shows it.</li>
+ *       but it holds entries up to N-1 only"); {@code catchup-stop=term} stops it with SIGTERM.</li>
  * </ol>
  *
  * <p>A phase that needs the group runs only while all three members are live and ready, and a
@@ -1362,29 +1362,41 @@ public final class ClusterBenchmark {
         }
 
         private void printBounds(int ncpu) {
+            System.out.printf(Locale.ROOT, "What bounds these figures: four server JVMs (the one node, idle during the three-node"
+                    + " cases, and the three replicas, idle during the one-node cases) and the client share this machine's %d"
+                    + " CPU(s): every replica applies every event, so a three-node case runs three servers' work on the cores one"
+                    + " node has to itself.%n", ncpu);
             CpuUse s = cpu("1n-single");
             CpuUse l = cpu("3n-single-leader");
-            CpuUse b = cpu("3n-batch-leader");
-            System.out.printf(Locale.ROOT, "What bounds these figures: all four server JVMs (the one node and the three replicas) and the"
-                    + " client share this machine's %d CPU(s); the idle ones cost little, but every replica applies every event, so a"
-                    + " three-node case runs three servers' work (HTTP, Raft log, gRPC, CommitLog) plus the client on the cores one node"
-                    + " has to itself.", ncpu);
-            if (s != null && l != null) {
-                double sumL = l.nodes().entrySet().stream().filter(e -> !e.getKey().equals("single")).mapToDouble(Map.Entry::getValue).sum();
-                System.out.printf(Locale.ROOT, " Single events: the machine was %.0f%% busy (of %d00%%) with one node, %.0f%% with three"
-                        + " (the replicas took %.0f%%, the client %.0f%%).", s.machineBusy(), ncpu, l.machineBusy(), sumL, l.client());
+            double rs = median("1n-single");
+            double rl = median("3n-single-leader");
+            if (s != null && l != null && rs > 0 && rl > 0) {
+                double one = s.nodes().get("single") / 100 / rs * 1e6;
+                double three = members.stream().mapToDouble(m -> l.nodes().get(m.id)).sum() / 100 / rl * 1e6;
+                System.out.printf(Locale.ROOT, "- single events: one node kept the machine %.0f%% busy (of %d00%%) at %s events/s, %.0f us of"
+                                + " server CPU per event; three nodes through the leader kept it %.0f%% busy at %s events/s, %.0f us of"
+                                + " replica CPU per event (%.0fx).%n", s.machineBusy(), ncpu, grouped(rs), one, l.machineBusy(),
+                        grouped(rl), three, three / one);
             }
-            if (b != null) {
-                System.out.printf(Locale.ROOT, " Batches through the leader: %.0f%% busy.", b.machineBusy());
+            double rb = median("3n-batch-leader");
+            if (rl > 0 && rb > 0) {
+                System.out.printf(Locale.ROOT, "- the group acknowledged %s Raft entries/s with single events and %s with batches of %d"
+                                + " (%s events/s): %dx the events per entry at %.1fx the entry rate; an entry's cost is mostly per"
+                                + " entry (its Raft log force and round trips), not per byte, when this is near 1.%n", grouped(rl),
+                        grouped(rb / batch), batch, grouped(rb), batch, rb / batch / rl);
             }
-            System.out.println(" Near " + ncpu + "00% the figures are bound by CPU (loopback network, page-cache writes and fdatasync"
-                    + " cost little beside it): on three machines each replica would have its own cores. Latency and failover"
-                    + " include scheduling delays of processes competing for the same cores.");
+            long failed = runs.stream().mapToLong(Run::clientFailures).sum();
+            if (failed > 0) {
+                System.out.printf(Locale.ROOT, "- the members' Ratis clients logged %s failed requests during the throughput cases (each"
+                        + " sent again): requests that wait longer than the client's timeout are failed and re-sent together.%n",
+                        grouped(failed));
+            }
+            System.out.println("- on three machines each replica would have its own cores; what costs per entry would not change.");
         }
     }
 
     static String times(double r) {
-        return Double.isNaN(r) ? "" : String.format(Locale.ROOT, "%.2fx", r);
+        return Double.isNaN(r) ? "" : String.format(Locale.ROOT, r < 0.1 ? "%.3fx" : "%.2fx", r);
     }
 
     static String secs(double s) {
