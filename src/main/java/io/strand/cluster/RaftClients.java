@@ -6,10 +6,12 @@ import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.util.TimeDuration;
 
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -20,6 +22,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * retires the client it used, and the next request gets a new one (a new client id: the leader's
  * retry cache does not match the old requests, which is safe because their outcome was answered as
  * unknown and clients re-send with the same event ids).
+ *
+ * <p>The client is also renewed when this member learns of a new leader. A leader that is paused
+ * (SIGSTOP, a long GC, a frozen VM) keeps its connections open: Ratis's client would wait out its
+ * request timeout on it, try another member, be redirected back to it by members that have not yet
+ * noticed, and hold every later request behind the first in its ordered window. This member's own
+ * Raft server knows the new leader as soon as it is elected, so new requests go straight to it; the
+ * old client's requests are answered by their own timeout and it is closed after that.
  */
 final class RaftClients implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RaftClients.class.getName());
@@ -28,6 +37,8 @@ final class RaftClients implements AutoCloseable {
     private final RaftProperties properties;
     private final int attempts;
     private final AtomicReference<RaftClient> current = new AtomicReference<>();
+    private final long retireAfterMillis;
+    private volatile RaftPeerId leader;
     private volatile boolean closed;
 
     RaftClients(RaftGroup group, ClusterConfig config) {
@@ -36,6 +47,7 @@ final class RaftClients implements AutoCloseable {
         // Retries (leader changes, NotLeader redirects) stay within the request timeout: the caller
         // gets a 503 with an unknown outcome after that, and re-sends the same ids.
         this.attempts = (int) Math.max(1, config.requestTimeout().toMillis() / SLEEP_MILLIS);
+        this.retireAfterMillis = 2 * config.requestTimeout().toMillis();
     }
 
     private static final long SLEEP_MILLIS = 100;
@@ -65,14 +77,34 @@ final class RaftClients implements AutoCloseable {
         }
     }
 
+    /**
+     * This member learned that {@code newLeader} leads (null: no leader known). A client that sends
+     * elsewhere is replaced; it is closed once every request it holds has been answered by its timeout.
+     */
+    void leaderChanged(RaftPeerId newLeader) {
+        if (newLeader == null || closed) {
+            return;
+        }
+        leader = newLeader;
+        RaftClient c = current.get();
+        if (c != null && !newLeader.equals(c.getLeaderId()) && current.compareAndSet(c, null)) {
+            LOG.log(System.Logger.Level.INFO, "new Raft leader " + newLeader + ": sending to it with a new Raft client");
+            CompletableFuture.delayedExecutor(retireAfterMillis, TimeUnit.MILLISECONDS).execute(() -> closeQuietly(c));
+        }
+    }
+
     private RaftClient build() {
-        return RaftClient.newBuilder()
+        RaftClient.Builder b = RaftClient.newBuilder()
                 .setRaftGroup(group)
                 .setProperties(properties)
                 .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
-                        TimeDuration.valueOf(SLEEP_MILLIS, TimeUnit.MILLISECONDS)))
-                .build();
+                        TimeDuration.valueOf(SLEEP_MILLIS, TimeUnit.MILLISECONDS)));
+        RaftPeerId hint = leader;
+        if (hint != null) {
+            b.setLeaderId(hint);
+        }
+        return b.build();
     }
 
     @Override

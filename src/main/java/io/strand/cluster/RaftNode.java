@@ -58,6 +58,7 @@ public final class RaftNode implements AutoCloseable {
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         this.client = new RaftClients(group, config);
+        stateMachine.onLeaderChange(client::leaderChanged);
         this.writer = new ReplicatedWriter(client, replica, stateMachine.applied(), config.requestTimeout());
     }
 

@@ -53,8 +53,11 @@ final class RaftProps {
 
     static RaftProperties client(ClusterConfig config) {
         RaftProperties p = new RaftProperties();
+        // As long as an append may take: a busy leader answers late but answers, and a request that
+        // timed out closes the ordered window with every request behind it. A leader that stopped
+        // answering is left by the leader change instead (RaftClients.leaderChanged).
         RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(
-                Math.max(1000, config.electionTimeout().toMillis()), TimeUnit.MILLISECONDS));
+                Math.max(config.requestTimeout().toMillis(), 2 * config.electionTimeout().toMillis()), TimeUnit.MILLISECONDS));
         // The async client blocks the caller once this many requests are outstanding: appends call it
         // on the append threads, whose own bound answers 503 long before.
         RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 4096);

@@ -64,6 +64,9 @@ final class StoreStateMachine extends BaseStateMachine {
     /** Entries up to here are in the CommitLog already (before a restart, or copied): skipped. Under {@link #applying}. */
     private long skipThrough;
     private volatile SnapshotFile snapshot;
+    /** Ratis asks for it on every append from the leader; the storage would list its directory each time while there is none. */
+    private volatile SingleFileSnapshotInfo latestSnapshot;
+    private volatile java.util.function.Consumer<RaftPeerId> leaderListener = l -> { };
     private final SnapshotInstaller installer;
 
     /** {@code leaderLogs}: how to read a leader's snapshot and log, by its peer id (null: unknown peer). */
@@ -86,6 +89,7 @@ final class StoreStateMachine extends BaseStateMachine {
         applying.lock();
         try {
             SingleFileSnapshotInfo info = storage.loadLatestSnapshot();
+            latestSnapshot = info;
             long held = replica.lastRaftIndex();
             skipThrough = held;
             if (info != null) {
@@ -128,7 +132,7 @@ final class StoreStateMachine extends BaseStateMachine {
 
     @Override
     public SingleFileSnapshotInfo getLatestSnapshot() {
-        return storage.getLatestSnapshot();
+        return latestSnapshot;
     }
 
     @Override
@@ -235,8 +239,10 @@ final class StoreStateMachine extends BaseStateMachine {
     void recordSnapshot(SnapshotFile s) throws IOException {
         java.io.File file = storage.getSnapshotFile(s.term(), s.index());
         s.write(file.toPath());
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null),
-                TermIndex.valueOf(s.term(), s.index())));
+        SingleFileSnapshotInfo info = new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null),
+                TermIndex.valueOf(s.term(), s.index()));
+        storage.updateLatestSnapshot(info);
+        latestSnapshot = info;
         snapshot = s;
         LOG.log(System.Logger.Level.INFO, "snapshot " + s);
     }
@@ -291,6 +297,12 @@ final class StoreStateMachine extends BaseStateMachine {
     public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
         leader = newLeaderId;
         leaderChanges.incrementAndGet();
+        leaderListener.accept(newLeaderId);
+    }
+
+    /** Told of every leader this member learns of (null: none known), on Ratis's thread: it must not block. */
+    void onLeaderChange(java.util.function.Consumer<RaftPeerId> listener) {
+        leaderListener = listener;
     }
 
     AppliedIndex applied() {
