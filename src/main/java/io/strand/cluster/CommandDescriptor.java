@@ -14,7 +14,7 @@ import java.util.UUID;
  *
  * <pre>
  * offset size field
- *  0      1   kind             1 append, 2 group commit
+ *  0      1   kind             1 append, 2 group commit, 3 several commands (below)
  *  1      1   version          1
  *  2      2   name length      bytes of the UTF-8 stream (append) or group (commit) name
  *  4      4   count            events (append) or the commit's stream-name length (commit)
@@ -25,12 +25,18 @@ import java.util.UUID;
  *             8 id lsb, stream name
  * </pre>
  *
+ * An entry of several commands (kind 3: the commands that reached one node while its previous
+ * entries were on their way, applied in order as if each were an entry of its own): 1 kind, 1
+ * version, 2 zero, 4 count, then per command 4 length and the command's bytes as above.
+ *
  * The event bytes are encoded once, here, by the node that took the request; every replica
  * decodes the same bytes and turns them into the same records.
  */
 final class CommandDescriptor {
     static final byte KIND_APPEND = 1;
     static final byte KIND_GROUP_COMMIT = 2;
+    static final byte KIND_SEVERAL = 3;
+    static final int SEVERAL_HEADER_LENGTH = 8;
     static final byte VERSION = 1;
     static final int KIND_OFFSET = 0;
     static final int VERSION_OFFSET = KIND_OFFSET + 1;
@@ -84,6 +90,43 @@ final class CommandDescriptor {
         ByteBuffer b = ByteBuffer.allocate(HEADER_LENGTH + name.length + rest).order(ByteOrder.LITTLE_ENDIAN);
         b.put(kind).put(VERSION).putShort((short) name.length).putInt(count).putLong(timestamp).putLong(number).put(name);
         return b;
+    }
+
+    /** One entry holding {@code commands} (each as {@link #encode} made it), in the order they apply. */
+    static byte[] several(List<byte[]> commands) {
+        int size = SEVERAL_HEADER_LENGTH;
+        for (byte[] c : commands) {
+            size += 4 + c.length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(KIND_SEVERAL).put(VERSION).putShort((short) 0).putInt(commands.size());
+        for (byte[] c : commands) {
+            b.putInt(c.length).put(c);
+        }
+        return b.array();
+    }
+
+    /** The commands of one entry, in order: one, or several ({@link #several}). */
+    static List<Command> decodeEntry(ByteBuffer in) {
+        ByteBuffer b = in.slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < SEVERAL_HEADER_LENGTH || b.get(KIND_OFFSET) != KIND_SEVERAL) {
+            return List.of(decode(b));
+        }
+        if (b.get(VERSION_OFFSET) != VERSION) {
+            throw new IllegalArgumentException("not a Strand entry of format " + VERSION + ": version " + b.get(VERSION_OFFSET));
+        }
+        int count = b.getInt(4);
+        List<Command> commands = new ArrayList<>(count);
+        int at = SEVERAL_HEADER_LENGTH;
+        for (int i = 0; i < count; i++) {
+            int length = b.getInt(at);
+            if (length < 0 || at + 4 + length > b.limit()) {
+                throw new IllegalArgumentException("command " + i + " of " + count + " overruns the entry");
+            }
+            commands.add(decode(b.slice(at + 4, length)));
+            at += 4 + length;
+        }
+        return commands;
     }
 
     /** Decodes a command; {@link IllegalArgumentException} for bytes no Strand wrote. */

@@ -59,7 +59,8 @@ public final class RaftNode implements AutoCloseable {
                 .build();
         this.client = new RaftClients(group, config);
         stateMachine.onLeaderChange(client::leaderChanged);
-        this.writer = new ReplicatedWriter(client, replica, stateMachine.applied(), config.requestTimeout());
+        this.writer = new ReplicatedWriter(client, replica, stateMachine.applied(), config.requestTimeout(),
+                Math.max(1 << 20, config.maxEntryBytes()));
     }
 
     /** Starts this node's Raft server over {@code replica} (the open store); it then elects or joins a leader. */

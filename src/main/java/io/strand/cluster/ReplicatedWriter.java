@@ -12,6 +12,7 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -35,20 +36,31 @@ final class ReplicatedWriter implements EventWriter {
     private final Replica replica;
     private final AppliedIndex applied;
     private final long timeoutMillis;
+    private final EntryCoalescer coalescer;
 
-    ReplicatedWriter(RaftClients clients, Replica replica, AppliedIndex applied, Duration timeout) {
+    ReplicatedWriter(RaftClients clients, Replica replica, AppliedIndex applied, Duration timeout, long maxEntryBytes) {
         this.clients = clients;
         this.replica = replica;
         this.applied = applied;
         this.timeoutMillis = timeout.toMillis();
+        this.coalescer = new EntryCoalescer(this::sendEntry, ENTRIES_IN_FLIGHT, maxEntryBytes);
     }
+
+    /**
+     * Entries this node has on their way at once; the commands that arrive meanwhile go in the next
+     * one. Few, so that under load each entry carries many commands (see {@link EntryCoalescer}).
+     */
+    static final int ENTRIES_IN_FLIGHT = 2;
 
     @Override
     public CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
                                                  WriteDurability durability, Executor coldReads) {
         Command.Append command = new Command.Append(stream, expectedVersion, System.currentTimeMillis(), events);
-        return send(command).thenApply(reply -> ReplyDescriptor.outcome(reply.getMessage().getContent()
-                .asReadOnlyByteBuffer(), stream, durability));
+        List<UUID> ids = new java.util.ArrayList<>(events.size());
+        for (NewEvent e : events) {
+            ids.add(e.id());
+        }
+        return send(command, ids).thenApply(reply -> ReplyDescriptor.outcome(reply, stream, durability));
     }
 
     @Override
@@ -60,24 +72,28 @@ final class ReplicatedWriter implements EventWriter {
         }
         Command.GroupCommit command = new Command.GroupCommit(group, stream, version, UUID.randomUUID(),
                 System.currentTimeMillis());
-        return send(command).thenApply(reply -> {
-            ReplyDescriptor.outcome(reply.getMessage().getContent().asReadOnlyByteBuffer(), stream, null);
+        return send(command, List.of(command.id())).thenApply(reply -> {
+            ReplyDescriptor.outcome(reply, stream, null);
             return null;
         });
     }
 
-    /** Sends {@code command}; completes once this node applied and committed its entry. */
-    private CompletionStage<RaftClientReply> send(Command command) {
-        Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(CommandDescriptor.encode(command)));
-        CompletableFuture<RaftClientReply> sent;
-        RaftClient client;
-        try {
-            client = clients.get();
-            sent = client.async().send(message);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(unavailable("the Raft client refused the append", e));
-        }
-        return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+    /** Sends {@code command} in this node's next entry; completes once this node applied and committed it. */
+    private CompletionStage<ByteBuffer> send(Command command, List<UUID> ids) {
+        return coalescer.submit(CommandDescriptor.encode(command), ids)
+                .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .exceptionally(e -> {
+                    throw unavailable("no answer from the Raft leader", e);
+                })
+                .thenCompose(a -> appliedHere(a.logIndex()).thenApply(x -> a.reply()));
+    }
+
+    /** One entry through the Ratis client: its answer, or the failure that retired the client. */
+    private CompletableFuture<EntryCoalescer.Answer> sendEntry(byte[] entry) {
+        Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry));
+        RaftClient client = clients.get();
+        return client.async().send(message)
+                .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 .handle((reply, e) -> {
                     if (e != null) {
                         if (!(e instanceof TimeoutException) && !(e.getCause() instanceof TimeoutException)) {
@@ -88,9 +104,13 @@ final class ReplicatedWriter implements EventWriter {
                     if (!reply.isSuccess()) {
                         throw unavailable("the Raft group did not apply the append", reply.getException());
                     }
-                    return reply;
-                })
-                .thenCompose(reply -> appliedHere(reply.getLogIndex()).thenApply(x -> reply));
+                    return new EntryCoalescer.Answer(reply.getLogIndex(), reply.getMessage().getContent().asReadOnlyByteBuffer());
+                });
+    }
+
+    /** Entries this node sent through Raft and the commands they carried. */
+    long[] entriesAndCommands() {
+        return coalescer.counts();
     }
 
     /** Completes once this node applied entry {@code raftIndex} and its log committed what that wrote. */

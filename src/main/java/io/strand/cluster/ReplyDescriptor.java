@@ -10,6 +10,8 @@ import io.strand.store.WrongExpectedVersionException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The bytes of an applied entry's answer, sent from the leader's state machine back to the node
@@ -17,7 +19,8 @@ import java.nio.charset.StandardCharsets;
  * re-send) 8 first version, 8 last version, 8 position; for a version conflict (3) 8 expected,
  * 8 current; for a refusal with a message (4 idempotency conflict, 5 invalid request) 2 length and
  * UTF-8 (also 8, a batch larger than one append may be); nothing for a group commit (6) or an entry
- * applied before a restart (7). Only answers every
+ * applied before a restart (7); for an entry of several commands (9) 4 count, then per command 4
+ * length and its answer. Only answers every
  * replica gives alike travel here: a failure of one replica's own log is not an answer.
  */
 final class ReplyDescriptor {
@@ -29,6 +32,7 @@ final class ReplyDescriptor {
     static final byte GROUP_COMMITTED = 6;
     static final byte REPLAYED = 7;
     static final byte TOO_LARGE = 8;
+    static final byte SEVERAL = 9;
 
     private ReplyDescriptor() {
     }
@@ -40,6 +44,42 @@ final class ReplyDescriptor {
 
     static byte[] of(byte kind) {
         return new byte[]{kind};
+    }
+
+    /** The answer to an entry of several commands: theirs, in order. */
+    static byte[] several(List<byte[]> answers) {
+        int size = 1 + 4;
+        for (byte[] a : answers) {
+            size += 4 + a.length;
+        }
+        ByteBuffer b = allocate(size).put(SEVERAL).putInt(answers.size());
+        for (byte[] a : answers) {
+            b.putInt(a.length).put(a);
+        }
+        return b.array();
+    }
+
+    /** The answers of an entry's {@code count} commands: the one answer, or the parts of {@link #several}. */
+    static List<ByteBuffer> split(ByteBuffer in, int count) {
+        ByteBuffer b = in.slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.get(0) != SEVERAL) {
+            if (count != 1) {
+                throw new IllegalStateException("one answer for " + count + " commands");
+            }
+            return List.of(b);
+        }
+        int n = b.getInt(1);
+        if (n != count) {
+            throw new IllegalStateException(n + " answers for " + count + " commands");
+        }
+        List<ByteBuffer> parts = new ArrayList<>(n);
+        int at = 5;
+        for (int i = 0; i < n; i++) {
+            int length = b.getInt(at);
+            parts.add(b.slice(at + 4, length).order(ByteOrder.LITTLE_ENDIAN));
+            at += 4 + length;
+        }
+        return parts;
     }
 
     /** The answer for a refusal every replica makes alike, or null when {@code t} is not one. */

@@ -22,6 +22,8 @@ import org.apache.ratis.util.LifeCycle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -63,6 +65,8 @@ final class StoreStateMachine extends BaseStateMachine {
     private final ReentrantLock applying = new ReentrantLock();
     /** Entries up to here are in the CommitLog already (before a restart, or copied): skipped. Under {@link #applying}. */
     private long skipThrough;
+    /** The entry the log held last at the start (0: none): when it comes, only its missing commands are applied. Under {@link #applying}. */
+    private long resumeAt;
     private volatile SnapshotFile snapshot;
     /** Ratis asks for it on every append from the leader; the storage would list its directory each time while there is none. */
     private volatile SingleFileSnapshotInfo latestSnapshot;
@@ -91,7 +95,9 @@ final class StoreStateMachine extends BaseStateMachine {
             SingleFileSnapshotInfo info = storage.loadLatestSnapshot();
             latestSnapshot = info;
             long held = replica.lastRaftIndex();
-            skipThrough = held;
+            // The last entry the log holds may hold only some of its commands: it is applied again, from the first missing one.
+            skipThrough = held - 1;
+            resumeAt = held;
             if (info != null) {
                 SnapshotFile s = SnapshotFile.read(info.getFile().getPath());
                 // Positions, not indexes: the last entries before a snapshot may have written nothing (refusals).
@@ -100,7 +106,7 @@ final class StoreStateMachine extends BaseStateMachine {
                             + s.position() + " but it ends at " + replica.committedPosition()
                             + ": was the data directory replaced?");
                 }
-                skipThrough = Math.max(held, s.index());
+                skipThrough = Math.max(held - 1, s.index());
                 snapshot = s;
                 advanceApplied(info.getTerm(), info.getIndex());
             }
@@ -148,13 +154,54 @@ final class StoreStateMachine extends BaseStateMachine {
             if (index <= skipThrough) {
                 answer = CompletableFuture.completedFuture(ReplyDescriptor.of(ReplyDescriptor.REPLAYED));
             } else {
-                answer = apply(CommandDescriptor.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer()), index);
+                List<Command> commands = CommandDescriptor.decodeEntry(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+                int held = 0;
+                if (index == resumeAt) {
+                    held = held(replica, commands, index);
+                    LOG.log(System.Logger.Level.INFO, "Raft entry " + index + ", the last the CommitLog holds: it holds "
+                            + held + " of its " + commands.size() + " commands; applying the rest");
+                }
+                answer = apply(commands, held, index);
             }
             advanceApplied(entry.getTerm(), index);
         } finally {
             applying.unlock();
         }
         return answer.toCompletableFuture().thenApply(b -> Message.valueOf(UnsafeByteOperations.unsafeWrap(b)));
+    }
+
+    /** Applies an entry's commands from {@code from} on (those before it are in the log already), in order. */
+    private CompletionStage<byte[]> apply(List<Command> commands, int from, long index) {
+        byte[] replayed = ReplyDescriptor.of(ReplyDescriptor.REPLAYED);
+        if (commands.size() == 1) {
+            return from == 1 ? CompletableFuture.completedFuture(replayed) : apply(commands.get(0), index);
+        }
+        List<CompletableFuture<byte[]>> answers = new ArrayList<>(commands.size());
+        for (int i = 0; i < commands.size(); i++) {
+            answers.add(i < from ? CompletableFuture.completedFuture(replayed) : apply(commands.get(i), index).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+                .thenApply(x -> ReplyDescriptor.several(answers.stream().map(CompletableFuture::join).toList()));
+    }
+
+    /**
+     * How many of the commands of entry {@code index}, the last one the CommitLog holds at a start,
+     * it holds: a crash may have come while the entry's commands were being applied. Those up to the
+     * last one whose records are there were applied (a refused one writes nothing, and is decided the
+     * same way before it); the rest were not. A node never puts the same event id in two commands of
+     * one entry ({@link EntryCoalescer}), so a record found is its own command's.
+     */
+    static int held(Replica replica, List<Command> commands, long index) {
+        for (int i = commands.size() - 1; i >= 0; i--) {
+            Command c = commands.get(i);
+            boolean holds = c instanceof Command.Append a
+                    ? !a.events().isEmpty() && replica.holdsAppend(a.stream(), a.events().get(0).id(), index)
+                    : replica.holdsGroupCommit(((Command.GroupCommit) c).id(), index);
+            if (holds) {
+                return i + 1;
+            }
+        }
+        return 0;
     }
 
     private CompletionStage<byte[]> apply(Command command, long index) {

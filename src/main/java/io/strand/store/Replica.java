@@ -74,6 +74,20 @@ public final class Replica {
         return copied.apply(bytes, position, maxRaftIndex);
     }
 
+    /**
+     * Whether the log holds the records of an append of {@code stream} whose first event is {@code id}
+     * and that Raft entry {@code raftIndex}, the log's last entry, wrote. An entry may carry several
+     * commands; after a crash in the middle of applying one, this tells which of them the log holds.
+     */
+    public boolean holdsAppend(String stream, UUID id, long raftIndex) {
+        return appender.holdsInEntry(stream, id, raftIndex);
+    }
+
+    /** As {@link #holdsAppend} for a consumer-group commit whose event id is {@code id}. */
+    public boolean holdsGroupCommit(UUID id, long raftIndex) {
+        return appender.holdsInEntry(ConsumerGroups.STREAM, id, raftIndex);
+    }
+
     /** Validates a consumer-group commit ({@link InvalidRequestException}) without making it. */
     public static void checkGroupCommit(String group, String stream, long version) {
         ConsumerGroups.check(group, stream, version);

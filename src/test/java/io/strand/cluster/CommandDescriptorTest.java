@@ -52,6 +52,29 @@ class CommandDescriptorTest {
     }
 
     @Test
+    void anEntryOfSeveralCommandsRoundTripsThemInOrderAndSplitsTheirAnswers() {
+        Command.GroupCommit g = new Command.GroupCommit("billing", "orders-1", 41, UUID.randomUUID(), 5);
+        Command.Append a = new Command.Append("orders-2", 3, 6, List.of(new NewEvent(UUID.randomUUID(), "t",
+                new byte[]{1}, null, true)));
+        List<Command> back = CommandDescriptor.decodeEntry(ByteBuffer.wrap(CommandDescriptor.several(
+                List.of(CommandDescriptor.encode(g), CommandDescriptor.encode(a)))));
+        assertEquals(2, back.size());
+        assertEquals(g, back.get(0));
+        assertEquals("orders-2", ((Command.Append) back.get(1)).stream());
+        assertEquals(a.events().get(0).id(), ((Command.Append) back.get(1)).events().get(0).id());
+        assertEquals(List.of(g), CommandDescriptor.decodeEntry(ByteBuffer.wrap(CommandDescriptor.encode(g))), "one command alone");
+
+        AppendOutcome o = AppendOutcome.of("orders-2", 4, 4, 512, null, false);
+        List<ByteBuffer> parts = ReplyDescriptor.split(ByteBuffer.wrap(ReplyDescriptor.several(List.of(
+                ReplyDescriptor.of(ReplyDescriptor.GROUP_COMMITTED), ReplyDescriptor.appended(o)))), 2);
+        assertNull(ReplyDescriptor.outcome(parts.get(0), "orders-1", null));
+        assertEquals(o, ReplyDescriptor.outcome(parts.get(1), "orders-2", null));
+        assertThrows(IllegalStateException.class, () -> ReplyDescriptor.split(ByteBuffer.wrap(ReplyDescriptor.appended(o)), 2));
+        byte[] cut = CommandDescriptor.several(List.of(CommandDescriptor.encode(g)));
+        assertThrows(IllegalArgumentException.class, () -> CommandDescriptor.decodeEntry(ByteBuffer.wrap(cut, 0, cut.length - 3)));
+    }
+
+    @Test
     void bytesOfAnotherFormatAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> CommandDescriptor.decode(ByteBuffer.wrap(new byte[10])));
         byte[] b = CommandDescriptor.encode(new Command.GroupCommit("g", "s", 1, UUID.randomUUID(), 5));

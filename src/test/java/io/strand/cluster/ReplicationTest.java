@@ -93,6 +93,49 @@ class ReplicationTest {
     }
 
     @Test
+    void concurrentAppendsShareRaftEntriesAndEachGetsItsOwnAnswer() throws Exception {
+        startThree(Duration.ofSeconds(20), 100_000);
+        ReplicaNode via = cluster.follower();
+        append(via, "seq", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "v0"));
+        long[] before = ((ReplicatedWriter) via.raft.writer()).entriesAndCommands();
+        int n = 300;
+        List<java.util.concurrent.CompletableFuture<AppendOutcome>> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            // every third one expects a version the stream never has at that point: a conflict, decided alike everywhere
+            long expected = i % 3 == 2 ? 10_000 : ExpectedVersion.ANY;
+            sent.add(via.raft.writer().write("c-" + (i % 5), List.of(event(UUID.randomUUID(), "e" + i)), expected, null, null)
+                    .toCompletableFuture());
+        }
+        int appended = 0;
+        int conflicts = 0;
+        for (int i = 0; i < n; i++) {
+            try {
+                AppendOutcome o = sent.get(i).get(30, TimeUnit.SECONDS);
+                assertEquals("c-" + (i % 5), o.stream(), "answer " + i + " is its own command's");
+                assertFalse(o.duplicate());
+                appended++;
+            } catch (ExecutionException e) {
+                assertInstanceOf(WrongExpectedVersionException.class, e.getCause(), "answer " + i);
+                assertEquals(2, i % 3, "only the commands that expected version 10000 conflict");
+                conflicts++;
+            }
+        }
+        assertEquals(n / 3, conflicts);
+        long[] after = ((ReplicatedWriter) via.raft.writer()).entriesAndCommands();
+        long entries = after[0] - before[0];
+        long commands = after[1] - before[1];
+        assertEquals(n, commands);
+        assertTrue(entries < commands / 2, "commands that arrived while entries were on their way shared entries: "
+                + commands + " commands in " + entries + " entries");
+        cluster.awaitSameLogs();
+        long total = 0;
+        for (int s = 0; s < 5; s++) {
+            total += via.store.streamInfo("c-" + s).lastVersion() + 1;
+        }
+        assertEquals(appended, total, "every acknowledged append is in the log once");
+    }
+
+    @Test
     void aRestartedMemberCatchesUpWithoutApplyingAnythingTwice() throws Exception {
         startThree(Duration.ofSeconds(10), 20);
         ReplicaNode stopped = cluster.follower();

@@ -117,7 +117,11 @@ class SnapshotInstallTest {
         assertEquals(OptionalLong.of(42), stopped.store.groupVersion("g1", "s-1"));
     }
 
-    /** {@code appends} batches of {@code batch} events over the streams, 32 in flight; returns the events. */
+    /**
+     * {@code appends} batches of {@code batch} events over the streams, as many in flight as a member
+     * sends entries at once, so that each goes in a Raft entry of its own (more would share entries,
+     * and the entries would not pass the snapshot threshold); returns the events.
+     */
     private static int appendMany(ReplicaNode via, int appends, int batch) throws Exception {
         List<CompletableFuture<?>> inFlight = new ArrayList<>();
         for (int i = 0; i < appends; i++) {
@@ -127,7 +131,7 @@ class SnapshotInstallTest {
             }
             inFlight.add(via.raft.writer().write("s-" + i % STREAMS, events, ExpectedVersion.ANY, null, null)
                     .toCompletableFuture());
-            if (inFlight.size() == 32) {
+            if (inFlight.size() == ReplicatedWriter.ENTRIES_IN_FLIGHT) {
                 CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
                 inFlight.clear();
             }

@@ -1,0 +1,65 @@
+package io.strand.cluster;
+
+import io.strand.log.CommitLog;
+import io.strand.log.LogConfig;
+import io.strand.store.EventStore;
+import io.strand.store.ExpectedVersion;
+import io.strand.store.NewEvent;
+import io.strand.store.Replica;
+import io.strand.store.StoreConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static io.strand.cluster.TestCluster.event;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A Raft entry may carry several commands; a crash can come after some of them reached the
+ * CommitLog. At the next start the log's records say how many it holds, and only the rest are
+ * applied: a command refused before the crash (it wrote nothing) is not applied again out of order.
+ */
+class PartialEntryTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theLogSaysHowManyOfItsLastEntrysCommandsItHolds() throws Exception {
+        try (CommitLog log = CommitLog.open(LogConfig.defaults(dir).withSegmentSize(256 * 1024));
+             EventStore store = EventStore.open(log, StoreConfig.defaults())) {
+            Replica replica = store.replica();
+            NewEvent older = event(UUID.randomUUID(), "older");
+            apply(replica, new Command.Append("a", ExpectedVersion.ANY, 1, List.of(older)), 6);
+
+            Command.Append first = new Command.Append("a", ExpectedVersion.ANY, 2, List.of(event(UUID.randomUUID(), "1")));
+            Command.Append refused = new Command.Append("b", 99, 2, List.of(event(UUID.randomUUID(), "2")));
+            Command.GroupCommit commit = new Command.GroupCommit("g", "a", 0, UUID.randomUUID(), 2);
+            Command.Append third = new Command.Append("a", ExpectedVersion.ANY, 2,
+                    List.of(event(UUID.randomUUID(), "3a"), event(UUID.randomUUID(), "3b")));
+            Command.Append last = new Command.Append("c", ExpectedVersion.ANY, 2, List.of(event(UUID.randomUUID(), "4")));
+            List<Command> entry = List.of(first, refused, commit, third, last);
+
+            assertEquals(0, StoreStateMachine.held(replica, entry, 7), "none of entry 7 yet (the log's last is 6)");
+            assertEquals(0, StoreStateMachine.held(replica,
+                    List.of(new Command.Append("a", ExpectedVersion.ANY, 2, List.of(older))), 7), "an id of entry 6 is not entry 7's");
+            apply(replica, first, 7);
+            assertEquals(1, StoreStateMachine.held(replica, entry, 7));
+            replica.applyGroupCommit(commit.group(), commit.stream(), commit.version(), commit.id(), 2, 7)
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertEquals(3, StoreStateMachine.held(replica, entry, 7), "the refused command before the commit was decided");
+            apply(replica, third, 7);
+            assertEquals(4, StoreStateMachine.held(replica, entry, 7));
+            apply(replica, last, 7);
+            assertEquals(5, StoreStateMachine.held(replica, entry, 7));
+        }
+    }
+
+    private static void apply(Replica replica, Command.Append a, long raftIndex) throws Exception {
+        replica.applyReplicated(a.stream(), a.events(), a.expectedVersion(), a.timestampMillis(), raftIndex)
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+}
