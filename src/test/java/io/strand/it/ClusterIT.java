@@ -279,7 +279,12 @@ class ClusterIT {
                 c.start(killed); // same data directory, same ports
                 System.out.printf("ClusterIT failover: %s restarted, answering after %d ms%n", killed.id,
                         ms(System.nanoTime() - restartAt));
-                Thread.sleep(3000);
+                // The pause below tests a leader lost with two healthy members left: the restarted one
+                // must have caught up first, or the new leader could not commit before it does.
+                long caughtUp = awaitCaughtUp(c, killed, Duration.ofSeconds(90));
+                System.out.printf("ClusterIT failover: %s caught up %d ms after its restart%n", killed.id,
+                        ms(caughtUp - restartAt));
+                Thread.sleep(1000);
 
                 // SIGSTOP the (new) leader for three election timeouts, then SIGCONT.
                 Node paused = c.leader(Duration.ofSeconds(10));
@@ -322,6 +327,24 @@ class ClusterIT {
                     position, all.size());
             assertEventsOnce(all, w);
         }
+    }
+
+    /** Waits until {@code n} applied what the leader had committed when this began; returns when (nanoTime). */
+    private static long awaitCaughtUp(ClusterNodes c, Node n, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        JsonObject l = c.leader(timeout).state();
+        long target = l == null ? 0 : l.getLong("commitIndex");
+        JsonObject s = null;
+        while (System.nanoTime() < deadline) {
+            s = n.state();
+            if (s != null && s.getLong("appliedIndex") >= target) {
+                return System.nanoTime();
+            }
+            Thread.sleep(100);
+        }
+        JsonObject last = s;
+        return fail(n.id + " did not apply the leader's commit index " + target + " within " + timeout + ": " + last
+                + "\n" + c.logs());
     }
 
     private static void awaitBatches(ClusterWriters w, int n, Duration timeout) throws InterruptedException {
