@@ -35,11 +35,16 @@ final class EntryCoalescer {
     private record Pending(byte[] command, List<UUID> ids, CompletableFuture<Applied> answer) {
     }
 
+    /** An entry's commands and the generation of the slots it took ({@link #abandonInFlight}). */
+    private record Entry(List<Pending> commands, long generation) {
+    }
+
     private final Function<byte[], CompletableFuture<Answer>> sender;
     private final int maxInFlight;
     private final long maxEntryBytes;
     private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
     private int inFlight;
+    private long generation;
     private long entries;
     private long commands;
 
@@ -53,7 +58,7 @@ final class EntryCoalescer {
     /** Sends {@code command} (its event ids {@code ids}) in the next entry this node sends. */
     CompletableFuture<Applied> submit(byte[] command, List<UUID> ids) {
         Pending p = new Pending(command, ids, new CompletableFuture<>());
-        List<Pending> entry;
+        Entry entry;
         synchronized (this) {
             waiting.add(p);
             entry = next();
@@ -64,13 +69,29 @@ final class EntryCoalescer {
         return p.answer;
     }
 
+    /**
+     * The entries in flight went to a leader this node no longer follows: they are answered by their
+     * own timeout, and no longer hold up the commands waiting behind them, which go now.
+     */
+    void abandonInFlight() {
+        Entry entry;
+        synchronized (this) {
+            generation++;
+            inFlight = 0;
+            entry = next();
+        }
+        if (entry != null) {
+            send(entry);
+        }
+    }
+
     /** Entries sent and the commands they carried, since the start. */
     synchronized long[] counts() {
         return new long[]{entries, commands};
     }
 
     /** The commands of the next entry, if one may be sent now. Under the monitor. */
-    private List<Pending> next() {
+    private Entry next() {
         waiting.removeIf(p -> p.answer.isDone());
         if (inFlight >= maxInFlight || waiting.isEmpty()) {
             return null;
@@ -92,10 +113,11 @@ final class EntryCoalescer {
         inFlight++;
         entries++;
         commands += entry.size();
-        return entry;
+        return new Entry(entry, generation);
     }
 
-    private void send(List<Pending> entry) {
+    private void send(Entry sending) {
+        List<Pending> entry = sending.commands();
         byte[] bytes = entry.size() == 1 ? entry.get(0).command
                 : CommandDescriptor.several(entry.stream().map(Pending::command).toList());
         CompletableFuture<Answer> sent;
@@ -105,9 +127,11 @@ final class EntryCoalescer {
             sent = CompletableFuture.failedFuture(e);
         }
         sent.whenComplete((answer, failure) -> {
-            List<Pending> next;
+            Entry next;
             synchronized (this) {
-                inFlight--;
+                if (sending.generation() == generation) {
+                    inFlight--;
+                }
                 next = next();
             }
             if (next != null) {

@@ -80,17 +80,20 @@ final class RaftClients implements AutoCloseable {
     /**
      * This member learned that {@code newLeader} leads (null: no leader known). A client that sends
      * elsewhere is replaced; it is closed once every request it holds has been answered by its timeout.
+     * True when it was replaced.
      */
-    void leaderChanged(RaftPeerId newLeader) {
+    boolean leaderChanged(RaftPeerId newLeader) {
         if (newLeader == null || closed) {
-            return;
+            return false;
         }
         leader = newLeader;
         RaftClient c = current.get();
         if (c != null && !newLeader.equals(c.getLeaderId()) && current.compareAndSet(c, null)) {
             LOG.log(System.Logger.Level.INFO, "new Raft leader " + newLeader + ": sending to it with a new Raft client");
             CompletableFuture.delayedExecutor(retireAfterMillis, TimeUnit.MILLISECONDS).execute(() -> closeQuietly(c));
+            return true;
         }
+        return false;
     }
 
     private RaftClient build() {

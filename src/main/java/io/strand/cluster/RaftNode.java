@@ -58,9 +58,13 @@ public final class RaftNode implements AutoCloseable {
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         this.client = new RaftClients(group, config);
-        stateMachine.onLeaderChange(client::leaderChanged);
         this.writer = new ReplicatedWriter(client, replica, stateMachine.applied(), config.requestTimeout(),
                 Math.max(1 << 20, config.maxEntryBytes()));
+        stateMachine.onLeaderChange(leader -> {
+            if (client.leaderChanged(leader)) {
+                writer.abandonInFlight();
+            }
+        });
     }
 
     /** Starts this node's Raft server over {@code replica} (the open store); it then elects or joins a leader. */

@@ -113,4 +113,24 @@ class EntryCoalescerTest {
         answer(2, 5);
         assertTrue(z.isDone());
     }
+
+    @Test
+    void entriesAbandonedAtALeaderChangeNoLongerHoldUpTheCommandsBehindThem() {
+        EntryCoalescer c = new EntryCoalescer(this::send, 1, 1 << 20);
+        var stuck = c.submit(command(0), List.of(UUID.randomUUID())); // sent to a leader that stopped answering
+        var behind = c.submit(command(1), List.of(UUID.randomUUID()));
+        assertEquals(1, sent.size());
+        c.abandonInFlight();
+        assertEquals(2, sent.size(), "the waiting command went at once, to the new leader");
+        var next = c.submit(command(2), List.of(UUID.randomUUID()));
+        assertEquals(2, sent.size(), "one entry in flight again");
+        answers.get(0).completeExceptionally(new TimeoutException("the old leader never answered"));
+        assertThrows(Exception.class, stuck::get);
+        assertEquals(2, sent.size(), "the abandoned entry's end frees no slot of the new generation");
+        answer(1, 7);
+        assertTrue(behind.isDone());
+        assertEquals(3, sent.size());
+        answer(2, 8);
+        assertTrue(next.isDone());
+    }
 }
