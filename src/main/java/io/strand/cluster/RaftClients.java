@@ -7,6 +7,11 @@ import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.protocol.exceptions.TimeoutIOException;
+import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.util.TimeDuration;
 
@@ -14,6 +19,7 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * This node's Ratis client, renewed when it breaks. Ratis's ordered async client closes its sliding
@@ -69,6 +75,59 @@ final class RaftClients implements AutoCloseable {
         return c;
     }
 
+    /**
+     * One request through this node's client, made again when an attempt fails fast (a new leader
+     * not ready yet, a stream its server closed, a refused connection): the failed client is retired
+     * and the next attempt, {@value #SLEEP_MILLIS} ms later, goes through a new one aimed at the leader
+     * this member knows. Ratis's own client would instead try a member at random after such a
+     * failure, often the stopped leader, and wait out its request timeout there. A reply that carries
+     * a refusal of the state machine is an answer, not a failure; an attempt that times out is not
+     * made again (its outcome is unknown, and the time is up). Completes within {@code timeoutMillis}.
+     */
+    CompletableFuture<RaftClientReply> send(Function<RaftClient, CompletableFuture<RaftClientReply>> request,
+                                            long timeoutMillis) {
+        CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
+        attempt(request, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), result);
+        return result.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void attempt(Function<RaftClient, CompletableFuture<RaftClientReply>> request, long deadline,
+                         CompletableFuture<RaftClientReply> result) {
+        if (result.isDone()) {
+            return;
+        }
+        RaftClient client = null;
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            client = get();
+            sent = request.apply(client);
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        RaftClient used = client;
+        sent.whenComplete((reply, e) -> {
+            Throwable failure = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (failure == null && (reply.isSuccess() || reply.getException() instanceof StateMachineException)) {
+                result.complete(reply);
+                return;
+            }
+            Throwable why = failure != null ? failure : reply.getException();
+            if (why instanceof java.util.concurrent.TimeoutException || why instanceof TimeoutIOException || closed) {
+                result.completeExceptionally(why);
+                return;
+            }
+            if (used != null) {
+                failed(used);
+            }
+            if (deadline - System.nanoTime() > TimeUnit.MILLISECONDS.toNanos(2 * SLEEP_MILLIS)) {
+                CompletableFuture.delayedExecutor(SLEEP_MILLIS, TimeUnit.MILLISECONDS)
+                        .execute(() -> attempt(request, deadline, result));
+            } else {
+                result.completeExceptionally(why);
+            }
+        });
+    }
+
     /** A request through {@code failed} failed: retire it, unless it was renewed already. */
     void failed(RaftClient failed) {
         if (current.compareAndSet(failed, null)) {
@@ -101,8 +160,12 @@ final class RaftClients implements AutoCloseable {
                 .setRaftGroup(group)
                 .setProperties(properties)
                 .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
-                        TimeDuration.valueOf(SLEEP_MILLIS, TimeUnit.MILLISECONDS)));
+                // Ratis follows a NotLeader redirect itself; any other failure comes back to send().
+                .setRetryPolicy(ExceptionDependentRetry.newBuilder()
+                        .setExceptionToPolicy(NotLeaderException.class, RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                                attempts, TimeDuration.valueOf(SLEEP_MILLIS, TimeUnit.MILLISECONDS)))
+                        .setDefaultPolicy(RetryPolicies.noRetry())
+                        .build());
         RaftPeerId hint = leader;
         if (hint != null) {
             b.setLeaderId(hint);

@@ -6,9 +6,7 @@ import io.strand.store.NewEvent;
 import io.strand.store.Replica;
 import io.strand.store.StoreUnavailableException;
 import io.strand.store.WriteDurability;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
@@ -91,17 +89,12 @@ final class ReplicatedWriter implements EventWriter {
                 .thenCompose(a -> appliedHere(a.logIndex()).thenApply(x -> a.reply()));
     }
 
-    /** One entry through the Ratis client: its answer, or the failure that retired the client. */
+    /** One entry through the Ratis client ({@link RaftClients#send}): its answer. */
     private CompletableFuture<EntryCoalescer.Answer> sendEntry(byte[] entry) {
         Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry));
-        RaftClient client = clients.get();
-        return client.async().send(message)
-                .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+        return clients.send(c -> c.async().send(message), timeoutMillis)
                 .handle((reply, e) -> {
                     if (e != null) {
-                        if (!(e instanceof TimeoutException) && !(e.getCause() instanceof TimeoutException)) {
-                            clients.failed(client); // its retries ran out: Ratis closed its window
-                        }
                         throw unavailable("no answer from the Raft leader", e);
                     }
                     if (!reply.isSuccess()) {
@@ -134,26 +127,17 @@ final class ReplicatedWriter implements EventWriter {
 
     /** See {@link RaftNode#linearizableBarrier()}. */
     CompletionStage<Void> barrier(RaftPeerId self) {
-        CompletableFuture<RaftClientReply> sent;
-        RaftClient client;
-        try {
-            client = clients.get();
-            sent = client.async().sendReadOnly(StoreStateMachine.QUERY_POSITION, self);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(unavailable("the Raft client refused the read", e));
-        }
-        return sent.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).handle((reply, e) -> {
-            if (e != null && !(e instanceof TimeoutException) && !(e.getCause() instanceof TimeoutException)) {
-                clients.failed(client);
-            }
-            if (e != null || !reply.isSuccess()) {
-                Throwable c = e != null ? e : reply.getException();
-                throw new CompletionException(new StoreUnavailableException("no linearizable read without a leader"
-                        + " and a majority (" + (c instanceof TimeoutException ? "timed out" : String.valueOf(c))
-                        + "); retry, or read without Consistency: linearizable", 1));
-            }
-            return null;
-        });
+        return clients.send(c -> c.async().sendReadOnly(StoreStateMachine.QUERY_POSITION, self), timeoutMillis)
+                .handle((reply, e) -> {
+                    if (e != null || !reply.isSuccess()) {
+                        Throwable c = e != null ? e : reply.getException();
+                        c = c instanceof CompletionException && c.getCause() != null ? c.getCause() : c;
+                        throw new CompletionException(new StoreUnavailableException("no linearizable read without a leader"
+                                + " and a majority (" + (c instanceof TimeoutException ? "timed out" : String.valueOf(c))
+                                + "); retry, or read without Consistency: linearizable", 1));
+                    }
+                    return null;
+                });
     }
 
     /** See {@link RaftNode#awaitPosition(long)}. */
