@@ -13,6 +13,7 @@ import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
 
 import java.io.IOException;
@@ -132,7 +133,8 @@ final class RaftClients implements AutoCloseable {
     void failed(RaftClient failed) {
         if (current.compareAndSet(failed, null)) {
             LOG.log(System.Logger.Level.INFO, "renewing the Raft client after a failed request");
-            closeQuietly(failed);
+            // Not on this thread (a Ratis timer or gRPC thread): closing waits for its channels to shut down.
+            CompletableFuture.runAsync(() -> closeQuietly(failed));
         }
     }
 
@@ -156,14 +158,18 @@ final class RaftClients implements AutoCloseable {
     }
 
     private RaftClient build() {
+        RetryPolicy retries = RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
+                TimeDuration.valueOf(SLEEP_MILLIS, TimeUnit.MILLISECONDS));
         RaftClient.Builder b = RaftClient.newBuilder()
                 .setRaftGroup(group)
                 .setProperties(properties)
                 .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
-                // Ratis follows a NotLeader redirect itself; any other failure comes back to send().
+                // Ratis follows a NotLeader redirect and waits out a slow answer itself (a request it gives
+                // up fails every request behind it in its ordered window); any other failure (a new leader
+                // not ready, a stream its server closed, a refused connection) comes back to send().
                 .setRetryPolicy(ExceptionDependentRetry.newBuilder()
-                        .setExceptionToPolicy(NotLeaderException.class, RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                                attempts, TimeDuration.valueOf(SLEEP_MILLIS, TimeUnit.MILLISECONDS)))
+                        .setExceptionToPolicy(NotLeaderException.class, retries)
+                        .setExceptionToPolicy(TimeoutIOException.class, retries)
                         .setDefaultPolicy(RetryPolicies.noRetry())
                         .build());
         RaftPeerId hint = leader;
