@@ -146,32 +146,9 @@ final class Appender {
         }
     }
 
-    /**
-     * Whether {@code stream}'s newest records include event {@code id} written by Raft entry
-     * {@code raftIndex}, the log's last entry: after a restart, which commands of that entry the log
-     * holds. Walks back from the stream's last version while its records carry that entry's index.
-     */
+    /** See {@link RaftEntryRecords#holds}. */
     boolean holdsInEntry(String stream, java.util.UUID id, long raftIndex) {
-        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
-        StreamEntry s = catalog.get(name);
-        if (s == null) {
-            return false;
-        }
-        for (long v = s.assigned() - 1; v >= 0; v--) {
-            long p = s.position(v);
-            if (p < 0 || p >= log.committedPosition()) {
-                return false;
-            }
-            try (io.strand.log.LogSlice slice = log.readRecord(p)) {
-                if (slice == null || io.strand.log.RecordDescriptor.raftIndex(slice.buffer(), 0) != raftIndex) {
-                    return false;
-                }
-                if (RecordCodec.sameId(slice.buffer(), 0, name, id.getMostSignificantBits(), id.getLeastSignificantBits())) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return RaftEntryRecords.holds(log, catalog, stream, id, raftIndex);
     }
 
     private static void awaitInFlight(StreamEntry s) {
