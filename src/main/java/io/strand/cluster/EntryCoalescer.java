@@ -24,15 +24,15 @@ import java.util.function.Function;
  * done) before it was sent is dropped. Thread-safe.
  */
 final class EntryCoalescer {
-    /** A sent entry's answer: its Raft log index and its bytes (one command's, or several's). */
+    /**
+     * An answer with the Raft log index of its entry: the sent entry's (one command's bytes, or
+     * several's), or one command's own part of it.
+     */
     record Answer(long logIndex, ByteBuffer content) {
     }
 
     /** One command: its bytes, its event ids, and its own part of the entry's answer. */
-    record Applied(long logIndex, ByteBuffer reply) {
-    }
-
-    private record Pending(byte[] command, List<UUID> ids, CompletableFuture<Applied> answer) {
+    private record Pending(byte[] command, List<UUID> ids, CompletableFuture<Answer> answer) {
     }
 
     /** An entry's commands and the generation of the slots it took ({@link #abandonInFlight}). */
@@ -56,7 +56,7 @@ final class EntryCoalescer {
     }
 
     /** Sends {@code command} (its event ids {@code ids}) in the next entry this node sends. */
-    CompletableFuture<Applied> submit(byte[] command, List<UUID> ids) {
+    CompletableFuture<Answer> submit(byte[] command, List<UUID> ids) {
         Pending p = new Pending(command, ids, new CompletableFuture<>());
         Entry entry;
         synchronized (this) {
@@ -92,8 +92,7 @@ final class EntryCoalescer {
 
     /** The commands of the next entry, if one may be sent now. Under the monitor. */
     private Entry next() {
-        waiting.removeIf(p -> p.answer.isDone());
-        if (inFlight >= maxInFlight || waiting.isEmpty()) {
+        if (inFlight >= maxInFlight) {
             return null;
         }
         List<Pending> entry = new ArrayList<>();
@@ -101,6 +100,10 @@ final class EntryCoalescer {
         long bytes = CommandDescriptor.SEVERAL_HEADER_LENGTH;
         while (!waiting.isEmpty()) {
             Pending p = waiting.peek();
+            if (p.answer.isDone()) { // its caller gave up before it was sent
+                waiting.poll();
+                continue;
+            }
             long size = 4 + p.command.length;
             if (!entry.isEmpty() && (bytes + size > maxEntryBytes || p.ids.stream().anyMatch(ids::contains))) {
                 break;
@@ -109,6 +112,9 @@ final class EntryCoalescer {
             entry.add(p);
             ids.addAll(p.ids);
             bytes += size;
+        }
+        if (entry.isEmpty()) {
+            return null;
         }
         inFlight++;
         entries++;
@@ -154,7 +160,7 @@ final class EntryCoalescer {
             return;
         }
         for (int i = 0; i < entry.size(); i++) {
-            entry.get(i).answer.complete(new Applied(answer.logIndex(), parts.get(i)));
+            entry.get(i).answer.complete(new Answer(answer.logIndex(), parts.get(i)));
         }
     }
 }

@@ -86,7 +86,7 @@ final class ReplicatedWriter implements EventWriter {
                 .exceptionally(e -> {
                     throw unavailable("no answer from the Raft leader", e);
                 })
-                .thenCompose(a -> appliedHere(a.logIndex()).thenApply(x -> a.reply()));
+                .thenCompose(a -> appliedHere(a.logIndex()).thenApply(x -> a.content()));
     }
 
     /** One entry through the Ratis client ({@link RaftClients#send}): its answer. */

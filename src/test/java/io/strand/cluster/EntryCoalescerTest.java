@@ -53,7 +53,7 @@ class EntryCoalescerTest {
         var a = c.submit(alone, List.of(UUID.randomUUID()));
         assertEquals(1, sent.size(), "an idle node sends at once");
         assertArrayEquals(alone, sent.get(0), "one command goes as itself");
-        List<CompletableFuture<EntryCoalescer.Applied>> waiting = new ArrayList<>();
+        List<CompletableFuture<EntryCoalescer.Answer>> waiting = new ArrayList<>();
         for (int i = 1; i <= 5; i++) {
             waiting.add(c.submit(command(i), List.of(UUID.randomUUID())));
         }
@@ -64,9 +64,9 @@ class EntryCoalescerTest {
         assertEquals(5, CommandDescriptor.decodeEntry(ByteBuffer.wrap(sent.get(1))).size(), "the five waiting went together");
         answer(1, 11);
         for (int i = 0; i < 5; i++) {
-            EntryCoalescer.Applied applied = waiting.get(i).get();
+            EntryCoalescer.Answer applied = waiting.get(i).get();
             assertEquals(11, applied.logIndex());
-            assertEquals(i, ReplyDescriptor.outcome(applied.reply(), "s", null).firstVersion(), "command " + i + " got its own answer");
+            assertEquals(i, ReplyDescriptor.outcome(applied.content(), "s", null).firstVersion(), "command " + i + " got its own answer");
         }
         assertArrayEquals(new long[]{2, 6}, c.counts());
     }
