@@ -46,7 +46,8 @@ public class HttpRoutes {
         AppendHandler append = new AppendHandler(storage, disk, appenders, maxEvent, metrics,
                 config.http().appendTimeout().toMillis());
         ReadHandler read = new ReadHandler(storage, readers, maxPage);
-        SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis());
+        SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis(),
+                config.sse().retry().toMillis());
         GroupHandler groups = new GroupHandler(storage, disk);
         LogHandler log = new LogHandler(storage, readers);
         ReadGate gate = new ReadGate(storage, config.cluster().readWait().toMillis());
@@ -58,7 +59,7 @@ public class HttpRoutes {
                 .handler(append::handle)
                 .failureHandler(HttpRoutes::failure);
         router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(read::list).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", "direction", "group", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
+        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", "direction", "group", SseHandler.TYPED, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.stream(ctx);
             } else {
@@ -66,7 +67,7 @@ public class HttpRoutes {
             }
         }).failureHandler(HttpRoutes::failure);
         router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only(READ_WAIT)).handler(gate).handler(read::event).failureHandler(HttpRoutes::failure);
-        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
+        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", SseHandler.TYPED, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.all(ctx);
             } else {

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One Server-Sent Events response fed by a store subscription of event views.
  *
- * <p>Frames are built on the read thread: a small header ({@code id:}, {@code event:}, and the
- * event JSON up to {@code "data":}) followed by the mapped data bytes themselves (JSON data is
+ * <p>Frames are built on the read thread: a small header ({@code id:}, {@code event:} only when the
+ * client asked for typed frames, and the event JSON up to {@code "data":}) followed by the mapped data bytes themselves (JSON data is
  * never copied into the heap) and {@code }\n\n}. The event loop writes them and releases each view
  * once its frame is written. Demand is credit-based: at most {@link #CREDIT} events are requested
  * ahead, and only while the socket's write queue has room, so a slow client costs a read position
@@ -33,6 +33,7 @@ final class SseConnection implements Flow.Subscriber<EventView> {
     private final HttpServerResponse response;
     private final Context loop;
     private final boolean positions;
+    private final boolean typed;
     private final long skipPosition;
     private final ConcurrentLinkedQueue<Frame> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
@@ -53,17 +54,25 @@ final class SseConnection implements Flow.Subscriber<EventView> {
 
     /**
      * @param positions    frames carry log positions as ids ({@code /all}) rather than versions
+     * @param typed        frames carry {@code event: <type>} ({@code typed=true}); without it an EventSource's
+     *                     {@code onmessage} sees every event, and types such as {@code error} or
+     *                     {@code open} cannot reach its own handlers
      * @param skipPosition a position not to send again (the {@code Last-Event-ID} of an {@code /all} resume), or -1
      */
-    SseConnection(HttpServerResponse response, Context loop, boolean positions, long skipPosition) {
+    SseConnection(HttpServerResponse response, Context loop, boolean positions, boolean typed, long skipPosition) {
         this.response = response;
         this.loop = loop;
         this.positions = positions;
+        this.typed = typed;
         this.skipPosition = skipPosition;
     }
 
-    /** Sends the head and starts the heartbeat. On the event loop, before subscribing. */
-    void open(long heartbeatMillis) {
+    /**
+     * Sends the head, the reconnect delay ({@code retry:}, so clients come back after a restart
+     * sooner than their own default of about 3 s) and starts the heartbeat. On the event loop,
+     * before subscribing.
+     */
+    void open(long heartbeatMillis, long retryMillis) {
         response.setStatusCode(200).setChunked(true)
                 .putHeader("Content-Type", Http.EVENT_STREAM)
                 .putHeader("Cache-Control", "no-cache")
@@ -72,7 +81,7 @@ final class SseConnection implements Flow.Subscriber<EventView> {
                 .putHeader("X-Accel-Buffering", "no");
         response.closeHandler(v -> close());
         response.exceptionHandler(e -> close());
-        response.write(": connected\n\n");
+        response.write("retry: " + retryMillis + "\n: connected\n\n");
         heartbeatTimer = loop.owner().setPeriodic(heartbeatMillis, id -> {
             if (!closed && !response.writeQueueFull()) {
                 response.write(": heartbeat\n\n");
@@ -116,8 +125,10 @@ final class SseConnection implements Flow.Subscriber<EventView> {
         ByteBuf head = ByteBufAllocator.DEFAULT.directBuffer(256);
         EventJson.ascii(head, "id: ");
         EventJson.ascii(head, Long.toString(positions ? v.position() : v.version()));
-        EventJson.ascii(head, "\nevent: ");
-        head.writeBytes(v.typeBytes());
+        if (typed) {
+            EventJson.ascii(head, "\nevent: ");
+            head.writeBytes(v.typeBytes());
+        }
         EventJson.ascii(head, "\ndata: ");
         EventJson.writeHead(head, v);
         if (v.binary()) {

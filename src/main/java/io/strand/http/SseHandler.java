@@ -16,14 +16,17 @@ import java.util.concurrent.Executor;
  * or {@code end}), then an {@link SseConnection} on a store subscription read on the read threads.
  */
 final class SseHandler {
+    static final String TYPED = "typed";
     private final StorageLifecycle storage;
     private final Executor readers;
     private final long heartbeatMillis;
+    private final long retryMillis;
 
-    SseHandler(StorageLifecycle storage, Executor readers, long heartbeatMillis) {
+    SseHandler(StorageLifecycle storage, Executor readers, long heartbeatMillis, long retryMillis) {
         this.storage = storage;
         this.readers = readers;
         this.heartbeatMillis = heartbeatMillis;
+        this.retryMillis = retryMillis;
     }
 
     static boolean wants(RoutingContext ctx) {
@@ -36,6 +39,7 @@ final class SseHandler {
             AppendHandler.checkName(stream);
             EventStore store = Http.store(storage);
             long from = start(ctx);
+            boolean typed = typed(ctx);
             String lastEventId = ctx.request().getHeader("Last-Event-ID");
             if (lastEventId != null) {
                 from = Params.parse(lastEventId, "Last-Event-ID") + 1;
@@ -50,8 +54,8 @@ final class SseHandler {
                     from = committed.getAsLong() + 1;
                 }
             }
-            SseConnection connection = new SseConnection(ctx.response(), Vertx.currentContext(), false, -1);
-            connection.open(heartbeatMillis);
+            SseConnection connection = new SseConnection(ctx.response(), Vertx.currentContext(), false, typed, -1);
+            connection.open(heartbeatMillis, retryMillis);
             store.subscribeStreamViews(stream, from, readers).subscribe().withSubscriber(connection);
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
@@ -63,6 +67,7 @@ final class SseHandler {
             EventStore store = Http.store(storage);
             StorageStatus log = Http.storage(storage).status();
             long from = start(ctx);
+            boolean typed = typed(ctx);
             long skip = -1;
             String lastEventId = ctx.request().getHeader("Last-Event-ID");
             if (lastEventId != null) {
@@ -88,14 +93,26 @@ final class SseHandler {
                     if (ctx.response().closed()) {
                         return;
                     }
-                    SseConnection connection = new SseConnection(ctx.response(), loop, true, skipPosition);
-                    connection.open(heartbeatMillis);
+                    SseConnection connection = new SseConnection(ctx.response(), loop, true, typed, skipPosition);
+                    connection.open(heartbeatMillis, retryMillis);
                     store.subscribeAllViews(start, readers).subscribe().withSubscriber(connection);
                 });
             });
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
+    }
+
+    /** {@code ?typed=true} names every frame by its event type ({@code event: <type>}); absent or false: no {@code event:} line. */
+    static boolean typed(RoutingContext ctx) {
+        String typed = ctx.request().getParam(TYPED);
+        if (typed == null || typed.equals("false")) {
+            return false;
+        }
+        if (typed.equals("true")) {
+            return true;
+        }
+        throw Problem.badRequest("query parameter typed is true or false: " + EventParser.abbreviate(typed));
     }
 
     /** {@code ?from=}: a number, {@code end}, or absent (the beginning). */

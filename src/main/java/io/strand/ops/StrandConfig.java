@@ -133,6 +133,10 @@ public interface StrandConfig {
         /** Interval of the heartbeat comment on idle Server-Sent Events streams. */
         @WithDefault("15s")
         Duration heartbeat();
+
+        /** The reconnect delay an EventSource is told in the {@code retry:} line at the start of every stream. */
+        @WithDefault("1s")
+        Duration retry();
     }
 
     Read read();

@@ -32,6 +32,8 @@ final class SseClient implements AutoCloseable {
     private final InputStream body;
     private final LinkedBlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
     final List<String> comments = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Every {@code retry:} value the server sent, in order. */
+    final List<String> retries = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Thread reader;
     private volatile boolean reading = true;
 
@@ -79,6 +81,8 @@ final class SseClient implements AutoCloseable {
                     data = null;
                 } else if (line.startsWith(":")) {
                     comments.add(line);
+                } else if (line.startsWith("retry: ")) {
+                    retries.add(line.substring(7));
                 } else if (line.startsWith("id: ")) {
                     id = line.substring(4);
                 } else if (line.startsWith("event: ")) {

@@ -50,7 +50,7 @@ class SseTest {
     void shouldCatchUpThenGoLiveInOrder() throws Exception {
         String s = "sse-live-" + run;
         append(s, 0, 5);
-        try (SseClient c = SseClient.open(url("/streams/" + s), "Accept-Encoding", "gzip, deflate")) {
+        try (SseClient c = SseClient.open(url("/streams/" + s + "?typed=true"), "Accept-Encoding", "gzip, deflate")) {
             assertEquals(200, c.status);
             assertEquals("text/event-stream", c.headers.get("content-type").get(0));
             assertEquals("no", c.headers.get("x-accel-buffering").get(0));
@@ -70,6 +70,33 @@ class SseTest {
                 assertTrue(e.getString("timestamp").endsWith("Z"));
             }
         }
+    }
+
+    /**
+     * What an EventSource needs: no {@code event:} line unless asked for (else {@code onmessage}
+     * never fires, and an event typed {@code error} would reach {@code onerror}), the type inside
+     * the data, and a {@code retry:} line before the first frame.
+     */
+    @Test
+    void shouldSendUntypedFramesWithTheTypeInTheDataAndARetryLine() throws Exception {
+        String s = "sse-untyped-" + run;
+        given().contentType("application/json").body("[{\"type\":\"error\",\"data\":{}},{\"type\":\"open\",\"data\":{}}]")
+                .post("/streams/" + s).then().statusCode(201);
+        try (SseClient c = SseClient.open(url("/streams/" + s))) {
+            List<SseClient.Frame> frames = c.take(2, 10);
+            assertEquals(List.of("1000"), c.retries, "strand.sse.retry defaults to 1 s, sent once at the start");
+            for (int i = 0; i < 2; i++) {
+                assertNull(frames.get(i).event(), "no event: line by default");
+                assertEquals(i == 0 ? "error" : "open", new JsonObject(frames.get(i).data()).getString("type"));
+            }
+        }
+        try (SseClient c = SseClient.open(url("/all?typed=true&from=end"))) {
+            assertNull(c.poll(200));
+            given().contentType("application/json").body("{\"type\":\"Placed\",\"data\":{}}").post("/streams/" + s).then().statusCode(201);
+            assertEquals("Placed", c.take(1, 10).get(0).event(), "typed=true names the frame on /all too");
+        }
+        given().header("Accept", "text/event-stream").get("/streams/" + s + "?typed=yes")
+                .then().statusCode(400).contentType("application/problem+json");
     }
 
     @Test
