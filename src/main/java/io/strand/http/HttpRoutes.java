@@ -53,6 +53,10 @@ public class HttpRoutes {
         ReadGate gate = new ReadGate(storage, config.cluster().readWait().toMillis());
         ClusterHandler cluster = new ClusterHandler(storage);
 
+        // Ahead of every route, Quarkus's own (health, metrics) included: CORS answers preflights and
+        // refuses pages of origins not allowed before anything else runs.
+        router.route().order(-10).handler(new CrossOrigin(config.http().cors().origins().orElse(java.util.List.of())));
+
         router.post("/streams/:stream")
                 .handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodySize().asLongValue()))
                 .handler(Params.only())

@@ -9,6 +9,8 @@ import io.strand.store.StoreConfig;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * All of Strand's configuration, under the prefix {@code strand.}; every key has a default, so the
@@ -127,6 +129,17 @@ public interface StrandConfig {
          */
         @WithDefault("30s")
         Duration appendTimeout();
+
+        Cors cors();
+    }
+
+    /** Cross-origin requests from browser pages (docs/SECURITY.md). */
+    interface Cors {
+        /**
+         * Origins ({@code https://app.example.com}, or {@code *} for any) whose pages may call the
+         * API; none (the default): same origin only, and requests from any other origin get 403.
+         */
+        Optional<List<String>> origins();
     }
 
     interface Sse {
