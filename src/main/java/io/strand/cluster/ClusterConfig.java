@@ -18,10 +18,18 @@ import java.util.List;
  * @param purgeGap          Raft entries kept behind a purge
  * @param readyMaxLag       readiness: applied index at most this far behind the commit index
  * @param maxEntryBytes     the largest command (one batch): sizes Ratis's buffers
+ * @param peerSecret        the bearer token members present to each other's HTTP API ({@code GET /log}), or null
  */
 public record ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Duration electionTimeout,
                             Duration requestTimeout, long snapshotThreshold, boolean purgeUpToSnapshot, int purgeGap,
-                            long readyMaxLag, int maxEntryBytes) {
+                            long readyMaxLag, int maxEntryBytes, String peerSecret) {
+    /** Without a peer secret: members' HTTP APIs serve each other unauthenticated (loopback, tests). */
+    public ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Duration electionTimeout, Duration requestTimeout,
+                         long snapshotThreshold, boolean purgeUpToSnapshot, int purgeGap, long readyMaxLag, int maxEntryBytes) {
+        this(nodeId, peers, raftDir, electionTimeout, requestTimeout, snapshotThreshold, purgeUpToSnapshot, purgeGap,
+                readyMaxLag, maxEntryBytes, null);
+    }
+
     public ClusterConfig {
         peers = List.copyOf(peers);
         if (peers.stream().noneMatch(p -> p.id().equals(nodeId))) {
@@ -31,6 +39,12 @@ public record ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Durat
         if (electionTimeout.toMillis() < 100) {
             throw new IllegalArgumentException("strand.cluster.election-timeout must be at least 100ms: " + electionTimeout);
         }
+    }
+
+    @Override
+    public String toString() { // never the secret
+        return "ClusterConfig[nodeId=" + nodeId + ", peers=" + peers + ", raftDir=" + raftDir + ", electionTimeout="
+                + electionTimeout + ", requestTimeout=" + requestTimeout + ", peerSecret=" + (peerSecret == null ? "none" : "set") + "]";
     }
 
     public Peer self() {

@@ -24,11 +24,14 @@ final class HttpLeaderLog implements LeaderLog {
     private final HttpClient client;
     private final String base;
     private final Duration timeout;
+    private final String secret;
 
-    HttpLeaderLog(HttpClient client, String httpAddress, Duration timeout) {
+    /** @param secret the cluster's peer secret, sent as a bearer token; null for none */
+    HttpLeaderLog(HttpClient client, String httpAddress, Duration timeout, String secret) {
         this.client = client;
         this.base = "http://" + httpAddress;
         this.timeout = timeout;
+        this.secret = secret;
     }
 
     static HttpClient client(Duration connectTimeout) {
@@ -81,7 +84,11 @@ final class HttpLeaderLog implements LeaderLog {
     }
 
     private HttpResponse<byte[]> get(String pathAndQuery) throws IOException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout).GET().build();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).timeout(timeout).GET();
+        if (secret != null) {
+            b.header("Authorization", "Bearer " + secret);
+        }
+        HttpRequest request = b.build();
         HttpResponse<byte[]> r;
         try {
             r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());

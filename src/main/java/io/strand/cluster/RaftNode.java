@@ -97,7 +97,7 @@ public final class RaftNode implements AutoCloseable {
         // A chunk is at most 64 MiB; the timeout bounds one GET, not the whole copy.
         Duration timeout = Duration.ofSeconds(Math.max(30, config.requestTimeout().toSeconds()));
         return id -> config.peers().stream().filter(p -> p.id().equals(id)).findFirst()
-                .map(p -> (LeaderLog) new HttpLeaderLog(http, p.httpAddress(), timeout)).orElse(null);
+                .map(p -> (LeaderLog) new HttpLeaderLog(http, p.httpAddress(), timeout, config.peerSecret())).orElse(null);
     }
 
     /** Appends and group commits through the Raft log. */

@@ -56,22 +56,27 @@ public class HttpRoutes {
         // Ahead of every route, Quarkus's own (health, metrics) included: CORS answers preflights and
         // refuses pages of origins not allowed before anything else runs.
         router.route().order(-10).handler(new CrossOrigin(config.http().cors().origins().orElse(java.util.List.of())));
+        // Then who is calling (protected mode, bearer tokens); each route checks what it may do.
+        router.route().order(-9).handler(accessControl());
 
+        // Vert.x takes a body handler only first: the caller is known by then (AccessControl, above),
+        // what it may do is checked right after the body is read.
         router.post("/streams/:stream")
                 .handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodySize().asLongValue()))
+                .handler(AccessControl.write("stream"))
                 .handler(Params.only())
                 .handler(append::handle)
                 .failureHandler(HttpRoutes::failure);
-        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(read::list).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", "direction", "group", SseHandler.TYPED, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
+        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only("from", "limit", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(read::list).failureHandler(HttpRoutes::failure);
+        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only("from", "limit", "direction", "group", SseHandler.TYPED, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.stream(ctx);
             } else {
                 read.streamPage(ctx);
             }
         }).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only(READ_WAIT)).handler(gate).handler(read::event).failureHandler(HttpRoutes::failure);
-        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only("from", "limit", SseHandler.TYPED, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
+        router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only(READ_WAIT)).handler(gate).handler(read::event).failureHandler(HttpRoutes::failure);
+        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readAll()).handler(Params.only("from", "limit", SseHandler.TYPED, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.all(ctx);
             } else {
@@ -80,12 +85,13 @@ public class HttpRoutes {
         }).failureHandler(HttpRoutes::failure);
         router.put("/groups/:group/streams/:stream")
                 .handler(BodyHandler.create(false).setBodyLimit(GROUP_BODY_LIMIT))
+                .handler(AccessControl.read("stream"))
                 .handler(Params.only())
                 .handler(groups::put)
                 .failureHandler(HttpRoutes::failure);
-        router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only(READ_WAIT)).handler(gate).handler(groups::get).failureHandler(HttpRoutes::failure);
-        router.route("/cluster").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Params.only()).handler(cluster::handle).failureHandler(HttpRoutes::failure);
-        router.get("/log").handler(Params.only("from", "maxBytes", "via")).handler(log::handle).failureHandler(HttpRoutes::failure);
+        router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only(READ_WAIT)).handler(gate).handler(groups::get).failureHandler(HttpRoutes::failure);
+        router.route("/cluster").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.admin()).handler(Params.only()).handler(cluster::handle).failureHandler(HttpRoutes::failure);
+        router.get("/log").handler(AccessControl.admin()).handler(Params.only("from", "maxBytes", "via")).handler(log::handle).failureHandler(HttpRoutes::failure);
 
         // A known path with a method it does not serve: 405 (routes match in order, so these come last).
         java.util.Map<String, String> allowed = java.util.Map.of("/streams", "GET, HEAD",
@@ -100,6 +106,28 @@ public class HttpRoutes {
         // No route for the path: a problem too, not Vert.x's HTML page.
         router.errorHandler(404, ctx -> Http.problem(ctx,
                 Problem.notFound("no resource at " + EventParser.abbreviate(ctx.request().path()))));
+    }
+
+    /**
+     * The access control of {@code strand.auth.*} and {@code strand.cluster.secret}; a tokens file is
+     * watched for changes every second (off the event loop).
+     */
+    private AccessControl accessControl() {
+        TokenFile tokens = config.auth().tokensFile().map(TokenFile::new).orElse(null);
+        String secret = config.cluster().secret().orElse(null);
+        if (tokens != null && config.cluster().enabled() && secret == null) {
+            throw new IllegalArgumentException("strand.auth.tokens-file is set with strand.cluster.enabled=true: members must "
+                    + "then authenticate to each other too; set the same strand.cluster.secret on every member");
+        }
+        if (tokens != null) {
+            java.util.concurrent.ScheduledExecutorService reload = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "strand-tokens-reload");
+                t.setDaemon(true);
+                return t;
+            });
+            reload.scheduleWithFixedDelay(tokens::reloadIfChanged, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        return new AccessControl(tokens, secret);
     }
 
     /**

@@ -123,7 +123,11 @@ final class ReadHandler {
             EventStore store = Http.store(storage);
             StreamPage page = store.listStreams(Params.number(ctx, "from", 0), Params.limit(ctx, maxPage));
             JsonArray streams = new JsonArray();
+            Permissions may = AccessControl.caller(ctx).permissions();
             for (StreamInfo s : page.streams()) {
+                if (!may.canRead(s.name())) {
+                    continue; // a caller sees the names of the streams it may read, no others
+                }
                 streams.add(new JsonObject().put("name", s.name()).put("firstVersion", s.firstVersion())
                         .put("lastVersion", s.lastVersion()));
             }

@@ -133,6 +133,18 @@ public interface StrandConfig {
         Cors cors();
     }
 
+    /** Who may call the API (docs/SECURITY.md); with nothing configured, only loopback clients. */
+    Auth auth();
+
+    interface Auth {
+        /**
+         * Static bearer tokens, one per line: {@code name permissions secret}, permissions a comma list
+         * of {@code read:<glob>}, {@code write:<glob>} and {@code admin}, secret the token or
+         * {@code sha256:<hex>} of it. Re-read when it changes.
+         */
+        Optional<Path> tokensFile();
+    }
+
     /** Cross-origin requests from browser pages (docs/SECURITY.md). */
     interface Cors {
         /**
@@ -190,6 +202,13 @@ public interface StrandConfig {
         /** Readiness: at most this many committed Raft entries not yet applied here. */
         @WithDefault("10000")
         long readyMaxLag();
+
+        /**
+         * The secret the members present to each other over HTTP (a follower copying the leader's
+         * {@code /log}); needed once clients must authenticate, since peers then must too. The same
+         * on every member (a Kubernetes Secret).
+         */
+        java.util.Optional<String> secret();
     }
 
     interface Dedup {
@@ -261,7 +280,7 @@ public interface StrandConfig {
                 new IllegalArgumentException("strand.cluster.enabled=true needs strand.cluster.peers (id=host:raftPort:httpPort,...)")));
         return new io.strand.cluster.ClusterConfig(id, peers, dataDir().resolve("raft"), c.electionTimeout(),
                 http().appendTimeout(), c.snapshotThreshold(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(),
-                maxEntryBytes);
+                maxEntryBytes, c.secret().orElse(null));
     }
 
     default StoreConfig toStoreConfig() {

@@ -60,8 +60,16 @@ class HttpLeaderLogTest {
     /** A server for {@code log}: GET /cluster answers {@link #clusterJson}, GET /log the log's range. */
     private HttpLeaderLog serve(CommitLog log) throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/cluster", x -> answer(x, 200, Map.of(), clusterJson.getBytes(StandardCharsets.UTF_8)));
+        server.createContext("/cluster", x -> {
+            if (unauthenticated(x)) {
+                return;
+            }
+            answer(x, 200, Map.of(), clusterJson.getBytes(StandardCharsets.UTF_8));
+        });
         server.createContext("/log", x -> {
+            if (unauthenticated(x)) {
+                return;
+            }
             String query = x.getRequestURI().getQuery();
             synchronized (queries) {
                 queries.add(query);
@@ -86,7 +94,18 @@ class HttpLeaderLogTest {
         });
         server.start();
         return new HttpLeaderLog(HttpLeaderLog.client(Duration.ofSeconds(2)), "127.0.0.1:" + server.getAddress().getPort(),
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10), SECRET);
+    }
+
+    private static final String SECRET = "peer-secret";
+
+    /** As a leader with credentials configured: a request without the peer secret is a 401. */
+    private static boolean unauthenticated(HttpExchange x) throws IOException {
+        if (("Bearer " + SECRET).equals(x.getRequestHeaders().getFirst("Authorization"))) {
+            return false;
+        }
+        answer(x, 401, Map.of(), "{\"type\":\"urn:strand:problem:unauthorized\"}".getBytes(StandardCharsets.UTF_8));
+        return true;
     }
 
     private static void answer(HttpExchange x, int status, Map<String, String> headers, byte[] body) throws IOException {

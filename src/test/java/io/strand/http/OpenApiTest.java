@@ -98,11 +98,14 @@ class OpenApiTest {
 
     @Test
     void shouldDocumentTheProblemResponsesWhereTheyApply() {
-        statuses("post", "/streams/{stream}", "201", "400", "409", "413", "415", "503", "507");
+        statuses("post", "/streams/{stream}", "201", "400", "401", "403", "409", "413", "415", "503", "507");
         statuses("get", "/streams/{stream}", "200", "400", "404", "410", "503");
         statuses("get", "/streams", "200", "400", "503");
         statuses("get", "/streams/{stream}/{version}", "200", "400", "404", "410", "503");
-        statuses("get", "/all", "200", "400", "410", "503");
+        statuses("get", "/all", "200", "400", "401", "403", "410", "503");
+        assertEquals(Set.of("bearerToken", "accessToken"), doc.getJsonObject("components").getJsonObject("securitySchemes").fieldNames());
+        assertEquals("access_token", doc.getJsonObject("components").getJsonObject("securitySchemes").getJsonObject("accessToken")
+                .getString("name"), "the query form EventSource needs is declared");
         statuses("put", "/groups/{group}/streams/{stream}", "204", "400", "413", "415", "503", "507");
         statuses("get", "/groups/{group}/streams/{stream}", "200", "400", "404", "503");
         statuses("get", "/log", "200", "400", "410", "503");
@@ -373,7 +376,7 @@ class OpenApiTest {
      * The served document passes two independent validators, pinned in {@code .ci/package.json}
      * and installed by {@code .ci/run}: swagger-cli (the OpenAPI schema and $refs) and Redocly's
      * linter with {@code redocly.yaml} (the recommended rules, examples checked against their
-     * schemas, the security rule off until authentication exists). Without them the test fails
+     * schemas, the security schemes declared). Without them the test fails
      * under {@code CI=true} and is skipped elsewhere.
      */
     @Test

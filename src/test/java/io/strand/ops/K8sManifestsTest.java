@@ -460,6 +460,43 @@ class K8sManifestsTest {
         return byId;
     }
 
+    /**
+     * Protected mode would refuse every client of the Service: the pods take bearer tokens from the
+     * Secret the manifests ship, as a mounted file (re-read on change), and present its
+     * cluster-secret to each other.
+     */
+    @Test
+    void tokensAndTheClusterSecretComeFromTheShippedSecret() {
+        List<io.fabric8.kubernetes.api.model.Secret> secrets = ofKind(io.fabric8.kubernetes.api.model.Secret.class);
+        assertEquals(1, secrets.size(), "one Secret: strand-auth");
+        io.fabric8.kubernetes.api.model.Secret secret = secrets.get(0);
+        String name = secret.getMetadata().getName();
+        assertTrue(secret.getStringData().containsKey("tokens") && secret.getStringData().containsKey("cluster-secret"),
+                "the Secret holds tokens and cluster-secret");
+        for (String line : secret.getStringData().get("tokens").split("\n")) {
+            if (!line.isBlank() && !line.strip().startsWith("#")) {
+                assertEquals(3, line.strip().split("\\s+").length, "a tokens line is 'name permissions secret': " + line);
+            }
+        }
+        EnvVarSource clusterSecret = config.valueFrom("strand.cluster.secret");
+        assertNotNull(clusterSecret, "STRAND_CLUSTER_SECRET from the Secret");
+        assertEquals(name, clusterSecret.getSecretKeyRef().getName());
+        assertEquals("cluster-secret", clusterSecret.getSecretKeyRef().getKey());
+
+        String tokensFile = config.get("strand.auth.tokens-file", null);
+        assertNotNull(tokensFile, "STRAND_AUTH_TOKENS_FILE is set");
+        Path file = Path.of(tokensFile);
+        var mount = container.getVolumeMounts().stream().filter(m -> file.startsWith(m.getMountPath())).findFirst()
+                .orElseThrow(() -> new AssertionError("no volume mounted over " + tokensFile));
+        assertNull(mount.getSubPath(), "a subPath mount never sees the Secret change");
+        var volume = podSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
+        assertNotNull(volume.getSecret(), "the tokens volume is the Secret");
+        assertEquals(name, volume.getSecret().getSecretName());
+        String relative = Path.of(mount.getMountPath()).relativize(file).toString();
+        assertTrue(volume.getSecret().getItems().stream().anyMatch(i -> i.getKey().equals("tokens") && i.getPath().equals(relative)),
+                "the Secret's key tokens is the file " + tokensFile);
+    }
+
     @Test
     void oneDisruptionAtATimeAndPodsSpreadOverNodes() {
         PodDisruptionBudget pdb = ofKind(PodDisruptionBudget.class).get(0);
