@@ -127,7 +127,8 @@ final class AccessControl implements Handler<RoutingContext> {
         String header = request.getHeader("Authorization");
         List<String> query = request.params().getAll(ACCESS_TOKEN);
         if (!query.isEmpty() && request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
-            throw Problem.badRequest("access_token is taken only on GET (for EventSource); send 'Authorization: Bearer <token>'")
+            throw Problem.badRequest("unknown query parameter access_token on " + request.method()
+                    + ": it is taken only on GET (for EventSource); send 'Authorization: Bearer <token>'")
                     .with("parameter", ACCESS_TOKEN);
         }
         if (query.size() > 1 || (header != null && !query.isEmpty())) {

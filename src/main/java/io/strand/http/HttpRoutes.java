@@ -93,6 +93,10 @@ public class HttpRoutes {
         router.route("/cluster").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.admin()).handler(Params.only()).handler(cluster::handle).failureHandler(HttpRoutes::failure);
         router.get("/log").handler(AccessControl.admin()).handler(Params.only("from", "maxBytes", "via")).handler(log::handle).failureHandler(HttpRoutes::failure);
 
+        // The console's files are static resources (META-INF/resources/console/); / and /console lead there.
+        router.route("/").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpRoutes::toConsole);
+        router.route("/console").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpRoutes::toConsole);
+
         // A known path with a method it does not serve: 405 (routes match in order, so these come last).
         java.util.Map<String, String> allowed = java.util.Map.of("/streams", "GET, HEAD",
                 "/streams/:stream", "GET, HEAD, POST", "/streams/:stream/:version", "GET, HEAD", "/all", "GET, HEAD",
@@ -106,6 +110,16 @@ public class HttpRoutes {
         // No route for the path: a problem too, not Vert.x's HTML page.
         router.errorHandler(404, ctx -> Http.problem(ctx,
                 Problem.notFound("no resource at " + EventParser.abbreviate(ctx.request().path()))));
+    }
+
+    /** Only {@code /} and {@code /console} themselves (a Vert.x route of "/" also matches every path below it). */
+    private static void toConsole(RoutingContext ctx) {
+        String path = ctx.normalizedPath();
+        if (!path.equals("/") && !path.equals("/console")) {
+            ctx.next();
+            return;
+        }
+        ctx.response().setStatusCode(302).putHeader("Location", "/console/").end();
     }
 
     /**
