@@ -17,7 +17,8 @@ import java.util.function.Function;
  * Who is calling, ahead of every route but the open ones (health, metrics and the rest of
  * {@code /q/}, the console's files): a bearer token from {@code Authorization: Bearer}, or from
  * {@code access_token=} on a GET (an EventSource cannot send headers; RFC 6750 2.3), looked up in
- * the {@link TokenFile} or matched against the cluster secret (peers copying {@code /log}).
+ * the {@link TokenFile}, verified as a JWT ({@link JwtVerifier}) or matched against the cluster
+ * secret (peers copying {@code /log}).
  *
  * <p>Protected mode, as Redis's: with no credentials configured, a client on the loopback interface
  * may do everything and any other gets 401 saying how to configure access. With credentials
@@ -35,20 +36,23 @@ final class AccessControl implements Handler<RoutingContext> {
     private static final String REALM = "Bearer realm=\"strand\"";
 
     private final TokenFile tokens;
+    private final JwtVerifier jwt;
     private final String clusterSecretDigest;
 
     /**
      * @param tokens        the static tokens, or null when none are configured
+     * @param jwt           the JWT verifier, or null when JWTs are not configured
      * @param clusterSecret the secret members of the Raft group present to each other, or null
      */
-    AccessControl(TokenFile tokens, String clusterSecret) {
+    AccessControl(TokenFile tokens, JwtVerifier jwt, String clusterSecret) {
         this.tokens = tokens;
+        this.jwt = jwt;
         this.clusterSecretDigest = clusterSecret == null ? null : TokenFile.sha256(clusterSecret);
     }
 
     /** Whether clients are authenticated at all; without, only loopback clients are served. */
     boolean credentialsConfigured() {
-        return tokens != null;
+        return tokens != null || jwt != null;
     }
 
     /** Paths served to anyone: probes, metrics, OpenAPI (Quarkus's {@code /q/}), the console's files. */
@@ -106,7 +110,7 @@ final class AccessControl implements Handler<RoutingContext> {
         } else if (!credentialsConfigured()) {
             unauthorized(ctx, REALM, "protected-mode", "Strand is in protected mode: no credentials are configured, so it "
                     + "serves only clients on the loopback interface. To serve others, give tokens in "
-                    + "strand.auth.tokens-file (lines of 'name permissions secret', docs/SECURITY.md)");
+                    + "strand.auth.tokens-file (lines of 'name permissions secret') or strand.auth.jwt.public-key-location (docs/SECURITY.md)");
         } else if (token == null) {
             unauthorized(ctx, REALM, "unauthorized", "this request needs a bearer token: send 'Authorization: Bearer <token>' "
                     + "(or access_token=<token> on a GET, for EventSource)");
@@ -118,6 +122,12 @@ final class AccessControl implements Handler<RoutingContext> {
     private Caller find(String token) {
         if (clusterSecretDigest != null && clusterSecretDigest.equals(TokenFile.sha256(token))) {
             return PEER;
+        }
+        if (jwt != null && JwtVerifier.looksLikeJwt(token)) {
+            Caller c = jwt.verify(token);
+            if (c != null) {
+                return c;
+            }
         }
         return tokens == null ? null : tokens.find(token);
     }

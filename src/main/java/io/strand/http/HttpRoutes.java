@@ -128,20 +128,29 @@ public class HttpRoutes {
      */
     private AccessControl accessControl() {
         TokenFile tokens = config.auth().tokensFile().map(TokenFile::new).orElse(null);
+        StrandConfig.Jwt j = config.auth().jwt();
+        JwtVerifier jwt = j.publicKeyLocation().map(location -> new JwtVerifier(location, j.issuer().orElse(null),
+                j.audience().orElse(null), j.permissionsClaim())).orElse(null);
         String secret = config.cluster().secret().orElse(null);
-        if (tokens != null && config.cluster().enabled() && secret == null) {
-            throw new IllegalArgumentException("strand.auth.tokens-file is set with strand.cluster.enabled=true: members must "
-                    + "then authenticate to each other too; set the same strand.cluster.secret on every member");
+        if ((tokens != null || jwt != null) && config.cluster().enabled() && secret == null) {
+            throw new IllegalArgumentException("client credentials (strand.auth.*) are configured with strand.cluster.enabled=true: "
+                    + "members must then authenticate to each other too; set the same strand.cluster.secret on every member");
         }
-        if (tokens != null) {
+        if (tokens != null || jwt != null) {
             java.util.concurrent.ScheduledExecutorService reload = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "strand-tokens-reload");
+                Thread t = new Thread(r, "strand-credentials-reload");
                 t.setDaemon(true);
                 return t;
             });
-            reload.scheduleWithFixedDelay(tokens::reloadIfChanged, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+            if (tokens != null) {
+                reload.scheduleWithFixedDelay(tokens::reloadIfChanged, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            if (jwt != null) { // the first read at once, off the event loop (a provider's jwks_uri may be slow)
+                long every = Math.max(1, j.keyRefresh().toSeconds());
+                reload.scheduleWithFixedDelay(jwt::reload, 0, every, java.util.concurrent.TimeUnit.SECONDS);
+            }
         }
-        return new AccessControl(tokens, secret);
+        return new AccessControl(tokens, jwt, secret);
     }
 
     /**

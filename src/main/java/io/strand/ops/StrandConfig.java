@@ -143,6 +143,28 @@ public interface StrandConfig {
          * {@code sha256:<hex>} of it. Re-read when it changes.
          */
         Optional<Path> tokensFile();
+
+        Jwt jwt();
+    }
+
+    /** JWT bearer tokens (an OIDC provider's access tokens): on when a key location is given. */
+    interface Jwt {
+        /** A PEM public key or a JWK / JWK set: a file, or an http(s) URL such as a provider's jwks_uri. */
+        Optional<String> publicKeyLocation();
+
+        /** The required {@code iss}; none: any issuer. */
+        Optional<String> issuer();
+
+        /** The required {@code aud}; none: any audience. */
+        Optional<String> audience();
+
+        /** The claim holding the permissions (the strings of a tokens file: read:<glob>, write:<glob>, admin). */
+        @WithDefault("strand")
+        String permissionsClaim();
+
+        /** How often the key is read again (a provider rotating its keys). */
+        @WithDefault("10m")
+        Duration keyRefresh();
     }
 
     /** Cross-origin requests from browser pages (docs/SECURITY.md). */

@@ -34,6 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AuthApiTest {
     static final Path TOKENS = Path.of("target", "auth-test", "tokens");
     static final String EVERYTHING = "everything-token";
+    static final Path JWT_KEY = Path.of("target", "auth-test", "jwt.pem");
+    static final JwtSupport PROVIDER = new JwtSupport("k1");
 
     public static class WithTokens implements QuarkusTestProfile {
         @Override
@@ -43,7 +45,10 @@ class AuthApiTest {
                     + "writer write:auth-* writer-token\n"
                     + "everything read:* sha256:" + TokenFile.sha256(EVERYTHING) + "\n"
                     + "operator admin admin-token\n");
-            return Map.of("strand.auth.tokens-file", TOKENS.toString(), "strand.cluster.secret", "peer-secret-123");
+            write(JWT_KEY, PROVIDER.publicPem());
+            return Map.of("strand.auth.tokens-file", TOKENS.toString(), "strand.cluster.secret", "peer-secret-123",
+                    "strand.auth.jwt.public-key-location", JWT_KEY.toString(), "strand.auth.jwt.issuer", JwtSupport.ISSUER,
+                    "strand.auth.jwt.audience", JwtSupport.AUDIENCE);
         }
     }
 
@@ -130,6 +135,36 @@ class AuthApiTest {
         }
         try (SseClient c = SseClient.open(url + "/streams/" + stream + "?access_token=reader-token")) {
             assertEquals(200, c.status);
+            assertEquals("0", c.take(1, 10).get(0).id());
+        }
+    }
+
+    /** JWTs beside the tokens file: the key is read off the event loop at startup, so the first may wait a moment. */
+    @Test
+    void shouldTakeJwtsWithPermissionsFromTheirClaim() throws Exception {
+        String writer = PROVIDER.token("ada", java.util.List.of("write:auth-*", "read:auth-*"));
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        int status;
+        do {
+            status = append(writer).statusCode();
+            if (status == 401) {
+                Thread.sleep(100);
+            }
+        } while (status == 401 && System.nanoTime() < deadline);
+        assertEquals(201, status, "a JWT with write:auth-* appends");
+        as(writer).get("/streams/" + stream).then().statusCode(200);
+        as(writer).get("/all").then().statusCode(403);
+        String reader = PROVIDER.token("bob", "read:auth-*");
+        assertEquals(403, append(reader).statusCode());
+        Response expired = as(PROVIDER.token("ada", java.util.List.of("admin"), JwtSupport.ISSUER, JwtSupport.AUDIENCE, -120))
+                .get("/streams/" + stream);
+        assertEquals(401, expired.statusCode());
+        assertTrue(expired.header("WWW-Authenticate").contains("invalid_token"));
+        as(PROVIDER.token("ada", java.util.List.of("admin"), JwtSupport.ISSUER, "other", 600)).get("/log?from=0&maxBytes=8")
+                .then().statusCode(401);
+        String url = base.toString().replaceAll("/$", "");
+        try (SseClient c = SseClient.open(url + "/streams/" + stream + "?access_token=" + reader)) {
+            assertEquals(200, c.status, "a JWT as access_token, for EventSource");
             assertEquals("0", c.take(1, 10).get(0).id());
         }
     }
