@@ -26,16 +26,24 @@ final class HttpLeaderLog implements LeaderLog {
     private final Duration timeout;
     private final String secret;
 
-    /** @param secret the cluster's peer secret, sent as a bearer token; null for none */
-    HttpLeaderLog(HttpClient client, String httpAddress, Duration timeout, String secret) {
+    /**
+     * @param baseUrl {@code http://host:port} or {@code https://host:port} of the leader's API
+     * @param secret  the cluster's peer secret, sent as a bearer token; null for none
+     */
+    HttpLeaderLog(HttpClient client, String baseUrl, Duration timeout, String secret) {
         this.client = client;
-        this.base = "http://" + httpAddress;
+        this.base = baseUrl;
         this.timeout = timeout;
         this.secret = secret;
     }
 
-    static HttpClient client(Duration connectTimeout) {
-        return HttpClient.newBuilder().connectTimeout(connectTimeout).version(HttpClient.Version.HTTP_1_1).build();
+    /** @param tls the trust for members' HTTPS ({@link PeerTls}), or null for plain HTTP */
+    static HttpClient client(Duration connectTimeout, javax.net.ssl.SSLContext tls) {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(connectTimeout).version(HttpClient.Version.HTTP_1_1);
+        if (tls != null) {
+            b.sslContext(tls);
+        }
+        return b.build();
     }
 
     @Override

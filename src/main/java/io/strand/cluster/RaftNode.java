@@ -92,12 +92,14 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /** A lagging follower copies from the leader's HTTP API ({@code GET /cluster}, {@code GET /log}). */
-    static Function<String, LeaderLog> httpLeaderLogs(ClusterConfig config) {
-        HttpClient http = HttpLeaderLog.client(Duration.ofSeconds(5));
+    static Function<String, LeaderLog> httpLeaderLogs(ClusterConfig config) throws java.io.IOException {
+        javax.net.ssl.SSLContext tls = config.peerTrust() == null ? null : PeerTls.trusting(config.peerTrust());
+        HttpClient http = HttpLeaderLog.client(Duration.ofSeconds(5), tls);
         // A chunk is at most 64 MiB; the timeout bounds one GET, not the whole copy.
         Duration timeout = Duration.ofSeconds(Math.max(30, config.requestTimeout().toSeconds()));
         return id -> config.peers().stream().filter(p -> p.id().equals(id)).findFirst()
-                .map(p -> (LeaderLog) new HttpLeaderLog(http, p.httpAddress(), timeout, config.peerSecret())).orElse(null);
+                .map(p -> (LeaderLog) new HttpLeaderLog(http, (tls == null ? "http://" : "https://") + p.httpAddress(), timeout,
+                        config.peerSecret())).orElse(null);
     }
 
     /** Appends and group commits through the Raft log. */

@@ -231,6 +231,12 @@ public interface StrandConfig {
          * on every member (a Kubernetes Secret).
          */
         java.util.Optional<String> secret();
+
+        /**
+         * With TLS on: the PEM certificates (a CA bundle) members trust each other's HTTPS by; the
+         * HTTP ports of {@code peers} are then HTTPS ports. None: members talk plain HTTP.
+         */
+        java.util.Optional<Path> trustCertificates();
     }
 
     interface Dedup {
@@ -302,7 +308,7 @@ public interface StrandConfig {
                 new IllegalArgumentException("strand.cluster.enabled=true needs strand.cluster.peers (id=host:raftPort:httpPort,...)")));
         return new io.strand.cluster.ClusterConfig(id, peers, dataDir().resolve("raft"), c.electionTimeout(),
                 http().appendTimeout(), c.snapshotThreshold(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(),
-                maxEntryBytes, c.secret().orElse(null));
+                maxEntryBytes, c.secret().orElse(null), c.trustCertificates().orElse(null));
     }
 
     default StoreConfig toStoreConfig() {

@@ -59,7 +59,18 @@ class HttpLeaderLogTest {
 
     /** A server for {@code log}: GET /cluster answers {@link #clusterJson}, GET /log the log's range. */
     private HttpLeaderLog serve(CommitLog log) throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        return serve(log, null);
+    }
+
+    /** With {@code tls}, the leader speaks HTTPS with that certificate and the follower trusts only it ({@link PeerTls}). */
+    private HttpLeaderLog serve(CommitLog log, io.strand.testsupport.TestCertificates tls) throws IOException {
+        if (tls == null) {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } else {
+            com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(serverContext(tls)));
+            server = https;
+        }
         server.createContext("/cluster", x -> {
             if (unauthenticated(x)) {
                 return;
@@ -93,8 +104,23 @@ class HttpLeaderLogTest {
             answer(x, 200, Map.of("Strand-Next", Long.toString(range.nextPosition())), body);
         });
         server.start();
-        return new HttpLeaderLog(HttpLeaderLog.client(Duration.ofSeconds(2)), "127.0.0.1:" + server.getAddress().getPort(),
-                Duration.ofSeconds(10), SECRET);
+        String base = (tls == null ? "http://" : "https://") + "127.0.0.1:" + server.getAddress().getPort();
+        return new HttpLeaderLog(HttpLeaderLog.client(Duration.ofSeconds(2), tls == null ? null : PeerTls.trusting(tls.certPem)),
+                base, Duration.ofSeconds(10), SECRET);
+    }
+
+    private static javax.net.ssl.SSLContext serverContext(io.strand.testsupport.TestCertificates tls) throws IOException {
+        try (var in = java.nio.file.Files.newInputStream(tls.keyStore)) {
+            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+            ks.load(in, io.strand.testsupport.TestCertificates.PASSWORD.toCharArray());
+            javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, io.strand.testsupport.TestCertificates.PASSWORD.toCharArray());
+            javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+            c.init(kmf.getKeyManagers(), null, null);
+            return c;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException(e);
+        }
     }
 
     private static final String SECRET = "peer-secret";
@@ -153,7 +179,8 @@ class HttpLeaderLogTest {
         source.replica().applyReplicated("later", List.of(NewEvent.json(UUID.randomUUID(), "t", "{}")), ExpectedVersion.ANY,
                 1_800_000_001_000L, ++raftIndex).toCompletableFuture().get(10, TimeUnit.SECONDS);
 
-        HttpLeaderLog leader = serve(source.log());
+        // over HTTPS, as members with TLS on copy (the certificate trusted through strand.cluster.trust-certificates)
+        HttpLeaderLog leader = serve(source.log(), io.strand.testsupport.TestCertificates.create(dir.resolve("tls")));
         AtomicLong copiedThrough = new AtomicLong();
         long records = new LogCopier(target.replica(), new ReentrantLock(), copiedThrough::set, () -> false)
                 .copy(leader, new SnapshotFile(1, snapshotIndex, snapshotPosition));
@@ -167,6 +194,18 @@ class HttpLeaderLogTest {
             assertEquals(source.streamInfo("s-" + s), target.streamInfo("s-" + s));
         }
         assertArrayEquals(source.readEvent("s-1", 7).data(), target.readEvent("s-1", 7).data());
+    }
+
+    @Test
+    void refusesALeaderWhoseCertificateItDoesNotTrust() throws Exception {
+        serve(null, io.strand.testsupport.TestCertificates.create(dir.resolve("tls-a")));
+        // a follower that trusts another certificate (another cluster's CA) never reads this leader
+        HttpLeaderLog stranger = new HttpLeaderLog(HttpLeaderLog.client(Duration.ofSeconds(2),
+                PeerTls.trusting(io.strand.testsupport.TestCertificates.create(dir.resolve("tls-b")).certPem)),
+                "https://127.0.0.1:" + server.getAddress().getPort(), Duration.ofSeconds(10), SECRET);
+        IOException e = assertThrows(IOException.class, stranger::snapshot);
+        assertTrue(e instanceof javax.net.ssl.SSLException || e.getCause() instanceof javax.net.ssl.SSLException
+                || String.valueOf(e.getMessage()).contains("PKIX"), String.valueOf(e));
     }
 
     private EventStore open(String name) throws IOException {

@@ -283,6 +283,86 @@ class K8sManifestsTest {
         }
     }
 
+    /**
+     * The TLS component ({@code k8s/tls/}, off by default) rendered on a copy of k8s/ with it turned
+     * on: the server's PEM files and the members' trust come from the Secret cert-manager's
+     * Certificate writes, HTTPS on the port the probes, the Service and the peers use.
+     */
+    @Test
+    void theTlsComponentServesHttpsWithCertManagersSecret(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(onPath("kubectl"), "kubectl not installed");
+        Path copy = dir.resolve("k8s");
+        try (Stream<Path> files = Files.walk(K8S)) {
+            for (Path f : files.toList()) {
+                Path target = copy.resolve(K8S.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
+            }
+        }
+        Files.writeString(copy.resolve("kustomization.yaml"), "components:\n  - tls\n", java.nio.file.StandardOpenOption.APPEND);
+        Process p = new ProcessBuilder("kubectl", "kustomize", copy.toString()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "kubectl kustomize with components: [tls] failed: " + err);
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        Map<String, JsonNode> byKind = new java.util.HashMap<>();
+        try (var parser = new YAMLFactory().createParser(out)) {
+            for (JsonNode doc : yaml.readValues(parser, JsonNode.class).readAll()) {
+                byKind.put(doc.path("kind").asText(), doc);
+            }
+        }
+        JsonNode certificate = byKind.get("Certificate");
+        assertNotNull(certificate, "cert-manager's Certificate is part of the component");
+        String secret = certificate.path("spec").path("secretName").asText();
+        List<String> dnsNames = new ArrayList<>();
+        certificate.path("spec").path("dnsNames").forEach(n -> dnsNames.add(n.asText()));
+        JsonNode pod = byKind.get("StatefulSet").path("spec").path("template").path("spec");
+        JsonNode container = pod.path("containers").get(0);
+        Map<String, String> env = new java.util.HashMap<>();
+        container.path("env").forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
+        String mount = null;
+        for (JsonNode m : container.path("volumeMounts")) {
+            for (JsonNode v : pod.path("volumes")) {
+                if (v.path("name").asText().equals(m.path("name").asText()) && v.path("secret").path("secretName").asText().equals(secret)) {
+                    mount = m.path("mountPath").asText();
+                }
+            }
+        }
+        assertNotNull(mount, "the Secret " + secret + " is mounted");
+        assertEquals(mount + "/tls.crt", env.get("QUARKUS_TLS_KEY_STORE_PEM_0_CERT"));
+        assertEquals(mount + "/tls.key", env.get("QUARKUS_TLS_KEY_STORE_PEM_0_KEY"));
+        assertEquals(mount + "/ca.crt", env.get("STRAND_CLUSTER_TRUST_CERTIFICATES"), "members trust the CA for /log copies");
+        assertEquals("disabled", env.get("QUARKUS_HTTP_INSECURE_REQUESTS"), "no plain HTTP beside HTTPS");
+        int https = Integer.parseInt(env.get("QUARKUS_HTTP_SSL_PORT"));
+        boolean declared = false;
+        for (JsonNode port : container.path("ports")) {
+            declared |= port.path("name").asText().equals("https") && port.path("containerPort").asInt() == https;
+        }
+        assertTrue(declared, "the container declares port https = quarkus.http.ssl-port");
+        for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
+            assertEquals("HTTPS", container.path(probe).path("httpGet").path("scheme").asText(), probe);
+            assertEquals("https", container.path(probe).path("httpGet").path("port").asText(), probe);
+        }
+        Map<String, String[]> peers = parsePeers(env.get("STRAND_CLUSTER_PEERS"));
+        for (Map.Entry<String, String[]> peer : peers.entrySet()) {
+            assertEquals(https, Integer.parseInt(peer.getValue()[2]), peer.getKey() + " is reached on the HTTPS port");
+            String host = peer.getValue()[0];
+            String wildcard = "*" + host.substring(host.indexOf('.'));
+            assertTrue(dnsNames.contains(wildcard), "the certificate names " + host + " (" + wildcard + "): " + dnsNames);
+        }
+        JsonNode service = null;
+        for (JsonNode doc : yaml.readValues(new YAMLFactory().createParser(out), JsonNode.class).readAll()) {
+            if (doc.path("kind").asText().equals("Service") && doc.path("metadata").path("name").asText().equals("strand")) {
+                service = doc;
+            }
+        }
+        assertEquals("https", service.path("spec").path("ports").get(0).path("targetPort").asText(), "clients reach HTTPS");
+    }
+
     private static Set<String> names(List<HasMetadata> list) {
         return list.stream().map(K8sManifestsTest::describe).collect(Collectors.toCollection(TreeSet::new));
     }
