@@ -14,12 +14,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.IOException;
@@ -30,22 +25,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.logging.Level;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The console and EventSource in a real browser: Debian's chromium, headless, through Debian's
- * chromedriver (both installed by .ci/run; under {@code CI=true} their absence fails the test,
- * elsewhere it is skipped). A second, tiny HTTP server serves a page on another origin: as
+ * The console and EventSource in a real browser ({@link Chromium}). A second, tiny HTTP server serves a page on another origin: as
  * {@code http://127.0.0.1:<port>} it is allowed by {@code strand.http.cors.origins}, as
  * {@code http://localhost:<port>} (another origin, the same server) it is not. A screenshot of the
  * console is kept in {@code target/console.png}.
@@ -53,8 +42,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @QuarkusTest
 @TestProfile(ConsoleBrowserTest.AllowThePageServer.class)
 class ConsoleBrowserTest {
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static HttpServer pages;
     private static volatile String page = "";
 
@@ -92,22 +79,7 @@ class ConsoleBrowserTest {
 
     @BeforeAll
     static void startBrowser() {
-        boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-        if (!installed && "true".equals(System.getenv("CI"))) {
-            fail("chromium and chromedriver are not installed (.ci/run installs Debian's chromium and chromium-driver)");
-        }
-        assumeTrue(installed, "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,900", "--no-first-run", "--disable-extensions");
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        browser = new ChromeDriver(service, options);
-        browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
+        browser = Chromium.start();
     }
 
     @AfterAll
@@ -130,14 +102,11 @@ class ConsoleBrowserTest {
     }
 
     private static WebDriverWait waitUpTo(double seconds) {
-        WebDriverWait w = new WebDriverWait(browser, Duration.ofMillis((long) (seconds * 1000)));
-        w.pollingEvery(Duration.ofMillis(25));
-        return w;
+        return Chromium.waitUpTo(browser, seconds);
     }
 
     private static List<LogEntry> severe() {
-        return browser.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue()).toList();
+        return Chromium.errors(browser);
     }
 
     @Test
