@@ -21,15 +21,17 @@ import java.util.List;
  * @param peerSecret        the bearer token members present to each other's HTTP API ({@code GET /log}), or null
  * @param peerTrust         a PEM file of the certificates members' HTTPS is trusted by (their HTTP
  *                          ports then take HTTPS), or null for plain HTTP
+ * @param raftTls           mutual TLS on the Raft traffic, or null for plain gRPC
  */
 public record ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Duration electionTimeout,
                             Duration requestTimeout, long snapshotThreshold, boolean purgeUpToSnapshot, int purgeGap,
-                            long readyMaxLag, int maxEntryBytes, String peerSecret, Path peerTrust) {
+                            long readyMaxLag, int maxEntryBytes, String peerSecret, Path peerTrust,
+                            RaftTls raftTls) {
     /** Without a peer secret: members' HTTP APIs serve each other unauthenticated (loopback, tests). */
     public ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Duration electionTimeout, Duration requestTimeout,
                          long snapshotThreshold, boolean purgeUpToSnapshot, int purgeGap, long readyMaxLag, int maxEntryBytes) {
         this(nodeId, peers, raftDir, electionTimeout, requestTimeout, snapshotThreshold, purgeUpToSnapshot, purgeGap,
-                readyMaxLag, maxEntryBytes, null, null);
+                readyMaxLag, maxEntryBytes, null, null, null);
     }
 
     public ClusterConfig {
@@ -46,7 +48,7 @@ public record ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Durat
     @Override
     public String toString() { // never the secret
         return "ClusterConfig[nodeId=" + nodeId + ", peers=" + peers + ", raftDir=" + raftDir + ", electionTimeout="
-                + electionTimeout + ", requestTimeout=" + requestTimeout + ", peerSecret=" + (peerSecret == null ? "none" : "set") + ", peerTrust=" + peerTrust + "]";
+                + electionTimeout + ", requestTimeout=" + requestTimeout + ", peerSecret=" + (peerSecret == null ? "none" : "set") + ", peerTrust=" + peerTrust + ", raftTls=" + raftTls + "]";
     }
 
     public Peer self() {

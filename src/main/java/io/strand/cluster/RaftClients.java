@@ -42,6 +42,8 @@ final class RaftClients implements AutoCloseable {
 
     private final RaftGroup group;
     private final RaftProperties properties;
+    /** Ratis's parameters: the members' mutual TLS when it is on. */
+    private final Parameters parameters;
     private final int attempts;
     private final AtomicReference<RaftClient> current = new AtomicReference<>();
     private final long retireAfterMillis;
@@ -51,6 +53,7 @@ final class RaftClients implements AutoCloseable {
     RaftClients(RaftGroup group, ClusterConfig config) {
         this.group = group;
         this.properties = RaftProps.client(config);
+        this.parameters = config.raftTls() == null ? new Parameters() : config.raftTls().parameters();
         // Retries (leader changes, NotLeader redirects) stay within the request timeout: the caller
         // gets a 503 with an unknown outcome after that, and re-sends the same ids.
         this.attempts = (int) Math.max(1, config.requestTimeout().toMillis() / SLEEP_MILLIS);
@@ -163,7 +166,7 @@ final class RaftClients implements AutoCloseable {
         RaftClient.Builder b = RaftClient.newBuilder()
                 .setRaftGroup(group)
                 .setProperties(properties)
-                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
+                .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
                 // Ratis follows a NotLeader redirect and waits out a slow answer itself (a request it gives
                 // up fails every request behind it in its ordered window); any other failure (a new leader
                 // not ready, a stream its server closed, a refused connection) comes back to send().

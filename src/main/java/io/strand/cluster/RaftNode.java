@@ -50,7 +50,11 @@ public final class RaftNode implements AutoCloseable {
         this.self = RaftPeerId.valueOf(config.nodeId());
         this.stateMachine = new StoreStateMachine(replica, leaderLogs);
         Files.createDirectories(config.raftDir());
-        this.server = RaftServer.newBuilder()
+        RaftServer.Builder builder = RaftServer.newBuilder();
+        if (config.raftTls() != null) {
+            builder.setParameters(config.raftTls().parameters());
+        }
+        this.server = builder
                 .setServerId(self)
                 .setGroup(group)
                 .setStateMachine(stateMachine)

@@ -237,6 +237,27 @@ public interface StrandConfig {
          * HTTP ports of {@code peers} are then HTTPS ports. None: members talk plain HTTP.
          */
         java.util.Optional<Path> trustCertificates();
+
+        /** Mutual TLS on the Raft traffic between members (all three files, or none: plain gRPC). */
+        RaftTlsFiles raftTls();
+    }
+
+    interface RaftTlsFiles {
+        /** This member's private key, PEM PKCS#8. */
+        Optional<Path> privateKey();
+
+        /** This member's certificate (chain), PEM, naming the host of its peer entry. */
+        Optional<Path> certificate();
+
+        /** The CA certificates, PEM, a peer's certificate must chain to. */
+        Optional<Path> trust();
+    }
+
+    private static io.strand.cluster.RaftTls raftTls(RaftTlsFiles f) {
+        if (f.privateKey().isEmpty() && f.certificate().isEmpty() && f.trust().isEmpty()) {
+            return null;
+        }
+        return new io.strand.cluster.RaftTls(f.privateKey().orElse(null), f.certificate().orElse(null), f.trust().orElse(null));
     }
 
     interface Dedup {
@@ -308,7 +329,7 @@ public interface StrandConfig {
                 new IllegalArgumentException("strand.cluster.enabled=true needs strand.cluster.peers (id=host:raftPort:httpPort,...)")));
         return new io.strand.cluster.ClusterConfig(id, peers, dataDir().resolve("raft"), c.electionTimeout(),
                 http().appendTimeout(), c.snapshotThreshold(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(),
-                maxEntryBytes, c.secret().orElse(null), c.trustCertificates().orElse(null));
+                maxEntryBytes, c.secret().orElse(null), c.trustCertificates().orElse(null), raftTls(c.raftTls()));
     }
 
     default StoreConfig toStoreConfig() {

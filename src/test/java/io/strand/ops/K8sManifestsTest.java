@@ -337,6 +337,11 @@ class K8sManifestsTest {
         assertEquals(mount + "/tls.key", env.get("QUARKUS_TLS_KEY_STORE_PEM_0_KEY"));
         assertEquals(mount + "/ca.crt", env.get("STRAND_CLUSTER_TRUST_CERTIFICATES"), "members trust the CA for /log copies");
         assertEquals("disabled", env.get("QUARKUS_HTTP_INSECURE_REQUESTS"), "no plain HTTP beside HTTPS");
+        assertEquals(mount + "/tls.key", env.get("STRAND_CLUSTER_RAFT_TLS_PRIVATE_KEY"), "mutual TLS on the Raft traffic");
+        assertEquals(mount + "/tls.crt", env.get("STRAND_CLUSTER_RAFT_TLS_CERTIFICATE"));
+        assertEquals(mount + "/ca.crt", env.get("STRAND_CLUSTER_RAFT_TLS_TRUST"));
+        assertEquals("PKCS8", certificate.path("spec").path("privateKey").path("encoding").asText(),
+                "Ratis's gRPC reads PKCS#8 keys only");
         int https = Integer.parseInt(env.get("QUARKUS_HTTP_SSL_PORT"));
         boolean declared = false;
         for (JsonNode port : container.path("ports")) {
