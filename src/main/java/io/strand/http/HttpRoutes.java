@@ -47,7 +47,7 @@ public class HttpRoutes {
                 config.http().appendTimeout().toMillis());
         ReadHandler read = new ReadHandler(storage, readers, maxPage);
         SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis(),
-                config.sse().retry().toMillis());
+                config.sse().retry().toMillis(), config.sse().checkpointRecords());
         GroupHandler groups = new GroupHandler(storage, disk);
         LogHandler log = new LogHandler(storage, readers);
         ReadGate gate = new ReadGate(storage, config.cluster().readWait().toMillis());
@@ -76,7 +76,7 @@ public class HttpRoutes {
             }
         }).failureHandler(HttpRoutes::failure);
         router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only(READ_WAIT)).handler(gate).handler(read::event).failureHandler(HttpRoutes::failure);
-        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readAll()).handler(Params.only("from", "limit", SseHandler.TYPED, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
+        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readAll()).handler(Params.only("from", "limit", SseHandler.TYPED, Filters.TYPE, Filters.STREAM_PREFIX, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.all(ctx);
             } else {

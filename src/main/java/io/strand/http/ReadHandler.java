@@ -6,6 +6,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.Direction;
+import io.strand.store.EventFilter;
 import io.strand.store.EventStore;
 import io.strand.store.EventView;
 import io.strand.store.MappedBytes;
@@ -70,14 +71,16 @@ final class ReadHandler {
             long from = Params.number(ctx, "from", 0);
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
-            java.util.function.LongFunction<String> link = next -> "/all?from=" + next + "&limit=" + limit;
+            EventFilter filter = Filters.of(ctx);
+            String filterQuery = Filters.query(ctx);
+            java.util.function.LongFunction<String> link = next -> "/all?from=" + next + "&limit=" + limit + filterQuery;
             Http.offLoop(ctx, readers, () -> {
                 if (from > 0) {
                     store.checkRecordBoundary(from); // the client's position: 400 when no record starts there
                 }
                 return as.equals(Http.OCTETS)
-                        ? binary(log, store.readAllPositions(from, limit), link)
-                        : page(store.readAllViews(from, limit), as, link);
+                        ? binary(log, store.readAllPositions(from, limit, filter), link)
+                        : page(store.readAllViews(from, limit, filter), as, link);
             });
         } catch (RuntimeException e) {
             Http.problem(ctx, e);

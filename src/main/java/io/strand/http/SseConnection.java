@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.strand.store.EventFilter;
 import io.strand.store.EventView;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -42,15 +43,25 @@ final class SseConnection implements Flow.Subscriber<EventView> {
     private int credit;       // event loop only
     private long heartbeatTimer = -1;
 
+    /** An event's frame (with the view it holds), or a checkpoint's {@code id:}-only frame (view null). */
     private record Frame(ByteBuf bytes, EventView view) {
         void release() {
             try {
                 bytes.release();
             } finally {
-                view.close();
+                if (view != null) {
+                    view.close();
+                }
             }
         }
     }
+
+    private final EventFilter filter;
+    private final int checkpointRecords;
+    // Filtered subscriptions: the id of the last record skipped since the last frame queued, and how
+    // many; guarded by "pending" so that a checkpoint is queued in log order with the events.
+    private long skippedId = -1;
+    private int skipped;
 
     /**
      * @param positions    frames carry log positions as ids ({@code /all}) rather than versions
@@ -60,6 +71,19 @@ final class SseConnection implements Flow.Subscriber<EventView> {
      * @param skipPosition a position not to send again (the {@code Last-Event-ID} of an {@code /all} resume), or -1
      */
     SseConnection(HttpServerResponse response, Context loop, boolean positions, boolean typed, long skipPosition) {
+        this(response, loop, positions, typed, skipPosition, EventFilter.ALL, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param filter            events not passing it are not sent; meanwhile an {@code id:}-only frame
+     *                          (no data: EventSource records it as Last-Event-ID and dispatches
+     *                          nothing) goes out every {@code checkpointRecords} skipped records and
+     *                          before each heartbeat, so a reconnect does not scan them again
+     */
+    SseConnection(HttpServerResponse response, Context loop, boolean positions, boolean typed, long skipPosition,
+                  EventFilter filter, int checkpointRecords) {
+        this.filter = filter;
+        this.checkpointRecords = checkpointRecords;
         this.response = response;
         this.loop = loop;
         this.positions = positions;
@@ -84,6 +108,16 @@ final class SseConnection implements Flow.Subscriber<EventView> {
         response.write("retry: " + retryMillis + "\n: connected\n\n");
         heartbeatTimer = loop.owner().setPeriodic(heartbeatMillis, id -> {
             if (!closed && !response.writeQueueFull()) {
+                boolean queued;
+                synchronized (pending) {
+                    queued = skippedId >= 0;
+                    if (queued) {
+                        queueCheckpoint();
+                    }
+                }
+                if (queued) {
+                    flush();
+                }
                 response.write(": heartbeat\n\n");
             }
         });
@@ -108,6 +142,23 @@ final class SseConnection implements Flow.Subscriber<EventView> {
             }
             return;
         }
+        if (!filter.matches(view)) {
+            long id = positions ? view.position() : view.version();
+            view.close();
+            boolean due;
+            synchronized (pending) {
+                skippedId = id;
+                due = ++skipped >= checkpointRecords;
+                if (due) {
+                    queueCheckpoint();
+                }
+            }
+            if (due && flushScheduled.compareAndSet(false, true)) {
+                loop.runOnContext(v -> flush());
+            }
+            subscription.request(1); // filtered out: no credit used
+            return;
+        }
         Frame f;
         try {
             f = new Frame(frame(view), view);
@@ -115,10 +166,25 @@ final class SseConnection implements Flow.Subscriber<EventView> {
             view.close();
             throw e;
         }
-        pending.add(f);
+        synchronized (pending) {
+            skippedId = -1; // the event's own id supersedes the skipped ones before it
+            skipped = 0;
+            pending.add(f);
+        }
         if (flushScheduled.compareAndSet(false, true)) {
             loop.runOnContext(v -> flush());
         }
+    }
+
+    /** Under the "pending" lock: an {@code id:}-only frame for the last record skipped. */
+    private void queueCheckpoint() {
+        ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(32);
+        EventJson.ascii(b, "id: ");
+        EventJson.ascii(b, Long.toString(skippedId));
+        EventJson.ascii(b, "\n\n");
+        pending.add(new Frame(b, null));
+        skippedId = -1;
+        skipped = 0;
     }
 
     private ByteBuf frame(EventView v) {
@@ -161,9 +227,11 @@ final class SseConnection implements Flow.Subscriber<EventView> {
         java.util.List<EventView> views = new java.util.ArrayList<>();
         CompositeByteBuf batch = ByteBufAllocator.DEFAULT.compositeDirectBuffer(Integer.MAX_VALUE);
         do {
-            credit--;
             batch.addComponent(true, f.bytes()); // the batch now owns the frame's bytes
-            views.add(f.view());
+            if (f.view() != null) {
+                credit--; // checkpoints were never requested as credit
+                views.add(f.view());
+            }
         } while ((f = pending.poll()) != null);
         response.write(Buffer.buffer(batch), ar -> {
             batch.release();

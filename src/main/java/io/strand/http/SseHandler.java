@@ -21,12 +21,14 @@ final class SseHandler {
     private final Executor readers;
     private final long heartbeatMillis;
     private final long retryMillis;
+    private final int checkpointRecords;
 
-    SseHandler(StorageLifecycle storage, Executor readers, long heartbeatMillis, long retryMillis) {
+    SseHandler(StorageLifecycle storage, Executor readers, long heartbeatMillis, long retryMillis, int checkpointRecords) {
         this.storage = storage;
         this.readers = readers;
         this.heartbeatMillis = heartbeatMillis;
         this.retryMillis = retryMillis;
+        this.checkpointRecords = checkpointRecords;
     }
 
     static boolean wants(RoutingContext ctx) {
@@ -54,7 +56,8 @@ final class SseHandler {
                     from = committed.getAsLong() + 1;
                 }
             }
-            SseConnection connection = new SseConnection(ctx.response(), Vertx.currentContext(), false, typed, -1);
+            SseConnection connection = new SseConnection(ctx.response(), Vertx.currentContext(), false, typed, -1,
+                    Filters.of(ctx), checkpointRecords);
             connection.open(heartbeatMillis, retryMillis);
             store.subscribeStreamViews(stream, from, readers).subscribe().withSubscriber(connection);
         } catch (RuntimeException e) {
@@ -68,6 +71,7 @@ final class SseHandler {
             StorageStatus log = Http.storage(storage).status();
             long from = start(ctx);
             boolean typed = typed(ctx);
+            io.strand.store.EventFilter filter = Filters.of(ctx);
             long skip = -1;
             String lastEventId = ctx.request().getHeader("Last-Event-ID");
             if (lastEventId != null) {
@@ -93,7 +97,8 @@ final class SseHandler {
                     if (ctx.response().closed()) {
                         return;
                     }
-                    SseConnection connection = new SseConnection(ctx.response(), loop, true, typed, skipPosition);
+                    SseConnection connection = new SseConnection(ctx.response(), loop, true, typed, skipPosition, filter,
+                            checkpointRecords);
                     connection.open(heartbeatMillis, retryMillis);
                     store.subscribeAllViews(start, readers).subscribe().withSubscriber(connection);
                 });

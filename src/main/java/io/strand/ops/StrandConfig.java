@@ -184,6 +184,10 @@ public interface StrandConfig {
         /** The reconnect delay an EventSource is told in the {@code retry:} line at the start of every stream. */
         @WithDefault("1s")
         Duration retry();
+
+        /** A filtered stream sends an {@code id:}-only frame at least every this many records it skips. */
+        @WithDefault("1000")
+        int checkpointRecords();
     }
 
     Read read();

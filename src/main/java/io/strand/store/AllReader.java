@@ -42,13 +42,31 @@ final class AllReader {
      * after it only becomes the page's {@code next}.
      */
     ViewPage readAllViews(long fromPosition, int limit) {
+        return readAllViews(fromPosition, limit, EventFilter.ALL);
+    }
+
+    /**
+     * A page of the events {@code filter} passes. The records it skips are read (and verified) too,
+     * at most {@link #scanLimit} of them per page, so a page costs bounded work however rare the
+     * matches: a page that stops there can be short, or empty, and its {@code next} goes on from the
+     * first record not yet looked at.
+     */
+    ViewPage readAllViews(long fromPosition, int limit, EventFilter filter) {
         long from = start(fromPosition, limit);
         ViewPage page = new ViewPage(Math.min(limit, 1024));
+        long budget = scanLimit(limit);
         try (LogCursor c = log.cursor(from)) {
-            while (page.size() < limit && c.next()) {
-                page.add(new EventView(c.slice()));
+            long scanned = 0;
+            while (page.size() < limit && scanned < budget && c.next()) {
+                scanned++;
+                EventView v = new EventView(c.slice());
+                if (filter.matches(v)) {
+                    page.add(v);
+                } else {
+                    v.close();
+                }
             }
-            return page.next(page.size() == limit ? lookAhead(c) : -1);
+            return page.next(page.size() == limit || scanned == budget ? lookAhead(c) : -1);
         } catch (PositionNotHeldException e) { // retention deleted the segment under the cursor
             page.close();
             throw gone(from, log.firstPosition());
@@ -81,6 +99,22 @@ final class AllReader {
             throw gone(from, log.firstPosition());
         } catch (CorruptRecordException e) {
             throw CorruptEventException.of(e);
+        }
+    }
+
+    /** Records a filtered page may look at: a hundred per event asked for, at least 10,000. */
+    static long scanLimit(int limit) {
+        return Math.max(10_000L, 100L * limit);
+    }
+
+    /** The positions of a filtered page (for the binary page, which verifies each record itself). */
+    PositionPage readAllPositions(long fromPosition, int limit, EventFilter filter) {
+        try (ViewPage page = readAllViews(fromPosition, limit, filter)) {
+            long[] positions = new long[page.size()];
+            for (int i = 0; i < positions.length; i++) {
+                positions[i] = page.events().get(i).position();
+            }
+            return new PositionPage(positions, positions.length, page.next());
         }
     }
 

@@ -199,6 +199,16 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return all.readAllViews(fromPosition, limit);
     }
 
+    /** The positions of {@link #readAllViews(long, int, EventFilter)}'s page. */
+    public PositionPage readAllPositions(long fromPosition, int limit, EventFilter filter) {
+        return filter.all() ? all.readAllPositions(fromPosition, limit) : all.readAllPositions(fromPosition, limit, filter);
+    }
+
+    /** A page of the events {@code filter} passes, scanning a bounded number of records (its {@code next} goes on from there). */
+    public ViewPage readAllViews(long fromPosition, int limit, EventFilter filter) {
+        return all.readAllViews(fromPosition, limit, filter);
+    }
+
     /** {@link #readAll} as log positions only. */
     public PositionPage readAllPositions(long fromPosition, int limit) {
         return all.readAllPositions(fromPosition, limit);

@@ -192,7 +192,7 @@ class OpenApiTest {
         assertTrue(bad.getString("description").contains("`parameter`"), bad.getString("description"));
         JsonObject example = bad.getJsonObject("content").getJsonObject(PROBLEM).getJsonObject("examples")
                 .getJsonObject("unknownParameter").getJsonObject("value");
-        assertEquals("type", example.getString("parameter"));
+        assertEquals("category", example.getString("parameter"));
     }
 
     /**

@@ -32,6 +32,8 @@ final class SseClient implements AutoCloseable {
     private final InputStream body;
     private final LinkedBlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
     final List<String> comments = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** The ids of {@code id:}-only frames (a filtered stream's checkpoints), in order. */
+    final java.util.concurrent.LinkedBlockingQueue<String> checkpoints = new java.util.concurrent.LinkedBlockingQueue<>();
     /** Every {@code retry:} value the server sent, in order. */
     final List<String> retries = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Thread reader;
@@ -75,6 +77,8 @@ final class SseClient implements AutoCloseable {
                 if (line.isEmpty()) {
                     if (data != null) {
                         frames.add(new Frame(id, event, data.toString()));
+                    } else if (id != null) {
+                        checkpoints.add(id);
                     }
                     id = null;
                     event = null;

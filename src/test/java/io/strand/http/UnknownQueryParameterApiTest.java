@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every route answers a query parameter it does not take with a 400 problem naming it, instead of
- * ignoring it ({@code /all?type=X} is not a filter, so it must not look like one), and a refused
+ * ignoring it ({@code /all?category=X} is not a filter, so it must not look like one), and a refused
  * request changes nothing. The parameters each route does take still work.
  */
 @QuarkusTest
@@ -41,10 +41,10 @@ class UnknownQueryParameterApiTest {
         given().contentType("application/json").body("{\"version\":0}").put("/groups/{g}/streams/{s}", "uq-g", s)
                 .then().statusCode(204);
 
-        assertRefused(given().get("/all?type=OrderPlaced"), "type");
-        assertRefused(given().get("/all?from=0&streamPrefix=order-"), "streamPrefix");
-        assertRefused(given().accept("text/event-stream").get("/all?type=OrderPlaced"), "type");
-        assertRefused(given().get("/streams?prefix=a"), "prefix");
+        assertRefused(given().get("/all?category=OrderPlaced"), "category");
+        assertRefused(given().get("/all?from=0&stream=order-"), "stream");
+        assertRefused(given().accept("text/event-stream").get("/all?category=OrderPlaced"), "category");
+        assertRefused(given().get("/streams?name=a"), "name");
         assertRefused(given().get("/streams/{s}?from=0&limt=5", s), "limt");
         assertRefused(given().accept("text/event-stream").get("/streams/{s}?lastEventId=3", s), "lastEventId");
         assertRefused(given().get("/streams/{s}/0?pretty=true", s), "pretty");
@@ -63,7 +63,7 @@ class UnknownQueryParameterApiTest {
         JsonObject none = assertRefused(given().get("/cluster?v=1"), "v");
         assertTrue(none.getString("detail").contains("takes no query parameters"), none.encode());
 
-        Response head = given().head("/all?type=X");
+        Response head = given().head("/all?category=X");
         assertEquals(400, head.statusCode());
         assertEquals("", head.asString(), "HEAD has no body");
     }
