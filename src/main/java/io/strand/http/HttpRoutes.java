@@ -67,8 +67,8 @@ public class HttpRoutes {
                 .handler(Params.only())
                 .handler(append::handle)
                 .failureHandler(HttpRoutes::failure);
-        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only("from", "limit", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(read::list).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only("from", "limit", "direction", "group", SseHandler.TYPED, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
+        router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only("from", "limit", "prefix", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(read::list).failureHandler(HttpRoutes::failure);
+        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only("from", "limit", "direction", "group", SseHandler.TYPED, Filters.TYPE, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.stream(ctx);
             } else {

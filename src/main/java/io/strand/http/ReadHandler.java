@@ -53,11 +53,13 @@ final class ReadHandler {
             long from = Params.number(ctx, "from", -1); // omitted: the first retained event (backward: the last)
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
+            EventFilter filter = Filters.of(ctx);
+            String filterQuery = Filters.query(ctx);
             java.util.function.LongFunction<String> link = next -> "/streams/" + stream + "?from=" + next + "&limit=" + limit
-                    + (direction == Direction.BACKWARD ? "&direction=backward" : "");
+                    + (direction == Direction.BACKWARD ? "&direction=backward" : "") + filterQuery;
             Http.offLoop(ctx, readers, () -> as.equals(Http.OCTETS)
-                    ? binary(log, store.readStreamPositions(stream, from, limit, direction), link)
-                    : page(store.readStreamViews(stream, from, limit, direction), as, link));
+                    ? binary(log, store.readStreamPositions(stream, from, limit, direction, filter), link)
+                    : page(store.readStreamViews(stream, from, limit, direction, filter), as, link));
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -124,7 +126,8 @@ final class ReadHandler {
     void list(RoutingContext ctx) {
         try {
             EventStore store = Http.store(storage);
-            StreamPage page = store.listStreams(Params.number(ctx, "from", 0), Params.limit(ctx, maxPage));
+            String prefix = ctx.request().getParam("prefix");
+            StreamPage page = store.listStreams(Params.number(ctx, "from", 0), Params.limit(ctx, maxPage), prefix == null ? "" : prefix);
             JsonArray streams = new JsonArray();
             Permissions may = AccessControl.caller(ctx).permissions();
             for (StreamInfo s : page.streams()) {

@@ -109,13 +109,7 @@ final class AllReader {
 
     /** The positions of a filtered page (for the binary page, which verifies each record itself). */
     PositionPage readAllPositions(long fromPosition, int limit, EventFilter filter) {
-        try (ViewPage page = readAllViews(fromPosition, limit, filter)) {
-            long[] positions = new long[page.size()];
-            for (int i = 0; i < positions.length; i++) {
-                positions[i] = page.events().get(i).position();
-            }
-            return new PositionPage(positions, positions.length, page.next());
-        }
+        return PositionPage.of(readAllViews(fromPosition, limit, filter));
     }
 
     private long start(long fromPosition, int limit) {

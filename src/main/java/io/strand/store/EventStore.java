@@ -176,14 +176,14 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return StreamReader.copies(streams.readStreamViews(stream, from, limit, direction));
     }
 
-    /** {@link #readStream} in place: the caller closes the page. */
-    public ViewPage readStreamViews(String stream, long from, int limit, Direction direction) {
-        return streams.readStreamViews(stream, from, limit, direction);
+    /** A page of the stream's events that {@code filter} passes (a bounded scan; {@code next} goes on from there). */
+    public ViewPage readStreamViews(String stream, long from, int limit, Direction direction, EventFilter filter) {
+        return streams.readStreamViews(stream, from, limit, direction, filter);
     }
 
-    /** {@link #readStream} as log positions only (for writers that slice records themselves). */
-    public PositionPage readStreamPositions(String stream, long from, int limit, Direction direction) {
-        return streams.readStreamPositions(stream, from, limit, direction);
+    /** The positions of {@link #readStreamViews(String, long, int, Direction, EventFilter)}'s page. */
+    public PositionPage readStreamPositions(String stream, long from, int limit, Direction direction, EventFilter filter) {
+        return streams.readStreamPositions(stream, from, limit, direction, filter);
     }
 
     /**
@@ -194,11 +194,6 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return StreamReader.copies(all.readAllViews(fromPosition, limit));
     }
 
-    /** {@link #readAll} in place: the caller closes the page. */
-    public ViewPage readAllViews(long fromPosition, int limit) {
-        return all.readAllViews(fromPosition, limit);
-    }
-
     /** The positions of {@link #readAllViews(long, int, EventFilter)}'s page. */
     public PositionPage readAllPositions(long fromPosition, int limit, EventFilter filter) {
         return filter.all() ? all.readAllPositions(fromPosition, limit) : all.readAllPositions(fromPosition, limit, filter);
@@ -207,11 +202,6 @@ public final class EventStore implements EventWriter, AutoCloseable {
     /** A page of the events {@code filter} passes, scanning a bounded number of records (its {@code next} goes on from there). */
     public ViewPage readAllViews(long fromPosition, int limit, EventFilter filter) {
         return all.readAllViews(fromPosition, limit, filter);
-    }
-
-    /** {@link #readAll} as log positions only. */
-    public PositionPage readAllPositions(long fromPosition, int limit) {
-        return all.readAllPositions(fromPosition, limit);
     }
 
     /**
@@ -232,6 +222,11 @@ public final class EventStore implements EventWriter, AutoCloseable {
     /** Streams with events, in creation order, from cursor {@code from} (0 for the first page). */
     public StreamPage listStreams(long from, int limit) {
         return lister.listStreams(from, limit);
+    }
+
+    /** As {@link #listStreams(long, int)}, only names starting with {@code prefix} (a bounded scan; {@code next} goes on). */
+    public StreamPage listStreams(long from, int limit, String prefix) {
+        return lister.listStreams(from, limit, prefix);
     }
 
     // ---------------------------------------------------------------- subscriptions

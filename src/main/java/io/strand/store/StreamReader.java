@@ -47,14 +47,58 @@ final class StreamReader {
         return views(records, readStreamPositions(stream, from, limit, direction));
     }
 
+    /**
+     * A page of the events of {@code stream} that {@code filter} passes, in {@code direction}. The
+     * events it skips are read too, at most {@link AllReader#scanLimit} per page: a page that stops
+     * there can be short or empty, and its {@code next} is the first version not looked at.
+     */
+    ViewPage readStreamViews(String stream, long from, int limit, Direction direction, EventFilter filter) {
+        if (filter.all()) {
+            return readStreamViews(stream, from, limit, direction);
+        }
+        config.checkLimit(limit);
+        StreamEntry s = existing(stream);
+        long last = index.lastVersion(s);
+        long first = index.firstVersion(s);
+        checkHeld(stream, from, first, last, direction);
+        boolean forward = direction == Direction.FORWARD;
+        long v = forward ? Math.max(first, from) : (from < 0 || from > last ? last : from);
+        long budget = AllReader.scanLimit(limit);
+        ViewPage page = new ViewPage(Math.min(limit, 1024));
+        try {
+            for (long scanned = 0; page.size() < limit && scanned < budget && (forward ? v <= last : v >= first); scanned++) {
+                EventView e = records.view(s.position(v));
+                if (filter.matches(e)) {
+                    page.add(e);
+                } else {
+                    e.close();
+                }
+                v += forward ? 1 : -1;
+            }
+            return page.next(forward ? (v <= last ? v : -1) : (v >= first ? v : -1));
+        } catch (RuntimeException e) {
+            page.close();
+            throw e;
+        }
+    }
+
+    private static void checkHeld(String stream, long from, long first, long last, Direction direction) {
+        if (from >= 0 && from < first && (direction == Direction.FORWARD || from <= last)) {
+            throw gone(stream, from, first);
+        }
+    }
+
+    PositionPage readStreamPositions(String stream, long from, int limit, Direction direction, EventFilter filter) {
+        return filter.all() ? readStreamPositions(stream, from, limit, direction)
+                : PositionPage.of(readStreamViews(stream, from, limit, direction, filter));
+    }
+
     PositionPage readStreamPositions(String stream, long from, int limit, Direction direction) {
         config.checkLimit(limit);
         StreamEntry s = existing(stream);
         long last = index.lastVersion(s);
         long first = index.firstVersion(s);
-        if (from >= 0 && from < first && (direction == Direction.FORWARD || from <= last)) {
-            throw gone(stream, from, first);
-        }
+        checkHeld(stream, from, first, last, direction);
         if (direction == Direction.FORWARD) {
             long start = Math.max(first, from);
             if (start > last) {

@@ -68,6 +68,51 @@ class FilterApiTest {
         assertTrue(next.contains("type=Placed") && next.contains("streamPrefix=" + run), next);
     }
 
+    /** {@code type=} on one stream (KurrentDB #5169: a command handler skips large events it does not need). */
+    @Test
+    void shouldFilterAStreamsPagesAndSubscriptionByType() throws Exception {
+        String stream = run + "-order";
+        append(stream, "Placed", 1);
+        append(stream, "Blob", 3);
+        append(stream, "Paid", 1);
+        assertEquals(List.of(0, 4), given().get("/streams/" + stream + "?type=Placed&type=Paid").then().statusCode(200)
+                .extract().jsonPath().getList("events.version"));
+        assertEquals(List.of(4, 0), given().get("/streams/" + stream + "?type=Placed&type=Paid&direction=backward")
+                .then().statusCode(200).extract().jsonPath().getList("events.version"));
+        JsonPath one = given().get("/streams/" + stream + "?type=Placed&type=Paid&limit=1").then().statusCode(200)
+                .extract().jsonPath();
+        assertEquals(1, one.getInt("next"), "the next page goes on after the last version looked at");
+        given().get("/streams/" + stream + "?streamPrefix=x").then().statusCode(400); // $all only
+        String url = base.toString().replaceAll("/$", "") + "/streams/" + stream + "?type=Paid";
+        try (SseClient c = SseClient.open(url)) {
+            assertEquals("4", c.take(1, 10).get(0).id());
+            String checkpoint = c.checkpoints.poll(5, TimeUnit.SECONDS);
+            assertTrue(checkpoint == null || Long.parseLong(checkpoint) < 4, "no checkpoint past the event: " + checkpoint);
+            append(stream, "Blob", 2);
+            String skipped = null;
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); !"6".equals(skipped) && System.nanoTime() < deadline; ) {
+                skipped = c.checkpoints.poll(1, TimeUnit.SECONDS);
+            }
+            assertEquals("6", skipped, "a stream's checkpoint is the last version skipped");
+        }
+    }
+
+    @Test
+    void shouldListOnlyStreamsWithThePrefix() {
+        append(run + "-list-a", "T", 1);
+        append(run + "-list-b", "T", 1);
+        append(run + "-other", "T", 1);
+        List<String> names = new ArrayList<>();
+        Long from = 0L;
+        for (int pages = 0; from != null && pages < 1000; pages++) {
+            JsonPath page = given().get("/streams?limit=1000&prefix=" + run + "-list&from=" + from).then().statusCode(200)
+                    .extract().jsonPath();
+            names.addAll(page.getList("streams.name"));
+            from = page.get("next") == null ? null : page.getLong("next");
+        }
+        assertEquals(List.of(run + "-list-a", run + "-list-b"), names);
+    }
+
     @Test
     void shouldBoundTheScanOfAFilteredPage() {
         String stream = run + "-many";

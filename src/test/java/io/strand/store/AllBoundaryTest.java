@@ -72,8 +72,8 @@ class AllBoundaryTest {
                 }
                 InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> f.store.readAll(p, 10));
                 assertTrue(e.getMessage().contains("not a record boundary"), e.getMessage());
-                assertThrows(InvalidRequestException.class, () -> f.store.readAllPositions(p, 10));
-                assertThrows(InvalidRequestException.class, () -> f.store.readAllViews(p, 10));
+                assertThrows(InvalidRequestException.class, () -> f.store.readAllPositions(p, 10, EventFilter.ALL));
+                assertThrows(InvalidRequestException.class, () -> f.store.readAllViews(p, 10, EventFilter.ALL));
                 assertThrows(InvalidRequestException.class, () -> f.store.checkRecordBoundary(p));
                 AssertSubscriber<RecordedEvent> sub = f.store.subscribeAll(p, readers)
                         .subscribe().withSubscriber(AssertSubscriber.create(Long.MAX_VALUE));

@@ -55,7 +55,7 @@ class CorruptRecordStoreTest {
         try (StoreFixture f = StoreFixture.open(dir)) {
             assertEquals(1, f.log.integrity().corruptRecords(), "the rebuild counted it");
             assertEquals(9, f.store.streamInfo("a").lastVersion(), "later versions keep their numbers");
-            assertEquals(position, f.store.readStreamPositions("a", 4, 1, Direction.FORWARD).positions()[0]);
+            assertEquals(position, f.store.readStreamPositions("a", 4, 1, Direction.FORWARD, EventFilter.ALL).positions()[0]);
             CorruptEventException e = assertThrows(CorruptEventException.class, () -> f.store.readEvent("a", 4));
             assertEquals(position, e.position());
             assertEquals(StoreFailure.CORRUPT_RECORD, StoreFailure.of(e));
