@@ -68,7 +68,7 @@ public class HttpRoutes {
                 .handler(append::handle)
                 .failureHandler(HttpRoutes::failure);
         router.route("/streams").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only("from", "limit", "prefix", READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(read::list).failureHandler(HttpRoutes::failure);
-        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only("from", "limit", "direction", "group", SseHandler.TYPED, Filters.TYPE, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
+        router.route("/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only("from", Params.FROM_TIME, "limit", "direction", "group", SseHandler.TYPED, Filters.TYPE, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.stream(ctx);
             } else {
@@ -76,7 +76,7 @@ public class HttpRoutes {
             }
         }).failureHandler(HttpRoutes::failure);
         router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only(READ_WAIT)).handler(gate).handler(read::event).failureHandler(HttpRoutes::failure);
-        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readAll()).handler(Params.only("from", "limit", SseHandler.TYPED, Filters.TYPE, Filters.STREAM_PREFIX, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
+        router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readAll()).handler(Params.only("from", Params.FROM_TIME, "limit", SseHandler.TYPED, Filters.TYPE, Filters.STREAM_PREFIX, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
                 sse.all(ctx);
             } else {

@@ -44,6 +44,33 @@ final class Params {
         };
     }
 
+    static final String FROM_TIME = "fromTime";
+
+    /**
+     * {@code ?fromTime=}: an RFC 3339 instant ({@code 2026-12-07T10:00:00Z}, any offset, fractions
+     * of a second) as epoch milliseconds, or -1 when absent. With {@code from} too it is a 400: one
+     * start, not two.
+     */
+    static long fromTime(RoutingContext ctx) {
+        String v = ctx.request().getParam(FROM_TIME);
+        if (v == null) {
+            return -1;
+        }
+        if (ctx.request().getParam("from") != null) {
+            throw Problem.badRequest("give from or fromTime, not both").with("parameter", FROM_TIME);
+        }
+        try {
+            long millis = java.time.OffsetDateTime.parse(v).toInstant().toEpochMilli();
+            if (millis < 0) {
+                throw Problem.badRequest("fromTime before 1970 holds no event: " + EventParser.abbreviate(v)).with("parameter", FROM_TIME);
+            }
+            return millis;
+        } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
+            throw Problem.badRequest("query parameter fromTime is an RFC 3339 instant such as 2026-12-07T10:00:00Z: "
+                    + EventParser.abbreviate(v)).with("parameter", FROM_TIME);
+        }
+    }
+
     /** A non-negative number, or {@code dflt} when absent. */
     static long number(RoutingContext ctx, String name, long dflt) {
         String v = ctx.request().getParam(name);

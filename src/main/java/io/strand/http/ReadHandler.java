@@ -51,15 +51,22 @@ final class ReadHandler {
             RawLog log = Http.storage(storage).rawLog();
             Direction direction = direction(ctx);
             long from = Params.number(ctx, "from", -1); // omitted: the first retained event (backward: the last)
+            long fromTime = Params.fromTime(ctx);
+            if (fromTime >= 0 && direction == Direction.BACKWARD) {
+                throw Problem.badRequest("fromTime starts a forward read").with("parameter", Params.FROM_TIME);
+            }
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
             EventFilter filter = Filters.of(ctx);
             String filterQuery = Filters.query(ctx);
             java.util.function.LongFunction<String> link = next -> "/streams/" + stream + "?from=" + next + "&limit=" + limit
                     + (direction == Direction.BACKWARD ? "&direction=backward" : "") + filterQuery;
-            Http.offLoop(ctx, readers, () -> as.equals(Http.OCTETS)
-                    ? binary(log, store.readStreamPositions(stream, from, limit, direction, filter), link)
-                    : page(store.readStreamViews(stream, from, limit, direction, filter), as, link));
+            Http.offLoop(ctx, readers, () -> {
+                long start = fromTime >= 0 ? store.versionAt(stream, fromTime) : from;
+                return as.equals(Http.OCTETS)
+                        ? binary(log, store.readStreamPositions(stream, start, limit, direction, filter), link)
+                        : page(store.readStreamViews(stream, start, limit, direction, filter), as, link);
+            });
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -71,18 +78,22 @@ final class ReadHandler {
             EventStore store = Http.store(storage);
             RawLog log = Http.storage(storage).rawLog();
             long from = Params.number(ctx, "from", 0);
+            long fromTime = Params.fromTime(ctx);
             int limit = Params.limit(ctx, maxPage);
             String as = Params.accept(ctx, Http.NDJSON, Http.OCTETS, Http.JSON);
             EventFilter filter = Filters.of(ctx);
             String filterQuery = Filters.query(ctx);
             java.util.function.LongFunction<String> link = next -> "/all?from=" + next + "&limit=" + limit + filterQuery;
             Http.offLoop(ctx, readers, () -> {
-                if (from > 0) {
+                long start = from;
+                if (fromTime >= 0) {
+                    start = store.positionAt(fromTime); // a record boundary the log found
+                } else if (from > 0) {
                     store.checkRecordBoundary(from); // the client's position: 400 when no record starts there
                 }
                 return as.equals(Http.OCTETS)
-                        ? binary(log, store.readAllPositions(from, limit, filter), link)
-                        : page(store.readAllViews(from, limit, filter), as, link);
+                        ? binary(log, store.readAllPositions(start, limit, filter), link)
+                        : page(store.readAllViews(start, limit, filter), as, link);
             });
         } catch (RuntimeException e) {
             Http.problem(ctx, e);

@@ -56,13 +56,42 @@ final class SseHandler {
                     from = committed.getAsLong() + 1;
                 }
             }
-            SseConnection connection = new SseConnection(ctx.response(), Vertx.currentContext(), false, typed, -1,
-                    Filters.of(ctx), checkpointRecords);
-            connection.open(heartbeatMillis, retryMillis);
-            store.subscribeStreamViews(stream, from, readers).subscribe().withSubscriber(connection);
+            io.strand.store.EventFilter filter = Filters.of(ctx);
+            long fromTime = lastEventId == null && ctx.request().getParam("group") == null ? Params.fromTime(ctx) : -1;
+            if (fromTime < 0) {
+                subscribe(ctx, store, stream, from, typed, filter);
+                return;
+            }
+            // A time to start at: found by reading the log, on a read thread.
+            Context loop = Vertx.currentContext();
+            readers.execute(() -> {
+                long start;
+                try {
+                    start = store.versionAt(stream, fromTime);
+                } catch (io.strand.store.StreamNotFoundException none) {
+                    start = 0; // not there yet: it is waited for, from its first event
+                } catch (RuntimeException e) {
+                    loop.runOnContext(v -> Http.problem(ctx, e));
+                    return;
+                }
+                long at = start;
+                loop.runOnContext(v -> {
+                    if (!ctx.response().closed()) {
+                        subscribe(ctx, store, stream, at, typed, filter);
+                    }
+                });
+            });
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
+    }
+
+    private void subscribe(RoutingContext ctx, EventStore store, String stream, long from, boolean typed,
+                           io.strand.store.EventFilter filter) {
+        SseConnection connection = new SseConnection(ctx.response(), Vertx.currentContext(), false, typed, -1, filter,
+                checkpointRecords);
+        connection.open(heartbeatMillis, retryMillis);
+        store.subscribeStreamViews(stream, from, readers).subscribe().withSubscriber(connection);
     }
 
     void all(RoutingContext ctx) {
@@ -78,21 +107,26 @@ final class SseHandler {
                 from = Params.parse(lastEventId, "Last-Event-ID");
                 skip = from;
             }
-            long start = from;
+            long fromTime = lastEventId == null ? Params.fromTime(ctx) : -1;
+            long begin = from;
             long skipPosition = skip;
             Context loop = Vertx.currentContext();
             // A position from the client must be a record boundary the index knows (event data may
             // hold a CRC-valid record): check it (it reads the log) on a read thread, so a bad one is
             // a 400 rather than an error frame after a 200.
             readers.execute(() -> {
+                long start = begin;
                 try {
-                    if (start != EventStore.END && start > log.firstPosition()) {
+                    if (fromTime >= 0) {
+                        start = store.positionAt(fromTime); // a record boundary the log found
+                    } else if (start != EventStore.END && start > log.firstPosition()) {
                         store.checkRecordBoundary(start);
                     }
                 } catch (RuntimeException e) {
                     loop.runOnContext(v -> Http.problem(ctx, e));
                     return;
                 }
+                long at = start;
                 loop.runOnContext(v -> {
                     if (ctx.response().closed()) {
                         return;
@@ -100,7 +134,7 @@ final class SseHandler {
                     SseConnection connection = new SseConnection(ctx.response(), loop, true, typed, skipPosition, filter,
                             checkpointRecords);
                     connection.open(heartbeatMillis, retryMillis);
-                    store.subscribeAllViews(start, readers).subscribe().withSubscriber(connection);
+                    store.subscribeAllViews(at, readers).subscribe().withSubscriber(connection);
                 });
             });
         } catch (RuntimeException e) {

@@ -63,6 +63,11 @@ final class EntryFiles implements AutoCloseable {
         return dir.resolve(Segment.fileName(base));
     }
 
+    /** The first event at or after {@code timestamp} that the files on disk know ({@link TimeSeek}). */
+    TimeSeek.Found seekTime(long timestamp) throws IOException {
+        return TimeSeek.seek(dir, bases(), timestamp);
+    }
+
     /** Bytes in all the files (for progress reporting). */
     long bytes() throws IOException {
         long n = 0;

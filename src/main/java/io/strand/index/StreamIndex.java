@@ -236,6 +236,17 @@ public final class StreamIndex implements AutoCloseable {
     }
 
     /**
+     * The log position of the first indexed event at or after {@code timestamp} (epoch ms), or, when
+     * every event the entries files on disk know is older, {@code -(p + 2)} for the last one's
+     * position {@code p} ({@code -1}: none): the caller then reads the log forward from there. Reads
+     * files: not for an event loop.
+     */
+    public long seekTime(long timestamp) throws IOException {
+        TimeSeek.Found f = entryFiles.seekTime(timestamp);
+        return f.exact() ? f.position() : -(f.position() + 2);
+    }
+
+    /**
      * The stream's first version still in the log (retention deletes whole old segments), found by
      * binary search over its positions; {@code lastVersion + 1} when none is left.
      */

@@ -48,6 +48,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
     private final Appender appender;
     private final StreamReader streams;
     private final AllReader all;
+    private final TimeStart times;
     private final StreamLister lister;
     private final Subscriptions subscriptions;
     private final ConsumerGroups groups;
@@ -64,6 +65,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         this.appender = new Appender(log, index, notifier, waiters, config.dedupWindow().toMillis());
         this.streams = new StreamReader(index, records, config);
         this.all = new AllReader(log, index.catalog(), records, config);
+        this.times = new TimeStart(log, index);
         this.lister = new StreamLister(index, config);
         this.subscriptions = new Subscriptions(log, index, records, all, waiters, notifier);
         this.groups = new ConsumerGroups(index, records,
@@ -202,6 +204,16 @@ public final class EventStore implements EventWriter, AutoCloseable {
     /** A page of the events {@code filter} passes, scanning a bounded number of records (its {@code next} goes on from there). */
     public ViewPage readAllViews(long fromPosition, int limit, EventFilter filter) {
         return all.readAllViews(fromPosition, limit, filter);
+    }
+
+    /** Where {@code $all} reaches {@code timestampMillis}: the first record at or after it (else the end). Reads the log. */
+    public long positionAt(long timestampMillis) {
+        return times.position(timestampMillis);
+    }
+
+    /** A stream's first version at or after {@code timestampMillis} (its last + 1 when none). Reads the log. */
+    public long versionAt(String stream, long timestampMillis) {
+        return streams.versionAt(stream, timestampMillis);
     }
 
     /**

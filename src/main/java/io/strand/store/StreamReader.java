@@ -123,6 +123,30 @@ final class StreamReader {
         return new PositionPage(positions, positions.length, end > first ? end - 1 : -1);
     }
 
+    /**
+     * The stream's first version whose event is at or after {@code timestampMillis} (epoch ms), by
+     * binary search over its versions (timestamps never decrease along the log, so along a stream);
+     * the version after its last when every event is older. Reads log2(versions) records.
+     */
+    long versionAt(String stream, long timestampMillis) {
+        StreamEntry s = existing(stream);
+        long lo = index.firstVersion(s);
+        long hi = index.lastVersion(s) + 1;
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            long t;
+            try (EventView v = records.view(s.position(mid))) {
+                t = v.timestamp();
+            }
+            if (t < timestampMillis) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
     StreamInfo streamInfo(String stream) {
         StreamEntry s = existing(stream);
         return new StreamInfo(stream, index.firstVersion(s), index.lastVersion(s));
