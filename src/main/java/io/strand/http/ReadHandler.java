@@ -137,14 +137,13 @@ final class ReadHandler {
     void list(RoutingContext ctx) {
         try {
             EventStore store = Http.store(storage);
-            String prefix = ctx.request().getParam("prefix");
-            StreamPage page = store.listStreams(Params.number(ctx, "from", 0), Params.limit(ctx, maxPage), prefix == null ? "" : prefix);
-            JsonArray streams = new JsonArray();
+            String prefix = ctx.request().getParam("prefix") == null ? "" : ctx.request().getParam("prefix");
             Permissions may = AccessControl.caller(ctx).permissions();
+            // A caller sees the names of the streams it may read, no others; the page fills with them.
+            StreamPage page = store.listStreams(Params.number(ctx, "from", 0), Params.limit(ctx, maxPage),
+                    name -> name.startsWith(prefix) && may.canRead(name));
+            JsonArray streams = new JsonArray();
             for (StreamInfo s : page.streams()) {
-                if (!may.canRead(s.name())) {
-                    continue; // a caller sees the names of the streams it may read, no others
-                }
                 streams.add(new JsonObject().put("name", s.name()).put("firstVersion", s.firstVersion())
                         .put("lastVersion", s.lastVersion()));
             }

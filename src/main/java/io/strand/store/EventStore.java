@@ -236,9 +236,9 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return lister.listStreams(from, limit);
     }
 
-    /** As {@link #listStreams(long, int)}, only names starting with {@code prefix} (a bounded scan; {@code next} goes on). */
-    public StreamPage listStreams(long from, int limit, String prefix) {
-        return lister.listStreams(from, limit, prefix);
+    /** As {@link #listStreams(long, int)}, only names {@code names} accepts (a bounded scan; {@code next} goes on). */
+    public StreamPage listStreams(long from, int limit, java.util.function.Predicate<String> names) {
+        return lister.listStreams(from, limit, names);
     }
 
     // ---------------------------------------------------------------- subscriptions

@@ -26,24 +26,24 @@ final class StreamLister {
     }
 
     StreamPage listStreams(long from, int limit) {
-        return listStreams(from, limit, "");
+        return listStreams(from, limit, name -> true);
     }
 
     /**
-     * Streams whose name starts with {@code prefix} ("" for all). Memory only, but a catalog of
-     * millions of names is not walked whole for one page: at most {@link AllReader#scanLimit} entries
-     * are looked at, and {@code next} goes on from there.
+     * Streams whose name {@code names} accepts (a prefix, what a caller may read). Memory only, but a
+     * catalog of millions of names is not walked whole for one page: at most
+     * {@link AllReader#scanLimit} entries are looked at, and {@code next} goes on from there.
      */
-    StreamPage listStreams(long from, int limit, String prefix) {
+    StreamPage listStreams(long from, int limit, java.util.function.Predicate<String> names) {
         config.checkLimit(limit);
         List<StreamInfo> page = new ArrayList<>();
         int size = catalog.size();
         long id = Math.max(0, from);
-        long budget = prefix.isEmpty() ? Long.MAX_VALUE : AllReader.scanLimit(limit);
+        long budget = AllReader.scanLimit(limit);
         for (long scanned = 0; id < size && page.size() < limit && scanned < budget; id++, scanned++) {
             StreamEntry s = catalog.byId((int) id);
             long last = index.lastVersion(s);
-            if (last >= 0 && !s.reserved() && s.name().startsWith(prefix)) {
+            if (last >= 0 && !s.reserved() && names.test(s.name())) {
                 page.add(new StreamInfo(s.name(), index.firstVersion(s), last));
             }
         }

@@ -106,7 +106,7 @@ async function loadStreams(from) {
     }
     if (body.streams.length === 0) {
       const row = document.createElement('tr');
-      cell(row, 'No streams yet.').colSpan = 3;
+      cell(row, body.next === null ? 'No streams (that this token may read).' : 'None on this page: try the next.').colSpan = 3;
       tbody.appendChild(row);
     }
     streams.next = body.next;
