@@ -83,7 +83,14 @@ final class Http {
         if (p.retryAfter > 0) {
             r.putHeader("Retry-After", Integer.toString(p.retryAfter));
         }
-        r.end(p.toJson().toBuffer());
+        io.vertx.core.buffer.Buffer body = p.toJson().toBuffer();
+        if (ctx.request().method() == io.vertx.core.http.HttpMethod.HEAD) {
+            // As for a 200: no body, but the length GET's problem would have (OpenAPI's HeadProblem)
+            r.putHeader("Content-Length", Integer.toString(body.length()));
+            r.end();
+            return;
+        }
+        r.end(body);
     }
 
     /**

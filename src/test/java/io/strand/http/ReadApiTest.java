@@ -389,9 +389,13 @@ class ReadApiTest {
         assertEquals(200, given().head("/streams/" + s).statusCode());
         assertEquals(200, given().head("/all").statusCode());
         assertEquals(200, given().head("/streams").statusCode());
-        Response missing = given().head("/streams/" + unique("read-head-missing"));
+        String nowhere = "/streams/" + unique("read-head-missing");
+        Response missing = given().head(nowhere);
         assertEquals(404, missing.statusCode());
         assertEquals(0, missing.asByteArray().length);
+        assertEquals("application/problem+json", missing.contentType());
+        assertEquals(Integer.toString(given().get(nowhere).asByteArray().length), missing.header("Content-Length"),
+                "a HEAD problem says the length of GET's problem");
     }
 
     @Test
