@@ -120,16 +120,17 @@ final class AccessControl implements Handler<RoutingContext> {
     }
 
     private Caller find(String token) {
-        if (clusterSecretDigest != null && clusterSecretDigest.equals(TokenFile.sha256(token))) {
-            return PEER;
-        }
         if (jwt != null && JwtVerifier.looksLikeJwt(token)) {
             Caller c = jwt.verify(token);
             if (c != null) {
                 return c;
             }
         }
-        return tokens == null ? null : tokens.find(token);
+        String digest = TokenFile.sha256(token); // once, for the cluster secret and the tokens file alike
+        if (digest.equals(clusterSecretDigest)) {
+            return PEER;
+        }
+        return tokens == null ? null : tokens.findDigest(digest);
     }
 
     /** The bearer token of a request, or null; a malformed one, or one sent two ways, is a 400. */

@@ -43,7 +43,8 @@ final class JwtVerifier {
     private final String audience;
     private final String claim;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private volatile JWTAuthContextInfo context;
+    /** The parser of the key read last (its context holds the key); null until a read succeeded. */
+    private volatile DefaultJWTParser parser;
     private final Map<String, Verified> verified = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Verified> eldest) {
@@ -84,15 +85,14 @@ final class JwtVerifier {
                 c.setExpectedAudience(Set.of(audience));
             }
             c.setRequireNamedPrincipal(false);
-            new DefaultJWTParser(c); // checks nothing yet; the content is parsed at the first verify
-            context = c;
+            parser = new DefaultJWTParser(c);
             synchronized (verified) {
                 verified.clear(); // a rotated-out key must not keep its tokens alive
             }
             return true;
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "strand.auth.jwt.public-key-location " + keyLocation + " could not be read"
-                    + (context == null ? " (JWTs are refused until it can)" : " (the key read before stays in use)") + ": " + e);
+                    + (parser == null ? " (JWTs are refused until it can)" : " (the key read before stays in use)") + ": " + e);
             return false;
         }
     }
@@ -126,13 +126,13 @@ final class JwtVerifier {
                 verified.remove(token);
             }
         }
-        JWTAuthContextInfo c = context;
-        if (c == null) {
+        DefaultJWTParser p = parser;
+        if (p == null) {
             return null;
         }
         JsonWebToken jwt;
         try {
-            jwt = new DefaultJWTParser(c).parse(token);
+            jwt = p.parse(token);
         } catch (ParseException e) {
             return null;
         }

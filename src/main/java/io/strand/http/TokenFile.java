@@ -50,7 +50,12 @@ final class TokenFile {
 
     /** The caller whose token this is, or null. */
     Caller find(String token) {
-        return byDigest.get(sha256(token));
+        return findDigest(sha256(token));
+    }
+
+    /** The caller whose token has this SHA-256 ({@link #sha256}), or null. */
+    Caller findDigest(String digest) {
+        return byDigest.get(digest);
     }
 
     int size() {
