@@ -36,34 +36,34 @@ public final class EventFilter {
     }
 
     public boolean matches(EventView v) {
-        return matches(v.streamBytes(), v.typeBytes());
+        return all() || v.passes(this);
     }
 
-    /** On the record's own bytes: {@code stream} and {@code type} from position to limit. */
-    boolean matches(ByteBuffer stream, ByteBuffer type) {
-        return (types.length == 0 || anyEquals(types, type)) && (prefixes.length == 0 || anyPrefix(prefixes, stream));
+    /** On a record's own bytes: the stream name at {@code [streamAt, +streamLength)}, the type at {@code [typeAt, +typeLength)}. */
+    boolean matches(ByteBuffer b, int streamAt, int streamLength, int typeAt, int typeLength) {
+        return (types.length == 0 || anyEquals(types, b, typeAt, typeLength))
+                && (prefixes.length == 0 || anyPrefix(prefixes, b, streamAt, streamLength));
     }
 
-    private static boolean anyEquals(byte[][] candidates, ByteBuffer b) {
+    private static boolean anyEquals(byte[][] candidates, ByteBuffer b, int at, int length) {
         for (byte[] c : candidates) {
-            if (c.length == b.remaining() && startsWith(b, c)) {
+            if (c.length == length && startsWith(b, at, c)) {
                 return true;
             }
         }
         return false;
     }
 
-    private static boolean anyPrefix(byte[][] candidates, ByteBuffer b) {
+    private static boolean anyPrefix(byte[][] candidates, ByteBuffer b, int at, int length) {
         for (byte[] c : candidates) {
-            if (c.length <= b.remaining() && startsWith(b, c)) {
+            if (c.length <= length && startsWith(b, at, c)) {
                 return true;
             }
         }
         return false;
     }
 
-    private static boolean startsWith(ByteBuffer b, byte[] prefix) {
-        int at = b.position();
+    private static boolean startsWith(ByteBuffer b, int at, byte[] prefix) {
         for (int i = 0; i < prefix.length; i++) {
             if (b.get(at + i) != prefix[i]) {
                 return false;

@@ -50,6 +50,12 @@ public final class EventView implements AutoCloseable {
         return (RecordDescriptor.flags(b, 0) & RecordDescriptor.FLAG_BINARY) != 0;
     }
 
+    /** Whether {@code filter} passes this event, on the record's header bytes in place (nothing sliced or decoded). */
+    boolean passes(EventFilter filter) {
+        return filter.matches(b, RecordDescriptor.streamOffset(0), RecordDescriptor.streamLength(b, 0),
+                RecordDescriptor.typeOffset(b, 0), RecordDescriptor.typeLength(b, 0));
+    }
+
     public String stream() {
         return string(RecordDescriptor.streamOffset(0), RecordDescriptor.streamLength(b, 0));
     }
