@@ -26,6 +26,8 @@ public class HttpRoutes {
     private final AppendExecutor appenders;
     private final DiskSpace disk;
     private final StrandMetrics metrics;
+    /** Re-reads the tokens file and the JWT key; null without credentials. Stopped with the application. */
+    private java.util.concurrent.ScheduledExecutorService reload;
 
     HttpRoutes(StrandConfig config, StorageLifecycle storage, ReadExecutor readers, AppendExecutor appenders, DiskSpace disk,
                StrandMetrics metrics) {
@@ -113,6 +115,13 @@ public class HttpRoutes {
     }
 
     /** Only {@code /} and {@code /console} themselves (a Vert.x route of "/" also matches every path below it). */
+    @jakarta.annotation.PreDestroy
+    void stopReloading() {
+        if (reload != null) {
+            reload.shutdownNow();
+        }
+    }
+
     private static void toConsole(RoutingContext ctx) {
         String path = ctx.normalizedPath();
         if (!path.equals("/") && !path.equals("/console")) {
@@ -137,7 +146,7 @@ public class HttpRoutes {
                     + "members must then authenticate to each other too; set the same strand.cluster.secret on every member");
         }
         if (tokens != null || jwt != null) {
-            java.util.concurrent.ScheduledExecutorService reload = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            reload = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "strand-credentials-reload");
                 t.setDaemon(true);
                 return t;
