@@ -1,6 +1,7 @@
 package io.strand.cluster;
 
 import io.strand.store.NewEvent;
+import io.strand.store.StreamChange;
 
 import java.util.List;
 import java.util.UUID;
@@ -16,5 +17,10 @@ sealed interface Command {
 
     /** A consumer group's commit; {@code id} is the commit event's id, chosen once by the accepting node. */
     record GroupCommit(String group, String stream, long version, UUID id, long timestampMillis) implements Command {
+    }
+
+    /** A stream's delete, tombstone or new settings; {@code id} is its {@code $meta} event's id, chosen once by the accepting node. */
+    record ChangeStream(String stream, StreamChange change, long expectedVersion, UUID id, long timestampMillis)
+            implements Command {
     }
 }

@@ -1,6 +1,8 @@
 package io.strand.cluster;
 
 import io.strand.store.NewEvent;
+import io.strand.store.StreamChange;
+import io.strand.store.StreamMetadataDescriptor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,7 +16,7 @@ import java.util.UUID;
  *
  * <pre>
  * offset size field
- *  0      1   kind             1 append, 2 group commit, 3 several commands (below)
+ *  0      1   kind             1 append, 2 group commit, 3 several commands (below), 4 stream change
  *  1      1   version          1
  *  2      2   name length      bytes of the UTF-8 stream (append) or group (commit) name
  *  4      4   count            events (append) or the commit's stream-name length (commit)
@@ -22,7 +24,9 @@ import java.util.UUID;
  * 16      8   expected/version the append's expected version, or the committed version
  * 24      …   name; then per event (append): 8 id msb, 8 id lsb, 1 binary, 2 type length,
  *             4 metadata length, 4 data length, type, metadata, data; or (commit) 8 id msb,
- *             8 id lsb, stream name
+ *             8 id lsb, stream name; or (stream change: count is the change's kind, 0 delete,
+ *             1 tombstone, 2 settings; the number its expected version) 8 id msb, 8 id lsb, and
+ *             for settings the stream's metadata as docs/FORMAT.md lays out a $meta event's data
  * </pre>
  *
  * An entry of several commands (kind 3: the commands that reached one node while its previous
@@ -36,6 +40,7 @@ final class CommandDescriptor {
     static final byte KIND_APPEND = 1;
     static final byte KIND_GROUP_COMMIT = 2;
     static final byte KIND_SEVERAL = 3;
+    static final byte KIND_STREAM_CHANGE = 4;
     static final int SEVERAL_HEADER_LENGTH = 8;
     static final byte VERSION = 1;
     static final int KIND_OFFSET = 0;
@@ -53,6 +58,15 @@ final class CommandDescriptor {
     static byte[] encode(Command command) {
         if (command instanceof Command.Append a) {
             return encodeAppend(a);
+        }
+        if (command instanceof Command.ChangeStream c) {
+            byte[] stream = utf8(c.stream());
+            byte[] settings = c.change().settings() == null ? new byte[0]
+                    : StreamMetadataDescriptor.encode(c.stream(), c.change().settings());
+            ByteBuffer b = header(KIND_STREAM_CHANGE, stream, c.change().kind().ordinal(), c.timestampMillis(),
+                    c.expectedVersion(), 16 + settings.length);
+            b.putLong(c.id().getMostSignificantBits()).putLong(c.id().getLeastSignificantBits()).put(settings);
+            return b.array();
         }
         Command.GroupCommit g = (Command.GroupCommit) command;
         byte[] group = utf8(g.group());
@@ -147,6 +161,14 @@ final class CommandDescriptor {
             byte[] stream = new byte[count];
             b.get(stream);
             return new Command.GroupCommit(name, new String(stream, StandardCharsets.UTF_8), number, id, timestamp);
+        }
+        if (kind == KIND_STREAM_CHANGE) {
+            UUID id = new UUID(b.getLong(), b.getLong());
+            StreamChange.Kind change = StreamChange.Kind.values()[count];
+            StreamChange c = change == StreamChange.Kind.DELETE ? StreamChange.delete()
+                    : change == StreamChange.Kind.TOMBSTONE ? StreamChange.tombstone()
+                    : StreamChange.set(StreamMetadataDescriptor.decode(b.slice()).metadata());
+            return new Command.ChangeStream(name, c, number, id, timestamp);
         }
         if (kind != KIND_APPEND) {
             throw new IllegalArgumentException("unknown command kind " + kind);

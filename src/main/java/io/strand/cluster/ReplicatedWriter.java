@@ -5,6 +5,7 @@ import io.strand.store.EventWriter;
 import io.strand.store.NewEvent;
 import io.strand.store.Replica;
 import io.strand.store.StoreUnavailableException;
+import io.strand.store.StreamChange;
 import io.strand.store.WriteDurability;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -72,6 +73,21 @@ final class ReplicatedWriter implements EventWriter {
             return CompletableFuture.failedFuture(e);
         }
         Command.GroupCommit command = new Command.GroupCommit(group, stream, version, UUID.randomUUID(),
+                System.currentTimeMillis());
+        return send(command, List.of(command.id())).thenApply(reply -> {
+            ReplyDescriptor.outcome(reply, stream, null);
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> changeStream(String stream, StreamChange change, long expectedVersion) {
+        try {
+            Replica.checkStreamChange(stream);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Command.ChangeStream command = new Command.ChangeStream(stream, change, expectedVersion, UUID.randomUUID(),
                 System.currentTimeMillis());
         return send(command, List.of(command.id())).thenApply(reply -> {
             ReplyDescriptor.outcome(reply, stream, null);

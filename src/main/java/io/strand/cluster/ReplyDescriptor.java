@@ -4,6 +4,8 @@ import io.strand.log.BatchTooLargeException;
 import io.strand.store.AppendOutcome;
 import io.strand.store.IdempotencyConflictException;
 import io.strand.store.InvalidRequestException;
+import io.strand.store.StreamNotFoundException;
+import io.strand.store.StreamTombstonedException;
 import io.strand.store.WriteDurability;
 import io.strand.store.WrongExpectedVersionException;
 
@@ -20,7 +22,8 @@ import java.util.List;
  * 8 current; for a refusal with a message (4 idempotency conflict, 5 invalid request) 2 length and
  * UTF-8 (also 8, a batch larger than one append may be); nothing for a group commit (6) or an entry
  * applied before a restart (7); for an entry of several commands (9) 4 count, then per command 4
- * length and its answer. Only answers every
+ * length and its answer; nothing for a stream change (10), a soft delete of a stream with no events
+ * (11) or a change of a tombstoned stream (12). Only answers every
  * replica gives alike travel here: a failure of one replica's own log is not an answer.
  */
 final class ReplyDescriptor {
@@ -33,6 +36,9 @@ final class ReplyDescriptor {
     static final byte REPLAYED = 7;
     static final byte TOO_LARGE = 8;
     static final byte SEVERAL = 9;
+    static final byte STREAM_CHANGED = 10;
+    static final byte STREAM_NOT_FOUND = 11;
+    static final byte STREAM_TOMBSTONED = 12;
 
     private ReplyDescriptor() {
     }
@@ -93,6 +99,12 @@ final class ReplyDescriptor {
         if (t instanceof InvalidRequestException) {
             return message(INVALID, t.getMessage());
         }
+        if (t instanceof StreamNotFoundException) {
+            return of(STREAM_NOT_FOUND);
+        }
+        if (t instanceof StreamTombstonedException) {
+            return of(STREAM_TOMBSTONED);
+        }
         if (t instanceof BatchTooLargeException) { // every replica has the same limits
             return message(TOO_LARGE, t.getMessage());
         }
@@ -114,9 +126,11 @@ final class ReplyDescriptor {
             case IDEMPOTENCY_CONFLICT -> throw new IdempotencyConflictException(message(b));
             case INVALID -> throw new InvalidRequestException(message(b));
             case TOO_LARGE -> throw new BatchTooLargeException(message(b));
-            case GROUP_COMMITTED -> {
+            case GROUP_COMMITTED, STREAM_CHANGED -> {
                 return null;
             }
+            case STREAM_NOT_FOUND -> throw new StreamNotFoundException(stream);
+            case STREAM_TOMBSTONED -> throw new StreamTombstonedException(stream);
             default -> throw new IllegalStateException("no outcome in the answer: kind " + kind);
         }
     }

@@ -196,6 +196,7 @@ final class StoreStateMachine extends BaseStateMachine {
             Command c = commands.get(i);
             boolean holds = c instanceof Command.Append a
                     ? !a.events().isEmpty() && replica.holdsAppend(a.stream(), a.events().get(0).id(), index)
+                    : c instanceof Command.ChangeStream s ? replica.holdsStreamChange(s.id(), index)
                     : replica.holdsGroupCommit(((Command.GroupCommit) c).id(), index);
             if (holds) {
                 return i + 1;
@@ -209,6 +210,9 @@ final class StoreStateMachine extends BaseStateMachine {
         if (command instanceof Command.Append a) {
             result = replica.applyReplicated(a.stream(), a.events(), a.expectedVersion(), a.timestampMillis(), index)
                     .thenApply(ReplyDescriptor::appended);
+        } else if (command instanceof Command.ChangeStream c) {
+            result = replica.applyStreamChange(c.stream(), c.change(), c.expectedVersion(), c.id(), c.timestampMillis(), index)
+                    .thenApply(x -> ReplyDescriptor.of(ReplyDescriptor.STREAM_CHANGED));
         } else {
             Command.GroupCommit g = (Command.GroupCommit) command;
             result = replica.applyGroupCommit(g.group(), g.stream(), g.version(), g.id(), g.timestampMillis(), index)

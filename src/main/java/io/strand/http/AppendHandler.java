@@ -158,7 +158,7 @@ final class AppendHandler {
                 + "application/octet-stream (one binary event, type in Event-Type); got " + (type.isEmpty() ? "none" : type));
     }
 
-    private static long expectedVersion(RoutingContext ctx) {
+    static long expectedVersion(RoutingContext ctx) {
         String v = ctx.request().getHeader("Expected-Version");
         if (v == null) {
             return ExpectedVersion.ANY;

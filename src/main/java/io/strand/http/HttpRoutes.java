@@ -51,6 +51,7 @@ public class HttpRoutes {
         SseHandler sse = new SseHandler(storage, readers, config.sse().heartbeat().toMillis(),
                 config.sse().retry().toMillis(), config.sse().checkpointRecords());
         GroupHandler groups = new GroupHandler(storage, disk);
+        LifecycleHandler lifecycle = new LifecycleHandler(storage, disk, readers);
         LogHandler log = new LogHandler(storage, readers);
         ReadGate gate = new ReadGate(storage, config.cluster().readWait().toMillis());
         ClusterHandler cluster = new ClusterHandler(storage);
@@ -77,6 +78,14 @@ public class HttpRoutes {
                 read.streamPage(ctx);
             }
         }).failureHandler(HttpRoutes::failure);
+        router.delete("/streams/:stream").handler(AccessControl.write("stream")).handler(Params.only(LifecycleHandler.HARD)).handler(lifecycle::delete).failureHandler(HttpRoutes::failure);
+        router.put("/streams/:stream/metadata")
+                .handler(BodyHandler.create(false).setBodyLimit(config.http().maxBodySize().asLongValue()))
+                .handler(AccessControl.write("stream"))
+                .handler(Params.only())
+                .handler(lifecycle::put)
+                .failureHandler(HttpRoutes::failure);
+        router.route("/streams/:stream/metadata").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only(READ_WAIT)).handler(gate).handler(lifecycle::get).failureHandler(HttpRoutes::failure);
         router.route("/streams/:stream/:version").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only(READ_WAIT)).handler(gate).handler(read::event).failureHandler(HttpRoutes::failure);
         router.route("/all").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readAll()).handler(Params.only("from", Params.FROM_TIME, "limit", SseHandler.TYPED, Filters.TYPE, Filters.STREAM_PREFIX, READ_WAIT[0], READ_WAIT[1])).handler(gate).handler(ctx -> {
             if (SseHandler.wants(ctx)) {
@@ -99,10 +108,16 @@ public class HttpRoutes {
         router.route("/").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpRoutes::toConsole);
         router.route("/console").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(HttpRoutes::toConsole);
 
-        // A known path with a method it does not serve: 405 (routes match in order, so these come last).
-        java.util.Map<String, String> allowed = java.util.Map.of("/streams", "GET, HEAD",
-                "/streams/:stream", "GET, HEAD, POST", "/streams/:stream/:version", "GET, HEAD", "/all", "GET, HEAD",
-                "/groups/:group/streams/:stream", "GET, HEAD, PUT", "/log", "GET", "/cluster", "GET, HEAD");
+        // A known path with a method it does not serve: 405 (routes match in order, so these come last;
+        // .../metadata ahead of .../:version, which would also match it).
+        String[] allowedByPath = {"/streams", "GET, HEAD", "/streams/:stream", "GET, HEAD, POST, DELETE",
+                "/streams/:stream/metadata", "GET, HEAD, PUT", "/streams/:stream/:version", "GET, HEAD",
+                "/all", "GET, HEAD", "/groups/:group/streams/:stream", "GET, HEAD, PUT", "/log", "GET",
+                "/cluster", "GET, HEAD"};
+        java.util.Map<String, String> allowed = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < allowedByPath.length; i += 2) {
+            allowed.put(allowedByPath[i], allowedByPath[i + 1]);
+        }
         allowed.forEach((path, allow) -> router.route(path).handler(ctx -> {
             ctx.response().putHeader("Allow", allow);
             Http.problem(ctx, new Problem(405, "method-not-allowed", "Method not allowed",

@@ -112,6 +112,12 @@ final class Problem extends RuntimeException {
             Problem p = notFound(nf.getMessage()).with("stream", nf.stream());
             return nf.streamExists() ? p.with("version", nf.version()) : p;
         }
+        if (t instanceof io.strand.store.StreamDeletedException d) {
+            return new Problem(404, "stream-deleted", "Stream deleted", d.getMessage()).with("stream", d.stream());
+        }
+        if (t instanceof io.strand.store.StreamTombstonedException d) {
+            return new Problem(410, "stream-tombstoned", "Stream tombstoned", d.getMessage()).with("stream", d.stream());
+        }
         if (t instanceof PositionGoneException g) {
             return new Problem(410, "gone", "Gone", g.getMessage()).with("first", g.first());
         }

@@ -40,6 +40,7 @@ final class SseHandler {
             String stream = ctx.pathParam("stream");
             AppendHandler.checkName(stream);
             EventStore store = Http.store(storage);
+            store.checkReadable(stream); // deleted or tombstoned: a problem, not an empty stream
             long from = start(ctx);
             boolean typed = typed(ctx);
             String lastEventId = ctx.request().getHeader("Last-Event-ID");

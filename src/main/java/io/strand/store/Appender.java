@@ -51,10 +51,13 @@ final class Appender {
     private final long dedupWindowMillis;
     private final LongAdder appendedEvents = new LongAdder();
     private final LongAdder appendedBytes = new LongAdder();
+    private final StreamLifecycle lifecycle;
     private volatile boolean refusing;
 
-    Appender(CommitLog log, StreamIndex index, Notifier notifier, StreamWaiters waiters, long dedupWindowMillis) {
+    Appender(CommitLog log, StreamIndex index, Notifier notifier, StreamWaiters waiters, long dedupWindowMillis,
+             StreamLifecycle lifecycle) {
         this.dedupWindowMillis = dedupWindowMillis;
+        this.lifecycle = lifecycle;
         this.log = log;
         this.index = index;
         this.catalog = index.catalog();
@@ -151,7 +154,7 @@ final class Appender {
         return RaftEntryRecords.holds(log, catalog, stream, id, raftIndex);
     }
 
-    private static void awaitInFlight(StreamEntry s) {
+    static void awaitInFlight(StreamEntry s) {
         CompletionStage<?> inFlight;
         synchronized (s) {
             inFlight = s.inFlight();
@@ -216,6 +219,9 @@ final class Appender {
         byte[] name = records[0].stream();
         StreamEntry s = catalog.get(name);
         if (s == null) {
+            if (lifecycle.get(stream).tombstoned()) {
+                return CompletableFuture.failedFuture(new StreamTombstonedException(stream));
+            }
             if (expectedVersion != ExpectedVersion.ANY && expectedVersion != ExpectedVersion.NO_STREAM) {
                 // Refuse without creating a catalog entry: bad requests must not grow the catalog.
                 return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, -1));
@@ -230,10 +236,13 @@ final class Appender {
             if (refusing) {
                 return CompletableFuture.failedFuture(new LogException("the store is closed"));
             }
+            if (lifecycle.get(stream).tombstoned()) { // decided under the monitor the tombstone took
+                return CompletableFuture.failedFuture(new StreamTombstonedException(stream));
+            }
             repeat = repeats.check(s, stream, records, durability);
             if (repeat instanceof Repeat.Fresh) {
                 long current = s.assigned() - 1;
-                if (ExpectedVersion.matches(expectedVersion, current)) {
+                if (lifecycle.matches(stream, expectedVersion, current)) {
                     long at = timestamp == NOW ? System.currentTimeMillis() : timestamp;
                     LogAppend appended = log.append(records, records.length, current + 1, durability, at, raftIndex);
                     reserved = appended.reserved();
@@ -255,7 +264,7 @@ final class Appender {
                     // Read before the committed version: with none in flight, it covers every version given out.
                     behind = s.inFlight();
                     long committed = index.lastVersion(s);
-                    if (!ExpectedVersion.matches(expectedVersion, committed)) {
+                    if (!lifecycle.matches(stream, expectedVersion, committed)) {
                         // A conflict with what readers can see: linearizable now, whatever is in flight.
                         return CompletableFuture.failedFuture(new WrongExpectedVersionException(stream, expectedVersion, committed));
                     }

@@ -30,8 +30,10 @@ final class CopiedRecords {
     private final CommitLog log;
     private final Appender appender;
     private final ConsumerGroups groups;
+    private final StreamLifecycle lifecycle;
 
-    CopiedRecords(CommitLog log, Appender appender, ConsumerGroups groups) {
+    CopiedRecords(CommitLog log, Appender appender, ConsumerGroups groups, StreamLifecycle lifecycle) {
+        this.lifecycle = lifecycle;
         this.log = log;
         this.appender = appender;
         this.groups = groups;
@@ -73,6 +75,14 @@ final class CopiedRecords {
     }
 
     private java.util.concurrent.CompletionStage<?> applyBatch(Batch batch, List<CompletableFuture<AppendOutcome>> appended) {
+        if (StreamLifecycle.STREAM.equals(batch.stream())) { // stream metadata: rebuilt in memory too
+            return lifecycle.applyCopied(batch.events().get(0), event -> {
+                CompletableFuture<AppendOutcome> f = appender.applyInOrder(StreamLifecycle.STREAM, List.of(event),
+                        ExpectedVersion.ANY, false, batch.timestamp(), batch.raftIndex()).toCompletableFuture();
+                appended.add(f);
+                return f;
+            });
+        }
         if (!ConsumerGroups.STREAM.equals(batch.stream())) {
             CompletableFuture<AppendOutcome> f = appender.applyInOrder(batch.stream(), batch.events(),
                     ExpectedVersion.ANY, false, batch.timestamp(), batch.raftIndex()).toCompletableFuture();
@@ -145,6 +155,12 @@ final class CopiedRecords {
                 || GroupCommitDescriptor.check(ByteBuffer.wrap(events.get(0).data())) != GroupCommitDescriptor.FORMAT)) {
             throw new IllegalArgumentException("copied " + ConsumerGroups.STREAM + " batch is not one group commit of"
                     + " format " + GroupCommitDescriptor.FORMAT + ": raftIndex=" + raftIndex);
+        }
+        if (StreamLifecycle.STREAM.equals(stream)) {
+            if (events.size() != 1) {
+                throw new IllegalArgumentException("copied " + StreamLifecycle.STREAM + " batch is not one change: raftIndex=" + raftIndex);
+            }
+            StreamMetadataDescriptor.decode(ByteBuffer.wrap(events.get(0).data())); // throws for bytes that are not metadata
         }
     }
 

@@ -16,9 +16,8 @@ import java.util.concurrent.Executor;
 import java.util.function.LongConsumer;
 
 /**
- * Streams on the commit log: appends with expected-version checks and idempotent re-sends, reads by
- * stream and by log position, subscriptions, and consumer-group positions. A facade: it opens and
- * closes the parts and delegates each call to the one that owns the job:
+ * Streams on the commit log: appends, reads by stream and by log position, subscriptions, stream
+ * lifecycle and consumer-group positions. A facade delegating each call to the part that owns it:
  *
  * <ul>
  *   <li>{@link Appender}: append sequencing (with {@link RepeatDetector}, the repeat check);
@@ -26,7 +25,7 @@ import java.util.function.LongConsumer;
  *       position ({@code $all}), and the stream list, all through {@link RecordReader};
  *   <li>{@link Subscriptions} and {@link StreamWaiters}: subscriptions, woken by the
  *       {@link Notifier} thread rather than the log's commit thread;
- *   <li>{@link ConsumerGroups} and {@link Retention}.
+ *   <li>{@link StreamLifecycle}, {@link ConsumerGroups} and {@link Retention}.
  * </ul>
  *
  * <p>The stage of an append completes on the log's commit (or flush) thread, or on the notifier or
@@ -53,6 +52,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
     private final Subscriptions subscriptions;
     private final ConsumerGroups groups;
     private final Retention retention;
+    private final StreamLifecycle lifecycle;
     private final CommitWaiters commitWaiters;
     private final Replica replica;
     private volatile boolean closed;
@@ -62,17 +62,18 @@ public final class EventStore implements EventWriter, AutoCloseable {
         this.index = index;
         this.notifier = new Notifier(log::committedPosition, "strand-store-notifier");
         RecordReader records = new RecordReader(log);
-        this.appender = new Appender(log, index, notifier, waiters, config.dedupWindow().toMillis());
-        this.streams = new StreamReader(index, records, config);
+        this.lifecycle = new StreamLifecycle(index, records, this::appendMetadata, notifier::execute);
+        this.appender = new Appender(log, index, notifier, waiters, config.dedupWindow().toMillis(), lifecycle);
+        this.streams = new StreamReader(index, records, config, lifecycle);
         this.all = new AllReader(log, index.catalog(), records, config);
         this.times = new TimeStart(log, index);
-        this.lister = new StreamLister(index, config);
-        this.subscriptions = new Subscriptions(log, index, records, all, waiters, notifier);
+        this.lister = new StreamLister(index, config, lifecycle);
+        this.subscriptions = new Subscriptions(log, index, records, all, waiters, notifier, streams);
         this.groups = new ConsumerGroups(index, records,
                 event -> appender.appendFresh(GROUPS_STREAM, List.of(event), Durability.FLUSHED));
-        this.retention = new Retention(log, index, groups);
+        this.retention = new Retention(log, index, groups, lifecycle);
         this.commitWaiters = new CommitWaiters(log::committedPosition, notifier::execute);
-        this.replica = new Replica(log, appender, groups, commitWaiters);
+        this.replica = new Replica(log, appender, groups, commitWaiters, lifecycle);
         // The commit thread only signals: $all wake-ups run on the notifier.
         this.commitListener = p -> {
             if (notifier.hasAllListeners()) {
@@ -96,6 +97,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         log.addCommitListener(store.commitListener);
         try {
             store.groups.load();
+            store.lifecycle.load();
         } catch (RuntimeException e) {
             store.stopNotifying();
             index.close();
@@ -110,22 +112,12 @@ public final class EventStore implements EventWriter, AutoCloseable {
      * Appends {@code events} to {@code stream} as one atomic batch with contiguous versions.
      * {@code expectedVersion} is a version or one of {@link ExpectedVersion}'s markers;
      * {@code durability} null means the server's default. The stage fails with
-     * {@link InvalidRequestException} (bad name or batch), {@link WrongExpectedVersionException}
-     * (naming a committed version: see docs/STORE.md), {@link IdempotencyConflictException},
-     * {@link io.strand.log.LogOverloadedException} (retry later) or {@link LogException}. These are
-     * refusals that wrote nothing, with one exception:
-     *
-     * <p><b>A failed fsync leaves the outcome unknown.</b> When an append that asked for
-     * {@link Durability#FLUSHED} fails because the fsync failed (or the log failed while the append
-     * waited for it), its events were committed before the flush was tried: they may be readable now
-     * and still be there after a restart. The caller cannot tell whether they were written. Re-sending
-     * the same batch (the same event ids) is the safe, idempotent retry: it answers the original
-     * outcome ({@link AppendOutcome#duplicate()}) if they were, and appends them if they were not.
-     *
-     * <p>A re-sent batch (or an id whose fingerprint happens to match an earlier one) makes this read
-     * the candidate records on the calling thread; a re-send racing the original's commit, and a
-     * conflict waiting for in-flight appends, run again on the store's notifier thread; see
-     * {@link #append(String, List, long, Durability, Executor)} to keep reads off an event loop.
+     * {@link InvalidRequestException}, {@link WrongExpectedVersionException} (naming a committed
+     * version), {@link IdempotencyConflictException}, {@link StreamTombstonedException},
+     * {@link io.strand.log.LogOverloadedException} (retry later) or {@link LogException}: refusals
+     * that wrote nothing, except that a failed fsync leaves the outcome unknown (re-send the same
+     * event ids: see docs/STORE.md, "Appends"). A re-send reads candidate records on the calling
+     * thread: see {@link #append(String, List, long, Durability, Executor)} to keep reads off an event loop.
      */
     public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
                                                  Durability durability) {
@@ -133,15 +125,10 @@ public final class EventStore implements EventWriter, AutoCloseable {
     }
 
     /**
-     * As {@link #append(String, List, long, Durability)}, for callers that must not read the log
-     * (an event loop): the common append, whose ids match nothing appended before, still runs on the
-     * calling thread (a memory copy with the pool on), but when an id's fingerprint matches an
-     * earlier event the append runs again on {@code coldReads}, which reads the candidate records
-     * (mapped pages that may not be resident) and gives the original outcome or goes on appending. A
-     * re-send that has to wait for the stream's in-flight append also continues on {@code coldReads},
-     * never on the log's commit thread. When {@code coldReads} refuses the work the stage fails with
-     * its {@link java.util.concurrent.RejectedExecutionException} (nothing written; retry later).
-     * {@code coldReads} null reads on the calling thread.
+     * As {@link #append(String, List, long, Durability)}, for callers that must not read the log (an
+     * event loop): an append whose ids' fingerprints match earlier events, or that waits for the
+     * stream's in-flight append, runs again on {@code coldReads} (its refusal fails the stage: nothing
+     * written). {@code coldReads} null reads on the calling thread.
      */
     public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
                                                  Durability durability, Executor coldReads) {
@@ -151,6 +138,10 @@ public final class EventStore implements EventWriter, AutoCloseable {
     /** What a replication layer needs of this store: applying entries in log order, positions, flushes. */
     public Replica replica() {
         return replica;
+    }
+
+    private CompletionStage<AppendOutcome> appendMetadata(NewEvent event) { // the lifecycle's $meta events
+        return appender.appendFresh(StreamLifecycle.STREAM, List.of(event), Durability.FLUSHED);
     }
 
     /** Appends fresh-id events to one of the store's own streams (no repeat check; for groups and tests). */
@@ -188,10 +179,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return streams.readStreamPositions(stream, from, limit, direction, filter);
     }
 
-    /**
-     * A page of the whole log from {@code fromPosition} (which must be a record boundary; 0 or
-     * negative means the first retained event); {@code next} is the following event's position.
-     */
+    /** A page of the log from {@code fromPosition} (a record boundary; 0 or less: the first held); {@code next} follows. */
     public ReadPage readAll(long fromPosition, int limit) {
         return StreamReader.copies(all.readAllViews(fromPosition, limit));
     }
@@ -295,6 +283,26 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return subscriptions.count();
     }
 
+    // ---------------------------------------------------------------- lifecycle
+    /**
+     * Deletes, tombstones or sets the metadata of {@code stream} if it is at {@code expectedVersion}
+     * (see {@link StreamLifecycle#change(String, StreamChange, long, java.util.UUID, ConsumerGroups.Appends)}).
+     */
+    @Override
+    public CompletionStage<Void> changeStream(String stream, StreamChange change, long expectedVersion) {
+        return lifecycle.change(stream, change, expectedVersion);
+    }
+
+    /** The stream's metadata and, when it has events, its first visible and last versions. Reads the log for maxAge. */
+    public StreamMetadataView metadata(String stream) {
+        return streams.metadata(stream);
+    }
+
+    /** Memory only: throws {@link StreamTombstonedException} or {@link StreamDeletedException} when reads refuse it. */
+    public void checkReadable(String stream) {
+        streams.checkReadable(stream);
+    }
+
     // ---------------------------------------------------------------- consumer groups
 
     /** Durably records that {@code group} has consumed {@code stream} up to {@code version} (-1: nothing). */
@@ -339,11 +347,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return notifier.alive();
     }
 
-    /**
-     * The first step of a graceful stop: refuses new appends (in-flight ones still complete) and
-     * completes every subscription, so streaming responses end cleanly while the server can still
-     * write them. {@link #close()} follows.
-     */
+    /** A graceful stop's first step: refuses new appends, completes every subscription while responses can end cleanly. */
     public void beginShutdown() {
         closed = true;
         appender.refuseAppends();
@@ -378,11 +382,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return append(stream, events, expectedVersion, durability == null ? null : durability.toLog(), coldReads);
     }
 
-    /**
-     * Refuses further appends, lets in-flight ones commit, completes every subscription, stops the
-     * notifier, and brings the index on disk up to date. The log itself stays open: its owner closes
-     * it after this.
-     */
+    /** Refuses appends, lets in-flight ones commit, completes subscriptions, stops the notifier, saves the index; the log stays open. */
     @Override
     public void close() throws IOException {
         closed = true;

@@ -5,7 +5,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
 /**
- * The writes the edge makes: appends and consumer-group commits. {@link EventStore} makes them on
+ * The writes the edge makes: appends, stream lifecycle changes and consumer-group commits. {@link EventStore} makes them on
  * this node's log; with replication, the cluster makes them through the Raft log, and every
  * replica's store applies them. The HTTP layer holds one of the two and does not know which.
  */
@@ -20,4 +20,10 @@ public interface EventWriter {
 
     /** Durably records that {@code group} has consumed {@code stream} up to {@code version} (-1: nothing). */
     CompletionStage<Void> commitGroup(String group, String stream, long version);
+
+    /**
+     * Deletes, tombstones or sets the metadata of {@code stream} if it is at {@code expectedVersion}
+     * ({@link ExpectedVersion#ANY}: no check); flushed when the stage completes.
+     */
+    CompletionStage<Void> changeStream(String stream, StreamChange change, long expectedVersion);
 }

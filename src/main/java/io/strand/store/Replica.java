@@ -21,13 +21,16 @@ public final class Replica {
     private final ConsumerGroups groups;
     private final CommitWaiters commitWaiters;
     private final CopiedRecords copied;
+    private final StreamLifecycle lifecycle;
 
-    Replica(CommitLog log, Appender appender, ConsumerGroups groups, CommitWaiters commitWaiters) {
+    Replica(CommitLog log, Appender appender, ConsumerGroups groups, CommitWaiters commitWaiters,
+            StreamLifecycle lifecycle) {
+        this.lifecycle = lifecycle;
         this.log = log;
         this.appender = appender;
         this.groups = groups;
         this.commitWaiters = commitWaiters;
-        this.copied = new CopiedRecords(log, appender, groups);
+        this.copied = new CopiedRecords(log, appender, groups, lifecycle);
     }
 
     /**
@@ -57,6 +60,28 @@ public final class Replica {
                                                   long timestampMillis, long raftIndex) {
         return groups.commit(group, stream, version, id, event -> appender.applyInOrder(ConsumerGroups.STREAM,
                 List.of(event), ExpectedVersion.ANY, false, timestampMillis, raftIndex));
+    }
+
+    /**
+     * Applies a stream lifecycle change from a replicated log (see {@link #applyReplicated}): after
+     * the stream's in-flight append, so every replica decides it at the same version; {@code id} is
+     * the {@code $meta} event's id, chosen once by the accepting node.
+     */
+    public CompletionStage<Void> applyStreamChange(String stream, StreamChange change, long expectedVersion,
+                                                   UUID id, long timestampMillis, long raftIndex) {
+        lifecycle.awaitInFlight(stream);
+        return lifecycle.change(stream, change, expectedVersion, id, event -> appender.applyInOrder(
+                StreamLifecycle.STREAM, List.of(event), ExpectedVersion.ANY, false, timestampMillis, raftIndex));
+    }
+
+    /** As {@link #holdsAppend} for a stream change whose {@code $meta} event id is {@code id}. */
+    public boolean holdsStreamChange(UUID id, long raftIndex) {
+        return appender.holdsInEntry(StreamLifecycle.STREAM, id, raftIndex);
+    }
+
+    /** Validates a stream change's stream name ({@link InvalidRequestException}) without making it. */
+    public static void checkStreamChange(String stream) {
+        StreamNames.check("stream", stream);
     }
 
     /**

@@ -17,8 +17,10 @@ final class Retention {
     private final CommitLog log;
     private final StreamIndex index;
     private final ConsumerGroups groups;
+    private final StreamLifecycle lifecycle;
 
-    Retention(CommitLog log, StreamIndex index, ConsumerGroups groups) {
+    Retention(CommitLog log, StreamIndex index, ConsumerGroups groups, StreamLifecycle lifecycle) {
+        this.lifecycle = lifecycle;
         this.log = log;
         this.index = index;
         this.groups = groups;
@@ -31,6 +33,7 @@ final class Retention {
             return 0;
         }
         groups.carryForward(cut);
+        lifecycle.carryForward(cut); // stream metadata too: a tombstone outlives its segment
         int deleted = log.deleteBefore(cut);
         if (deleted > 0) {
             index.dropBefore(log.firstPosition()); // the index drops what points into deleted segments

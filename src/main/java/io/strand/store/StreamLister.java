@@ -18,11 +18,13 @@ final class StreamLister {
     private final StreamIndex index;
     private final StreamCatalog catalog;
     private final StoreConfig config;
+    private final StreamLifecycle lifecycle;
 
-    StreamLister(StreamIndex index, StoreConfig config) {
+    StreamLister(StreamIndex index, StoreConfig config, StreamLifecycle lifecycle) {
         this.index = index;
         this.catalog = index.catalog();
         this.config = config;
+        this.lifecycle = lifecycle;
     }
 
     StreamPage listStreams(long from, int limit) {
@@ -44,9 +46,18 @@ final class StreamLister {
             StreamEntry s = catalog.byId((int) id);
             long last = index.lastVersion(s);
             if (last >= 0 && !s.reserved() && names.test(s.name())) {
-                page.add(new StreamInfo(s.name(), index.firstVersion(s), last));
+                StreamMetadata m = lifecycle.get(s.name());
+                if (!m.tombstoned() && !m.deleted(last)) { // deleted streams leave the list
+                    page.add(new StreamInfo(s.name(), first(m, index.firstVersion(s), last), last));
+                }
             }
         }
         return new StreamPage(page, id < size ? id : -1);
+    }
+
+    /** The first version its metadata leaves visible, from memory only: maxAge is not looked at here. */
+    private static long first(StreamMetadata m, long held, long last) {
+        long first = Math.max(held, m.floor());
+        return m.maxCount() == null ? first : Math.max(first, last - m.maxCount() + 1);
     }
 }

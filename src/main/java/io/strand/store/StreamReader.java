@@ -23,22 +23,27 @@ final class StreamReader {
     private final StreamCatalog catalog;
     private final RecordReader records;
     private final StoreConfig config;
+    private final StreamLifecycle lifecycle;
 
-    StreamReader(StreamIndex index, RecordReader records, StoreConfig config) {
+    StreamReader(StreamIndex index, RecordReader records, StoreConfig config, StreamLifecycle lifecycle) {
         this.index = index;
         this.catalog = index.catalog();
         this.records = records;
         this.config = config;
+        this.lifecycle = lifecycle;
     }
 
     EventView readEventView(String stream, long version) {
         StreamEntry s = existing(stream);
-        if (version < 0 || version > index.lastVersion(s)) {
+        long last = index.lastVersion(s);
+        if (version < 0 || version > last) {
             throw new StreamNotFoundException(stream, version);
         }
-        long first = index.firstVersion(s);
+        long held = index.firstVersion(s);
+        long first = firstVisible(stream, s, held, last);
         if (version < first) {
-            throw gone(stream, version, first);
+            // Below what retention holds is gone; what the stream's metadata hides is not found.
+            throw first == held ? gone(stream, version, held) : new StreamNotFoundException(stream, version);
         }
         return records.view(s.position(version));
     }
@@ -59,8 +64,7 @@ final class StreamReader {
         config.checkLimit(limit);
         StreamEntry s = existing(stream);
         long last = index.lastVersion(s);
-        long first = index.firstVersion(s);
-        checkHeld(stream, from, first, last, direction);
+        long first = visibleAndHeld(stream, s, from, last, direction);
         boolean forward = direction == Direction.FORWARD;
         long v = forward ? Math.max(first, from) : (from < 0 || from > last ? last : from);
         long budget = AllReader.scanLimit(limit);
@@ -82,6 +86,71 @@ final class StreamReader {
         }
     }
 
+    /**
+     * The first version a read from {@code from} shows; {@link PositionGoneException} when
+     * {@code from} lies below what retention holds and the stream's metadata hides nothing above it.
+     */
+    private long visibleAndHeld(String stream, StreamEntry s, long from, long last, Direction direction) {
+        long held = index.firstVersion(s);
+        long first = firstVisible(stream, s, held, last);
+        if (first == held) {
+            checkHeld(stream, from, held, last, direction);
+        }
+        return first;
+    }
+
+    /**
+     * The stream's first visible version: the first held, raised past what its metadata hides
+     * (truncateBefore, a soft delete, all but the newest maxCount, events older than maxAge). Above
+     * {@code last} when it hides every event. Reads the log only for maxAge.
+     */
+    long firstVisible(String stream, StreamEntry s, long held, long last) {
+        StreamMetadata m = lifecycle.get(stream);
+        if (m == StreamMetadata.NONE) {
+            return held;
+        }
+        long first = Math.max(held, m.floor());
+        if (m.maxCount() != null) {
+            first = Math.max(first, last - m.maxCount() + 1);
+        }
+        if (m.maxAge() != null && first <= last) {
+            first = versionAt(s, first, last, System.currentTimeMillis() - m.maxAge() * 1000);
+        }
+        return first;
+    }
+
+    /**
+     * Where a subscription of {@code stream} goes on from {@code next}: past what the stream's
+     * metadata hides, looking at maxAge (which reads the log) only when {@code withAge}. Throws
+     * {@link StreamTombstonedException} once the stream is tombstoned.
+     */
+    long subscriptionNext(String stream, StreamEntry s, long next, boolean withAge) {
+        StreamMetadata m = lifecycle.get(stream);
+        if (m == StreamMetadata.NONE) {
+            return next;
+        }
+        if (m.tombstoned()) {
+            throw new StreamTombstonedException(stream);
+        }
+        long last = index.lastVersion(s);
+        long held = index.firstVersion(s);
+        long first = withAge ? firstVisible(stream, s, held, last)
+                : Math.max(Math.max(held, m.floor()), m.maxCount() == null ? 0 : last - m.maxCount() + 1);
+        return Math.max(next, first);
+    }
+
+    /** Memory only: throws when {@code stream} is tombstoned, or soft-deleted with nothing appended since. */
+    void checkReadable(String stream) {
+        StreamMetadata m = lifecycle.get(stream);
+        if (m.tombstoned()) {
+            throw new StreamTombstonedException(stream);
+        }
+        StreamEntry s = m == StreamMetadata.NONE ? null : catalog.get(stream);
+        if (s != null && m.deleted(index.lastVersion(s))) {
+            throw new StreamDeletedException(stream);
+        }
+    }
+
     private static void checkHeld(String stream, long from, long first, long last, Direction direction) {
         if (from >= 0 && from < first && (direction == Direction.FORWARD || from <= last)) {
             throw gone(stream, from, first);
@@ -97,8 +166,7 @@ final class StreamReader {
         config.checkLimit(limit);
         StreamEntry s = existing(stream);
         long last = index.lastVersion(s);
-        long first = index.firstVersion(s);
-        checkHeld(stream, from, first, last, direction);
+        long first = visibleAndHeld(stream, s, from, last, direction);
         if (direction == Direction.FORWARD) {
             long start = Math.max(first, from);
             if (start > last) {
@@ -130,8 +198,13 @@ final class StreamReader {
      */
     long versionAt(String stream, long timestampMillis) {
         StreamEntry s = existing(stream);
-        long lo = index.firstVersion(s);
-        long hi = index.lastVersion(s) + 1;
+        long last = index.lastVersion(s);
+        return versionAt(s, firstVisible(stream, s, index.firstVersion(s), last), last, timestampMillis);
+    }
+
+    private long versionAt(StreamEntry s, long from, long last, long timestampMillis) {
+        long lo = from;
+        long hi = last + 1;
         while (lo < hi) {
             long mid = (lo + hi) >>> 1;
             long t;
@@ -149,13 +222,41 @@ final class StreamReader {
 
     StreamInfo streamInfo(String stream) {
         StreamEntry s = existing(stream);
-        return new StreamInfo(stream, index.firstVersion(s), index.lastVersion(s));
+        long last = index.lastVersion(s);
+        return new StreamInfo(stream, firstVisible(stream, s, index.firstVersion(s), last), last);
     }
 
+    /** See {@link EventStore#metadata}. */
+    StreamMetadataView metadata(String stream) {
+        StreamMetadata m = lifecycle.get(stream);
+        if (m.tombstoned()) {
+            throw new StreamTombstonedException(stream);
+        }
+        StreamInfo info;
+        try {
+            info = streamInfo(stream);
+        } catch (StreamNotFoundException | StreamDeletedException none) {
+            if (m == StreamMetadata.NONE) {
+                throw none; // neither events nor metadata: no such stream
+            }
+            info = null;
+        }
+        return new StreamMetadataView(stream, m, info);
+    }
+
+    /** The stream's entry; not found without events, deleted or tombstoned as its metadata says. */
     private StreamEntry existing(String stream) {
         StreamEntry s = catalog.get(stream);
-        if (s == null || index.lastVersion(s) < 0) {
+        StreamMetadata m = lifecycle.get(stream);
+        if (m.tombstoned()) {
+            throw new StreamTombstonedException(stream);
+        }
+        long last = s == null ? -1 : index.lastVersion(s);
+        if (last < 0) {
             throw new StreamNotFoundException(stream);
+        }
+        if (m.deleted(last)) {
+            throw new StreamDeletedException(stream);
         }
         return s;
     }

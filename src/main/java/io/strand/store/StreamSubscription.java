@@ -29,12 +29,16 @@ final class StreamSubscription<T> extends LogSubscription<T> {
     /** Null while the stream does not exist; set once, on a drain. */
     private volatile StreamEntry stream;
     private volatile long nextVersion;
+    private final StreamReader streams;
+    /** Until the first event is read: the start also skips what maxAge hides (a read of the log). */
+    private boolean starting = true;
 
     /** {@code stream} null: wait for {@code name} to be created, then read it from {@code fromVersion}. */
     StreamSubscription(Flow.Subscriber<? super T> subscriber, Executor executor, StreamIndex index,
                        RecordReader records, StreamWaiters waiters, String name, StreamEntry stream, long fromVersion,
-                       Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease) {
+                       Function<EventView, T> mapper, Consumer<LogSubscription<?>> onRelease, StreamReader streams) {
         super(subscriber, executor);
+        this.streams = streams;
         this.mapper = mapper;
         this.index = index;
         this.records = records;
@@ -76,6 +80,8 @@ final class StreamSubscription<T> extends LogSubscription<T> {
             stream = s;
             nextVersion = Math.max(nextVersion, index.firstVersion(s));
         }
+        nextVersion = streams.subscriptionNext(name, s, nextVersion, starting); // what the stream's metadata hides
+        starting = false;
         if (nextVersion > index.lastVersion(s)) {
             return null;
         }

@@ -33,9 +33,11 @@ final class Subscriptions {
     private final Set<LogSubscription<?>> open = ConcurrentHashMap.newKeySet();
     private final Consumer<LogSubscription<?>> onRelease = this::released;
     private volatile boolean completing;
+    private final StreamReader streams;
 
     Subscriptions(CommitLog log, StreamIndex index, RecordReader records, AllReader all, StreamWaiters waiters,
-                  Notifier notifier) {
+                  Notifier notifier, StreamReader streams) {
+        this.streams = streams;
         this.log = log;
         this.index = index;
         this.records = records;
@@ -51,7 +53,7 @@ final class Subscriptions {
             long from = s == null ? Math.max(0, fromVersion)
                     : fromVersion == EventStore.END ? index.lastVersion(s) + 1 : Math.max(index.firstVersion(s), fromVersion);
             track(new StreamSubscription<>(subscriber, executor, index, records, waiters, stream, s, from, mapper,
-                    onRelease));
+                    onRelease, streams));
         });
     }
 
