@@ -69,7 +69,8 @@ class OpenApiTest {
     @Test
     void shouldDocumentEveryRouteOfHttpRoutes() {
         Map<String, Set<String>> expected = Map.of(
-                "/streams/{stream}", Set.of("post", "get", "head"),
+                "/streams/{stream}", Set.of("post", "get", "head", "delete"),
+                "/streams/{stream}/metadata", Set.of("put", "get", "head"),
                 "/streams", Set.of("get", "head"),
                 "/streams/{stream}/{version}", Set.of("get", "head"),
                 "/all", Set.of("get", "head"),
@@ -98,7 +99,10 @@ class OpenApiTest {
 
     @Test
     void shouldDocumentTheProblemResponsesWhereTheyApply() {
-        statuses("post", "/streams/{stream}", "201", "400", "401", "403", "409", "413", "415", "503", "507");
+        statuses("post", "/streams/{stream}", "201", "400", "401", "403", "409", "410", "413", "415", "503", "507");
+        statuses("delete", "/streams/{stream}", "204", "400", "401", "403", "404", "409", "410", "503", "507");
+        statuses("put", "/streams/{stream}/metadata", "204", "400", "410", "413", "415", "503", "507");
+        statuses("get", "/streams/{stream}/metadata", "200", "400", "404", "410", "503");
         statuses("get", "/streams/{stream}", "200", "400", "404", "410", "503");
         statuses("get", "/streams", "200", "400", "503");
         statuses("get", "/streams/{stream}/{version}", "200", "400", "404", "410", "503");
@@ -221,7 +225,7 @@ class OpenApiTest {
 
     /** The reads a client can hold until this node has applied its write, or until a linearizable point (ReadGate). */
     private static final List<String> READ_PATHS = List.of("/streams", "/streams/{stream}", "/streams/{stream}/{version}", "/all",
-            "/groups/{group}/streams/{stream}");
+            "/groups/{group}/streams/{stream}", "/streams/{stream}/metadata");
 
     /**
      * Every read (GET and HEAD) documents the read-your-writes and linearizable-read options both as
