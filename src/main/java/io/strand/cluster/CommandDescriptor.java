@@ -164,6 +164,9 @@ final class CommandDescriptor {
         }
         if (kind == KIND_STREAM_CHANGE) {
             UUID id = new UUID(b.getLong(), b.getLong());
+            if (count < 0 || count >= StreamChange.Kind.values().length) {
+                throw new IllegalArgumentException("no stream change of kind " + count);
+            }
             StreamChange.Kind change = StreamChange.Kind.values()[count];
             StreamChange c = change == StreamChange.Kind.DELETE ? StreamChange.delete()
                     : change == StreamChange.Kind.TOMBSTONE ? StreamChange.tombstone()
