@@ -1,8 +1,14 @@
 package io.strand.cluster;
 
 import io.strand.store.AppendOutcome;
+import io.strand.store.Direction;
 import io.strand.store.ExpectedVersion;
 import io.strand.store.StoreUnavailableException;
+import io.strand.store.StreamChange;
+import io.strand.store.StreamInfo;
+import io.strand.store.StreamMetadata;
+import io.strand.store.StreamNotFoundException;
+import io.strand.store.StreamTombstonedException;
 import io.strand.store.WrongExpectedVersionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -21,13 +27,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Three replicas in one JVM, each with its own CommitLog and store, talking Raft over real sockets on
  * 127.0.0.1: appends through any member reach every log as the same bytes, conflicts and re-sends
  * answer alike everywhere, a restarted member catches up without applying anything twice, and a
- * member without a majority refuses appends as unavailable. (The packaged three-process cluster
+ * member without a majority refuses appends as unavailable. Stream lifecycle changes (soft delete,
+ * tombstone, settings) made through any member hold on every member and after a restart. (The packaged three-process cluster
  * with kill -9 and SIGSTOP is ClusterIT.)
  */
 class ReplicationTest {
@@ -190,5 +199,156 @@ class ReplicationTest {
         }
         assertFalse(back.duplicate());
         cluster.awaitSameLogs();
+    }
+
+    // ---------------------------------------------------------------- stream lifecycle
+
+    private static void change(ReplicaNode via, String stream, StreamChange change, long expected) throws Exception {
+        via.raft.writer().changeStream(stream, change, expected).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    /** What a member's store shows of {@code stream}: its visible versions, or the refusal's class. */
+    private static String view(ReplicaNode n, String stream) {
+        try {
+            return n.store.readStream(stream, 0, 100, Direction.FORWARD).events().stream().map(e -> e.version()).toList().toString();
+        } catch (RuntimeException refused) {
+            return refused.getClass().getSimpleName();
+        }
+    }
+
+    private static List<String> listed(ReplicaNode n) {
+        return n.store.listStreams(0, 100).streams().stream().map(StreamInfo::name).toList();
+    }
+
+    /** Every running member's store shows {@code expected} for {@code stream}, once their logs are the same. */
+    private void assertEveryMemberShows(String stream, String expected) throws Exception {
+        cluster.awaitSameLogs();
+        for (ReplicaNode n : nodes) {
+            if (n.store != null) {
+                assertEquals(expected, view(n, stream), n.config.nodeId() + " shows " + stream);
+            }
+        }
+    }
+
+    @Test
+    void aSoftDeleteThroughOneMemberHidesTheStreamEverywhereUntilAnAppendThroughAnother() throws Exception {
+        startThree(Duration.ofSeconds(10), 100_000);
+        append(nodes.get(0), "cart", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "a"), event(UUID.randomUUID(), "b"),
+                event(UUID.randomUUID(), "c"));
+        append(nodes.get(0), "gone", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "g"));
+        append(nodes.get(0), "kept", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "k"));
+        change(nodes.get(1), "cart", StreamChange.delete(), 2);
+        change(nodes.get(1), "gone", StreamChange.delete(), ExpectedVersion.ANY);
+        assertEveryMemberShows("cart", "StreamDeletedException");
+        for (ReplicaNode n : nodes) {
+            assertEquals("StreamDeletedException", view(n, "gone"));
+            assertEquals(List.of("kept"), listed(n), n.config.nodeId() + " lists no deleted stream");
+            assertEquals(3, n.store.metadata("cart").metadata().deletedBefore());
+            assertNull(n.store.metadata("cart").info(), "nothing visible");
+        }
+
+        AppendOutcome next = append(nodes.get(2), "cart", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "d"));
+        assertEquals(3, next.firstVersion(), "an append after a delete continues at the next version");
+        assertEveryMemberShows("cart", "[3]");
+        for (ReplicaNode n : nodes) {
+            assertEquals(new StreamInfo("cart", 3, 3), n.store.streamInfo("cart"));
+            assertEquals(List.of("cart", "kept"), listed(n).stream().sorted().toList());
+        }
+
+        // A restarted member rebuilds the lifecycle from its log: the same streams hidden and shown.
+        ReplicaNode restarted = cluster.follower();
+        restarted.stop();
+        restarted.open();
+        append(cluster.awaitLeader(), "kept", 0, event(UUID.randomUUID(), "k2"));
+        assertEveryMemberShows("gone", "StreamDeletedException");
+        assertEquals("[3]", view(restarted, "cart"));
+        assertEquals("[0, 1]", view(restarted, "kept"));
+        assertEquals(List.of("cart", "kept"), listed(restarted).stream().sorted().toList());
+    }
+
+    @Test
+    void aTombstoneAndSettingsThroughAnyMemberHoldOnEveryMemberAndAfterARestart() throws Exception {
+        startThree(Duration.ofSeconds(10), 100_000);
+        append(nodes.get(0), "dead", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "a"), event(UUID.randomUUID(), "b"));
+        for (int i = 0; i < 5; i++) {
+            append(nodes.get(i % 3), "capped", ExpectedVersion.ANY, event(UUID.randomUUID(), "c" + i));
+        }
+        change(cluster.follower(), "dead", StreamChange.tombstone(), ExpectedVersion.ANY);
+        change(nodes.get(2), "capped", StreamChange.set(StreamMetadata.settings(2L, null, null, "{\"o\":1}")), 4);
+        assertEveryMemberShows("dead", "StreamTombstonedException");
+        assertEveryMemberShows("capped", "[3, 4]");
+        long end = nodes.get(0).log.committedPosition();
+        for (ReplicaNode via : nodes) {
+            ExecutionException refused = assertThrows(ExecutionException.class,
+                    () -> append(via, "dead", ExpectedVersion.ANY, event(UUID.randomUUID(), "x")));
+            assertInstanceOf(StreamTombstonedException.class, refused.getCause(), "append through " + via.config.nodeId());
+            ExecutionException again = assertThrows(ExecutionException.class,
+                    () -> change(via, "dead", StreamChange.delete(), ExpectedVersion.ANY));
+            assertInstanceOf(StreamTombstonedException.class, again.getCause(), "change through " + via.config.nodeId());
+            assertEquals(new StreamInfo("capped", 3, 4), via.store.streamInfo("capped"));
+            assertEquals(2L, via.store.metadata("capped").metadata().maxCount());
+            assertEquals("{\"o\":1}", via.store.metadata("capped").metadata().custom());
+            assertThrows(StreamTombstonedException.class, () -> via.store.metadata("dead"));
+        }
+        cluster.awaitSameLogs();
+        for (ReplicaNode n : nodes) {
+            assertEquals(end, n.log.committedPosition(), "refusals wrote nothing on " + n.config.nodeId());
+        }
+
+        ReplicaNode restarted = cluster.follower();
+        restarted.stop();
+        restarted.open();
+        assertEquals("StreamTombstonedException", view(restarted, "dead"), "rebuilt at open");
+        assertEquals("[3, 4]", view(restarted, "capped"));
+        ExecutionException refused = assertThrows(ExecutionException.class,
+                () -> append(restarted, "dead", ExpectedVersion.ANY, event(UUID.randomUUID(), "y")));
+        assertInstanceOf(StreamTombstonedException.class, refused.getCause());
+        append(restarted, "capped", 4, event(UUID.randomUUID(), "c5"));
+        assertEveryMemberShows("capped", "[4, 5]");
+        assertEveryMemberShows("dead", "StreamTombstonedException");
+    }
+
+    @Test
+    void refusedChangesThroughAFollowerChangeNothingAndRacingAppendsAreDecidedAlike() throws Exception {
+        startThree(Duration.ofSeconds(10), 100_000);
+        ReplicaNode follower = cluster.follower();
+        append(nodes.get(0), "acct", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "a"), event(UUID.randomUUID(), "b"));
+        cluster.awaitSameLogs();
+        long end = follower.log.committedPosition();
+        ExecutionException conflict = assertThrows(ExecutionException.class,
+                () -> change(follower, "acct", StreamChange.delete(), 0));
+        WrongExpectedVersionException w = assertInstanceOf(WrongExpectedVersionException.class, conflict.getCause());
+        assertEquals(0, w.expected());
+        assertEquals(1, w.current());
+        ExecutionException none = assertThrows(ExecutionException.class,
+                () -> change(follower, "never", StreamChange.delete(), ExpectedVersion.ANY));
+        assertEquals("never", assertInstanceOf(StreamNotFoundException.class, none.getCause()).stream());
+        assertEveryMemberShows("acct", "[0, 1]");
+        for (ReplicaNode n : nodes) {
+            assertEquals(end, n.log.committedPosition(), "the refusals wrote nothing on " + n.config.nodeId());
+            assertEquals(StreamMetadata.NONE, n.store.metadata("acct").metadata());
+        }
+
+        // A delete racing appends through other members lands at one place among them, the same on every member.
+        append(nodes.get(0), "race", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "first"));
+        List<java.util.concurrent.CompletableFuture<?>> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            sent.add(nodes.get(i % 2).raft.writer().write("race", List.of(event(UUID.randomUUID(), "r" + i)),
+                    ExpectedVersion.ANY, null, null).toCompletableFuture());
+            if (i == 20) {
+                sent.add(nodes.get(2).raft.writer().changeStream("race", StreamChange.delete(), ExpectedVersion.ANY)
+                        .toCompletableFuture());
+            }
+        }
+        java.util.concurrent.CompletableFuture.allOf(sent.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .get(30, TimeUnit.SECONDS);
+        cluster.awaitSameLogs();
+        long deletedBefore = nodes.get(0).store.metadata("race").metadata().deletedBefore();
+        assertTrue(deletedBefore > 0 && deletedBefore <= 41, "the delete hid the appends before it: " + deletedBefore);
+        String shown = view(nodes.get(0), "race");
+        for (ReplicaNode n : nodes) {
+            assertEquals(deletedBefore, n.store.metadata("race").metadata().deletedBefore(), n.config.nodeId());
+            assertEquals(shown, view(n, "race"), n.config.nodeId());
+        }
     }
 }
