@@ -1,8 +1,12 @@
 package io.strand.cluster;
 
+import io.strand.store.Direction;
 import io.strand.store.ExpectedVersion;
 import io.strand.store.NewEvent;
 import io.strand.store.RecordedEvent;
+import io.strand.store.StreamChange;
+import io.strand.store.StreamInfo;
+import io.strand.store.StreamMetadata;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@code purgeUpToSnapshot}) cannot catch up from the leader's Raft log: Ratis tells it to install
  * the leader's snapshot, and it copies the leader's CommitLog up to the snapshot's position (here
  * read in-process, as {@code GET /log} serves it; ClusterIT does it over HTTP). Its log then holds
- * the leader's bytes, its store reads the streams and group positions, and replication goes on.
+ * the leader's bytes, its store reads the streams, group positions and stream lifecycle changes
+ * (soft delete, tombstone, settings), and replication goes on.
  */
 class SnapshotInstallTest {
     /** Small Ratis log segments: a purge only ever deletes closed segments. */
@@ -74,6 +79,7 @@ class SnapshotInstallTest {
         ReplicaNode leader = cluster.awaitLeader();
         int events = 1 + appendMany(leader, 400, 8); // 3200 events, ~60 snapshots, several segments of each log
         leader.raft.writer().commitGroup("g1", "s-1", 42).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        changeLifecycles(leader);
         append(leader, "bin", ExpectedVersion.NO_STREAM, new NewEvent(UUID.randomUUID(), "blob",
                 new byte[]{0, 1, 2, (byte) 0xFF}, "{\"m\":1}".getBytes(StandardCharsets.UTF_8), true));
         events += appendMany(leader, 60, 2); // past another snapshot: the one copied holds the group commit
@@ -100,6 +106,10 @@ class SnapshotInstallTest {
         assertEquals(List.of(original.position(), original.id(), original.timestamp(), original.type()),
                 List.of(blob.position(), blob.id(), blob.timestamp(), blob.type()));
         assertArrayEquals(original.metadata(), blob.metadata());
+        long lastChange = leader.store.streamInfo("$meta").lastVersion();
+        assertTrue(leader.store.readEvent("$meta", lastChange).position() < installed.position(),
+                "the stream changes came through the copy");
+        assertLifecycles(leader, stopped);
 
         // Replication goes on, through the member that installed the snapshot too.
         long before = stopped.store.streamInfo("s-2").lastVersion();
@@ -115,6 +125,61 @@ class SnapshotInstallTest {
         assertEquals(0, stopped.raft.status().snapshotsInstalled());
         assertEquals(before + 1, stopped.store.streamInfo("s-2").lastVersion());
         assertEquals(OptionalLong.of(42), stopped.store.groupVersion("g1", "s-1"));
+        assertLifecycles(cluster.awaitLeader(), stopped); // rebuilt from the copied $meta events at open
+    }
+
+    private static final List<String> CHANGED = List.of("deleted", "tomb", "revived", "capped");
+
+    /** A soft delete, a delete with an append after it, a tombstone and settings, made through {@code via}. */
+    private static void changeLifecycles(ReplicaNode via) throws Exception {
+        append(via, "deleted", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "d0"), event(UUID.randomUUID(), "d1"));
+        change(via, "deleted", StreamChange.delete(), 1);
+        append(via, "tomb", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "t0"));
+        change(via, "tomb", StreamChange.tombstone(), ExpectedVersion.ANY);
+        append(via, "revived", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "r0"));
+        change(via, "revived", StreamChange.delete(), 0);
+        append(via, "revived", ExpectedVersion.NO_STREAM, event(UUID.randomUUID(), "r1"));
+        for (int i = 0; i < 6; i++) {
+            append(via, "capped", ExpectedVersion.ANY, event(UUID.randomUUID(), "c" + i));
+        }
+        change(via, "capped", StreamChange.set(StreamMetadata.settings(2L, 3600L, null, "{\"k\":\"v\"}")), 5);
+    }
+
+    private static void change(ReplicaNode via, String stream, StreamChange change, long expected) throws Exception {
+        via.raft.writer().changeStream(stream, change, expected).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    /** Each changed stream's metadata and visible versions (or the refusal), and the stream list. */
+    private static List<String> lifecycles(ReplicaNode n) {
+        List<String> out = new ArrayList<>();
+        for (String s : CHANGED) {
+            out.add(refusalOr(() -> n.store.metadata(s).toString()));
+            out.add(refusalOr(() -> n.store.readStream(s, 0, 100, Direction.FORWARD).events().stream()
+                    .map(RecordedEvent::version).toList().toString()));
+        }
+        out.add(n.store.listStreams(0, 100).streams().stream().map(StreamInfo::name).filter(CHANGED::contains).sorted().toList().toString());
+        return out;
+    }
+
+    private static String refusalOr(java.util.function.Supplier<String> read) {
+        try {
+            return read.get();
+        } catch (RuntimeException refused) {
+            return refused.getClass().getSimpleName();
+        }
+    }
+
+    /** {@code follower} reports every changed stream exactly as the leader, which shows the changes made. */
+    private static void assertLifecycles(ReplicaNode leader, ReplicaNode follower) {
+        List<String> expected = lifecycles(leader);
+        assertEquals("StreamDeletedException", expected.get(1));
+        assertEquals("StreamTombstonedException", expected.get(2));
+        assertEquals("StreamTombstonedException", expected.get(3));
+        assertEquals("[1]", expected.get(5));
+        assertEquals("[4, 5]", expected.get(7));
+        assertTrue(expected.get(6).contains("maxCount=2, maxAge=3600"), expected.get(6));
+        assertEquals("[capped, revived]", expected.get(8));
+        assertEquals(expected, lifecycles(follower), follower.config.nodeId() + " reports the streams as the leader");
     }
 
     /**
