@@ -52,6 +52,8 @@ public class HttpRoutes {
                 config.sse().retry().toMillis(), config.sse().checkpointRecords());
         GroupHandler groups = new GroupHandler(storage, disk);
         LifecycleHandler lifecycle = new LifecycleHandler(storage, disk, readers);
+        SharedGroupHandler shared = new SharedGroupHandler(storage, config.sse().heartbeat().toMillis(),
+                config.sse().retry().toMillis(), maxPage);
         LogHandler log = new LogHandler(storage, readers);
         ReadGate gate = new ReadGate(storage, config.cluster().readWait().toMillis());
         ClusterHandler cluster = new ClusterHandler(storage);
@@ -101,6 +103,18 @@ public class HttpRoutes {
                 .handler(groups::put)
                 .failureHandler(HttpRoutes::failure);
         router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only(READ_WAIT)).handler(gate).handler(groups::get).failureHandler(HttpRoutes::failure);
+        router.route("/groups").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only()).handler(shared::list).failureHandler(HttpRoutes::failure);
+        router.put("/groups/:group").handler(BodyHandler.create(false).setBodyLimit(GROUP_BODY_LIMIT * 4)).handler(AccessControl.readSome())
+                .handler(Params.only()).handler(shared::put).failureHandler(HttpRoutes::failure);
+        router.route("/groups/:group").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only()).handler(shared::get).failureHandler(HttpRoutes::failure);
+        router.delete("/groups/:group").handler(AccessControl.readSome()).handler(Params.only()).handler(shared::delete).failureHandler(HttpRoutes::failure);
+        router.get("/groups/:group/events").handler(AccessControl.readSome()).handler(Params.only()).handler(shared::events).failureHandler(HttpRoutes::failure);
+        for (String settle : new String[]{"ack", "nack"}) {
+            router.post("/groups/:group/" + settle).handler(BodyHandler.create(false).setBodyLimit(1 << 20)).handler(AccessControl.readSome())
+                    .handler(Params.only()).handler(settle.equals("ack") ? shared::ack : shared::nack).failureHandler(HttpRoutes::failure);
+        }
+        router.route("/groups/:group/parked").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only("from", "limit")).handler(shared::parked).failureHandler(HttpRoutes::failure);
+        router.post("/groups/:group/parked/replay").handler(AccessControl.readSome()).handler(Params.only()).handler(shared::replay).failureHandler(HttpRoutes::failure);
         router.route("/cluster").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.admin()).handler(Params.only()).handler(cluster::handle).failureHandler(HttpRoutes::failure);
         router.get("/log").handler(AccessControl.admin()).handler(Params.only("from", "maxBytes", "via")).handler(log::handle).failureHandler(HttpRoutes::failure);
 
@@ -113,6 +127,9 @@ public class HttpRoutes {
         String[] allowedByPath = {"/streams", "GET, HEAD", "/streams/:stream", "GET, HEAD, POST, DELETE",
                 "/streams/:stream/metadata", "GET, HEAD, PUT", "/streams/:stream/:version", "GET, HEAD",
                 "/all", "GET, HEAD", "/groups/:group/streams/:stream", "GET, HEAD, PUT", "/log", "GET",
+                "/groups", "GET, HEAD", "/groups/:group", "GET, HEAD, PUT, DELETE", "/groups/:group/events", "GET",
+                "/groups/:group/ack", "POST", "/groups/:group/nack", "POST", "/groups/:group/parked", "GET, HEAD",
+                "/groups/:group/parked/replay", "POST",
                 "/cluster", "GET, HEAD"};
         java.util.Map<String, String> allowed = new java.util.LinkedHashMap<>();
         for (int i = 0; i < allowedByPath.length; i += 2) {

@@ -112,6 +112,12 @@ final class Problem extends RuntimeException {
             Problem p = notFound(nf.getMessage()).with("stream", nf.stream());
             return nf.streamExists() ? p.with("version", nf.version()) : p;
         }
+        if (t instanceof io.strand.store.groups.GroupNotFoundException) {
+            return notFound(t.getMessage());
+        }
+        if (t instanceof io.strand.store.groups.UnknownDeliveryException u) {
+            return notFound(u.getMessage()).with("ids", u.ids().stream().map(Object::toString).toList());
+        }
         if (t instanceof io.strand.store.StreamDeletedException d) {
             return new Problem(404, "stream-deleted", "Stream deleted", d.getMessage()).with("stream", d.stream());
         }

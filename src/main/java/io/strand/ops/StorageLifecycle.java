@@ -41,6 +41,8 @@ public class StorageLifecycle {
     private final CountDownLatch opened = new CountDownLatch(1);
     private volatile Storage storage;
     private volatile EventStore store;
+    /** Shared groups (persistent subscriptions); single node only for now (null in a cluster, or while starting). */
+    private volatile io.strand.store.groups.SharedGroups sharedGroups;
     private volatile RaftNode cluster;
     private volatile EventWriter writer;
     private volatile Throwable failure;
@@ -104,6 +106,9 @@ public class StorageLifecycle {
                 }
             }
             writer = cluster != null ? cluster.writer() : opened;
+            if (cluster == null) {
+                sharedGroups = io.strand.store.groups.SharedGroups.open(opened);
+            }
             store = opened;
             progress.finish();
             openMillis = (System.nanoTime() - start) / 1_000_000;
@@ -146,6 +151,7 @@ public class StorageLifecycle {
             cluster = null; // closed once: onStop finds nothing left to close
             c.close();
         }
+        closeGroups();
         EventStore s = store;
         if (s != null) {
             LOG.info("Strand shutting down: refusing new appends, ending subscriptions");
@@ -165,6 +171,7 @@ public class StorageLifecycle {
                 return; // never close under a recovery in progress
             }
         }
+        closeGroups();
         RaftNode c = cluster;
         if (c != null) {
             c.close(); // no more entries applied to the store below
@@ -187,6 +194,19 @@ public class StorageLifecycle {
         } catch (IOException e) {
             LOG.error("closing the commit log failed", e);
         }
+    }
+
+    private void closeGroups() {
+        io.strand.store.groups.SharedGroups g = sharedGroups;
+        if (g != null) {
+            sharedGroups = null;
+            g.close(); // ends their consumers' streams while the server can still write them
+        }
+    }
+
+    /** The shared groups, or null while starting or in a cluster (not replicated yet). */
+    public io.strand.store.groups.SharedGroups sharedGroupsOrNull() {
+        return sharedGroups;
     }
 
     private static void closeQuietly(EventStore s) {

@@ -140,6 +140,12 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return replica;
     }
 
+    /** Appends fresh-id events, flushed, to a stream of the store's own ({@code $}...): for subsystems such as shared groups. */
+    public CompletionStage<AppendOutcome> appendSystem(String stream, List<NewEvent> events) {
+        return stream.startsWith("$") ? appender.appendFresh(stream, events, Durability.FLUSHED)
+                : java.util.concurrent.CompletableFuture.failedFuture(new InvalidRequestException("not a system stream: " + stream));
+    }
+
     private CompletionStage<AppendOutcome> appendMetadata(NewEvent event) { // the lifecycle's $meta events
         return appender.appendFresh(StreamLifecycle.STREAM, List.of(event), Durability.FLUSHED);
     }
@@ -204,12 +210,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return streams.versionAt(stream, timestampMillis);
     }
 
-    /**
-     * Checks that {@code position}, from a client, is where a record of the log starts (see
-     * {@link AllReader#checkRecordBoundary}). Reads the log: not for an event loop. Throws
-     * {@link InvalidRequestException} when it is not, {@link PositionGoneException} below the first
-     * position held.
-     */
+    /** {@link AllReader#checkRecordBoundary}: {@link InvalidRequestException}, or {@link PositionGoneException} below the log. Reads the log. */
     public void checkRecordBoundary(long position) {
         all.checkRecordBoundary(position);
     }
@@ -258,8 +259,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return subscriptions.all(fromPosition, executor, v -> v);
     }
 
-    /** Subscriptions waiting for streams that do not exist yet (for tests and metrics). */
-    int waitingSubscriptions() {
+    int waitingSubscriptions() { // subscriptions waiting for streams that do not exist yet (tests, metrics)
         return waiters.count();
     }
 
