@@ -207,7 +207,15 @@ final class SharedGroup {
     GroupStatus status() {
         long lag = Math.max(0, store.end(state.settings) - (outstanding.isEmpty() ? lastRead + 1 : outstanding.first()));
         if (lastRead < 0 && outstanding.isEmpty()) {
-            lag = Math.max(0, store.end(state.settings) - state.resume);
+            // Nothing read since the start: from the first offset not settled at or after the resume point
+            // (the resume point itself is settled when it was the last offset read before the restart).
+            long first = state.resume;
+            if (!state.settings.all()) {
+                while (state.settled.contains(first)) {
+                    first++;
+                }
+            }
+            lag = Math.max(0, store.end(state.settings) - first);
         }
         return new GroupStatus(name, state.settings, members.all.size(), inFlight.size(), state.parks.size(), lag,
                 delivered, acked, redeliveries);
