@@ -144,6 +144,32 @@ class GroupRulesTest {
     }
 
     @Test
+    void anUnfilteredAllGroupIsNotGivenTheGroupsOwnRecords(@TempDir Path dir) throws Exception {
+        try (GroupsFixture f = GroupsFixture.open(dir)) {
+            f.append("s", 3, 50);
+            GroupSettings all = new GroupSettings("$all", List.of(), List.of(), GroupSettings.START, 60, 5, 10,
+                    GroupSettings.Strategy.ROUND_ROBIN);
+            await(f.groups.put("all", all));
+            await(f.groups.put("other", all));
+            Recorder c = new Recorder().attach(f.groups, "all");
+            Recorder o = new Recorder().attach(f.groups, "other");
+            for (int i = 0; i < 3; i++) {
+                Delivery d = c.take(1, 10).get(0);
+                assertEquals("s", d.event().stream());
+                await(f.groups.ack("all", List.of(d.event().id()))); // each ack appends a record to $pg-all
+                Delivery e = o.take(1, 10).get(0);
+                assertEquals("s", e.event().stream());
+                await(f.groups.ack("other", List.of(e.event().id())));
+            }
+            // The groups' records ($pg, $pg-all, $pg-other) lie between the acked events and this one in the
+            // log: had they been given to the consumers, they would come first, and each ack would make more.
+            AppendOutcome marker = f.append("s", 1, 50).get(0);
+            assertEquals(marker.position(), c.take(1, 10).get(0).event().position());
+            assertEquals(marker.position(), o.take(1, 10).get(0).event().position());
+        }
+    }
+
+    @Test
     void aRestartResumesAtTheResumePointAndSkipsWhatWasAckedAboveIt(@TempDir Path dir) throws Exception {
         Set<Long> acked = new HashSet<>(List.of(0L, 1L, 2L, 3L, 4L, 7L, 9L, 15L));
         try (GroupsFixture f = GroupsFixture.open(dir)) {
