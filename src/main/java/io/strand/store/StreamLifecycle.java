@@ -71,6 +71,12 @@ final class StreamLifecycle {
             metadata.put(d.stream(), d.metadata());
             positions.put(d.stream(), e.position());
         }
+        // A deleted stream none of whose events is held any more (retention) goes on after its mark.
+        metadata.forEach((stream, m) -> {
+            if (m.deletedBefore() > 0 && !m.tombstoned()) {
+                index.startAt(catalog.getOrCreate(stream), m.deletedBefore());
+            }
+        });
     }
 
     /** The stream's metadata ({@link StreamMetadata#NONE} when none was set). */
@@ -139,7 +145,9 @@ final class StreamLifecycle {
             }
             long current = s.assigned() - 1;
             if (matches(stream, expectedVersion, current)) {
-                return record(stream, change.applyTo(get(stream), current), id, via);
+                StreamEntry entry = s; // its subscriptions look again: a tombstone ends them
+                return record(stream, change.applyTo(get(stream), current), id, via)
+                        .thenRun(() -> reruns.execute(entry::wakeListeners));
             }
             behind = s.inFlight();
             long committed = index.lastVersion(s);
