@@ -295,12 +295,13 @@ class StreamLifecycleTest {
                 assertEquals(deletedAt + 1, f.store.metadata(stream).metadata().deletedBefore(),
                         "deleted at exactly the expected version");
                 long deleted = deletedAt;
-                assertThrows(StreamNotFoundException.class, () -> f.store.readEvent(stream, deleted));
                 long last = f.store.index().lastVersion(f.store.index().catalog().get(stream));
                 assertEquals(900, last, "round " + round + ", deleted at " + deletedAt);
                 if (deletedAt < last) {
+                    assertThrows(StreamNotFoundException.class, () -> f.store.readEvent(stream, deleted));
                     assertEquals(new StreamInfo(stream, deletedAt + 1, last), f.store.streamInfo(stream));
-                } else {
+                } else { // deleted after the last append: nothing is left to see
+                    assertThrows(StreamDeletedException.class, () -> f.store.readEvent(stream, deleted));
                     assertThrows(StreamDeletedException.class, () -> f.store.streamInfo(stream));
                 }
             }
