@@ -28,11 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/**
- * Stream lifecycle on a real store: soft delete, tombstone and settings survive a reopen and
- * retention (carry-forward), race appends as a single point among them, end or start subscriptions
- * where they should, and hide what maxAge excludes.
- */
+/** Soft delete, tombstone and settings on a real store: reopen, retention, races, subscriptions, maxAge. */
 class StreamLifecycleTest {
     private static final String CUSTOM = "{\"owner\":\"billing\",\"n\":[1,2]}";
 
@@ -392,10 +388,9 @@ class StreamLifecycleTest {
         }
     }
 
-    private static void awaitFlushed(StoreFixture f) throws InterruptedException {
-        long target = f.log.committedPosition();
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (f.log.flushedPosition() < target && System.nanoTime() < deadline) {
+    private static void awaitFlushed(StoreFixture f) throws InterruptedException { // retention keeps what is not flushed
+        for (long target = f.log.committedPosition(), end = System.nanoTime() + 30_000_000_000L;
+             f.log.flushedPosition() < target && System.nanoTime() < end; ) {
             Thread.sleep(5);
         }
     }
