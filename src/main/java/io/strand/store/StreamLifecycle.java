@@ -30,7 +30,6 @@ import java.util.function.Supplier;
 final class StreamLifecycle {
     static final String STREAM = "$meta";
     static final String EVENT_TYPE = "stream-metadata";
-    private static final System.Logger LOG = System.getLogger(StreamLifecycle.class.getName());
 
     private final StreamIndex index;
     private final StreamCatalog catalog;
@@ -53,24 +52,12 @@ final class StreamLifecycle {
 
     /** Reads every change {@code $meta} still holds, in log order (at open): the newest per stream wins. */
     void load() {
-        StreamEntry s = catalog.get(STREAM);
-        if (s == null) {
-            return;
-        }
-        long last = index.lastVersion(s);
-        for (long v = index.firstVersion(s); v <= last; v++) {
-            RecordedEvent e;
-            try {
-                e = records.copy(s.position(v));
-            } catch (CorruptEventException corrupt) {
-                // Counted and logged by the log; the stream keeps its previous metadata.
-                LOG.log(System.Logger.Level.ERROR, "stream metadata change skipped: version=" + v + ", " + corrupt.getMessage());
-                continue;
-            }
+        // A corrupt change is skipped: the stream keeps its previous metadata.
+        SystemStream.forEach(index, records, STREAM, e -> {
             StreamMetadataDescriptor.Decoded d = StreamMetadataDescriptor.decode(ByteBuffer.wrap(e.data()));
             metadata.put(d.stream(), d.metadata());
             positions.put(d.stream(), e.position());
-        }
+        });
         // A deleted stream none of whose events is held any more (retention) goes on after its mark.
         metadata.forEach((stream, m) -> {
             if (m.deletedBefore() > 0 && !m.tombstoned()) {
