@@ -32,6 +32,12 @@ final class GroupHandler {
             }
             long version = version(ctx);
             Http.checkWritable(storage, disk);
+            // The stream must exist and hold the version (moving back is a reset, allowed). Memory
+            // only, unless the stream's metadata has a maxAge (its first visible version is searched).
+            io.strand.store.StreamInfo info = Http.store(storage).streamInfo(stream);
+            if (version > info.lastVersion()) {
+                throw Problem.badRequest("stream " + stream + " has no version " + version + "; its last is " + info.lastVersion());
+            }
             Context loop = Vertx.currentContext();
             store.commitGroup(group, stream, version).whenComplete((v, e) -> loop.runOnContext(x -> {
                 if (e != null) {

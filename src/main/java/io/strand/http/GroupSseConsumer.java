@@ -40,13 +40,7 @@ final class GroupSseConsumer implements GroupConsumer {
 
     /** Sends the head and starts the heartbeat; on the event loop. */
     void open(long heartbeatMillis, long retryMillis) {
-        response.setStatusCode(200).setChunked(true)
-                .putHeader("Content-Type", Http.EVENT_STREAM)
-                .putHeader("Cache-Control", "no-cache")
-                .putHeader("X-Accel-Buffering", "no");
-        response.closeHandler(v -> close());
-        response.exceptionHandler(e -> close());
-        response.write("retry: " + retryMillis + "\n: connected\n\n");
+        SseConnection.head(response, retryMillis, this::close);
         heartbeat = loop.owner().setPeriodic(heartbeatMillis, id -> {
             if (!closed) {
                 response.write(": heartbeat\n\n");

@@ -97,15 +97,7 @@ final class SseConnection implements Flow.Subscriber<EventView> {
      * before subscribing.
      */
     void open(long heartbeatMillis, long retryMillis) {
-        response.setStatusCode(200).setChunked(true)
-                .putHeader("Content-Type", Http.EVENT_STREAM)
-                .putHeader("Cache-Control", "no-cache")
-                // Never compressed (a compressor would hold frames back): Quarkus compresses only
-                // quarkus.http.compress-media-types, which never include text/event-stream.
-                .putHeader("X-Accel-Buffering", "no");
-        response.closeHandler(v -> close());
-        response.exceptionHandler(e -> close());
-        response.write("retry: " + retryMillis + "\n: connected\n\n");
+        head(response, retryMillis, this::close);
         heartbeatTimer = loop.owner().setPeriodic(heartbeatMillis, id -> {
             if (!closed && !response.writeQueueFull()) {
                 boolean queued;
@@ -121,6 +113,19 @@ final class SseConnection implements Flow.Subscriber<EventView> {
                 response.write(": heartbeat\n\n");
             }
         });
+    }
+
+    /** An event stream's head and first frame ({@code retry:}); {@code close} runs when the client goes or the response fails. */
+    static void head(io.vertx.core.http.HttpServerResponse response, long retryMillis, Runnable close) {
+        response.setStatusCode(200).setChunked(true)
+                .putHeader("Content-Type", Http.EVENT_STREAM)
+                .putHeader("Cache-Control", "no-cache")
+                // Never compressed (a compressor would hold frames back): Quarkus compresses only
+                // quarkus.http.compress-media-types, which never include text/event-stream.
+                .putHeader("X-Accel-Buffering", "no");
+        response.closeHandler(v -> close.run());
+        response.exceptionHandler(e -> close.run());
+        response.write("retry: " + retryMillis + "\n: connected\n\n");
     }
 
     @Override

@@ -247,6 +247,19 @@ public final class StreamIndex implements AutoCloseable {
     }
 
     /**
+     * Makes a stream that holds no versions go on at {@code version} (when it is not there yet): a
+     * soft-deleted stream whose events retention deleted before a restart continues after its
+     * delete's mark, as it would have before the restart.
+     */
+    public void startAt(StreamEntry stream, long version) {
+        synchronized (stream) {
+            if (stream.assigned() == stream.base() && stream.assigned() < version) {
+                stream.startAt(version);
+            }
+        }
+    }
+
+    /**
      * The stream's first version still in the log (retention deletes whole old segments), found by
      * binary search over its positions; {@code lastVersion + 1} when none is left.
      */

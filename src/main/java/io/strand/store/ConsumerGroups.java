@@ -1,6 +1,5 @@
 package io.strand.store;
 
-import io.strand.index.StreamEntry;
 import io.strand.index.StreamIndex;
 
 import java.nio.ByteBuffer;
@@ -27,7 +26,6 @@ import java.util.function.Supplier;
  */
 final class ConsumerGroups {
     static final String STREAM = "$groups";
-    private static final System.Logger LOG = System.getLogger(ConsumerGroups.class.getName());
     static final String EVENT_TYPE = "group-committed";
 
     /** What the groups need of the append path: append one fresh-id event to {@code $groups}, flushed. */
@@ -55,25 +53,13 @@ final class ConsumerGroups {
 
     /** Reads every commit {@code $groups} still holds, in log order (at open). */
     void load() {
-        StreamEntry s = index.catalog().get(STREAM);
-        if (s == null) {
-            return;
-        }
-        long last = index.lastVersion(s);
-        for (long v = index.firstVersion(s); v <= last; v++) {
-            RecordedEvent e;
-            try {
-                e = records.copy(s.position(v));
-            } catch (CorruptEventException corrupt) {
-                // Counted and logged by the log. Skipped, not fatal: the group falls back to its previous
-                // commit and its consumers read again from there (at-least-once).
-                LOG.log(System.Logger.Level.ERROR, "consumer-group commit skipped: version=" + v + ", " + corrupt.getMessage());
-                continue;
-            }
+        // A corrupt commit is skipped: the group falls back to its previous commit and its consumers
+        // read again from there (at-least-once).
+        SystemStream.forEach(index, records, STREAM, e -> {
             ByteBuffer b = ByteBuffer.wrap(e.data());
             int format = GroupCommitDescriptor.check(b);
             if (format < 0) {
-                throw new IllegalStateException("bad consumer-group commit: position=" + e.position() + ", version=" + v
+                throw new IllegalStateException("bad consumer-group commit: position=" + e.position() + ", version=" + e.version()
                         + ", found=" + GroupCommitDescriptor.describe(format));
             }
             String group = GroupCommitDescriptor.group(b, format);
@@ -81,7 +67,7 @@ final class ConsumerGroups {
             long version = GroupCommitDescriptor.version(b, format);
             apply(group, stream, version, e.position());
             requested.put(group + '/' + stream, version);
-        }
+        });
     }
 
     synchronized CompletionStage<Void> commit(String group, String stream, long version) {

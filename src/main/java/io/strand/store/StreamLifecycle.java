@@ -30,7 +30,6 @@ import java.util.function.Supplier;
 final class StreamLifecycle {
     static final String STREAM = "$meta";
     static final String EVENT_TYPE = "stream-metadata";
-    private static final System.Logger LOG = System.getLogger(StreamLifecycle.class.getName());
 
     private final StreamIndex index;
     private final StreamCatalog catalog;
@@ -53,24 +52,18 @@ final class StreamLifecycle {
 
     /** Reads every change {@code $meta} still holds, in log order (at open): the newest per stream wins. */
     void load() {
-        StreamEntry s = catalog.get(STREAM);
-        if (s == null) {
-            return;
-        }
-        long last = index.lastVersion(s);
-        for (long v = index.firstVersion(s); v <= last; v++) {
-            RecordedEvent e;
-            try {
-                e = records.copy(s.position(v));
-            } catch (CorruptEventException corrupt) {
-                // Counted and logged by the log; the stream keeps its previous metadata.
-                LOG.log(System.Logger.Level.ERROR, "stream metadata change skipped: version=" + v + ", " + corrupt.getMessage());
-                continue;
-            }
+        // A corrupt change is skipped: the stream keeps its previous metadata.
+        SystemStream.forEach(index, records, STREAM, e -> {
             StreamMetadataDescriptor.Decoded d = StreamMetadataDescriptor.decode(ByteBuffer.wrap(e.data()));
             metadata.put(d.stream(), d.metadata());
             positions.put(d.stream(), e.position());
-        }
+        });
+        // A deleted stream none of whose events is held any more (retention) goes on after its mark.
+        metadata.forEach((stream, m) -> {
+            if (m.deletedBefore() > 0 && !m.tombstoned()) {
+                index.startAt(catalog.getOrCreate(stream), m.deletedBefore());
+            }
+        });
     }
 
     /** The stream's metadata ({@link StreamMetadata#NONE} when none was set). */
@@ -139,7 +132,9 @@ final class StreamLifecycle {
             }
             long current = s.assigned() - 1;
             if (matches(stream, expectedVersion, current)) {
-                return record(stream, change.applyTo(get(stream), current), id, via);
+                StreamEntry entry = s; // its subscriptions look again: a tombstone ends them
+                return record(stream, change.applyTo(get(stream), current), id, via)
+                        .thenRun(() -> reruns.execute(entry::wakeListeners));
             }
             behind = s.inFlight();
             long committed = index.lastVersion(s);

@@ -368,6 +368,29 @@ async function loadCluster() {
 
 $('status-refresh').addEventListener('click', () => loadStatus().catch(fail));
 
+async function loadSharedGroups() {
+  const tbody = $('shared-table').querySelector('tbody');
+  try {
+    const { body } = await api('/groups');
+    tbody.replaceChildren();
+    for (const g of body.groups) {
+      const row = document.createElement('tr');
+      cell(row, g.name);
+      cell(row, g.stream + (g.filter.type.length || g.filter.streamPrefix.length ? ' (filtered)' : ''));
+      for (const k of ['consumers', 'inFlight', 'parked', 'lag', 'acked']) {
+        cell(row, String(g[k]));
+      }
+      tbody.appendChild(row);
+    }
+    $('shared-note').textContent = body.groups.length ? '' : 'No shared groups: create one with PUT /groups/{group}.';
+  } catch (err) {
+    tbody.replaceChildren();
+    $('shared-note').textContent = err.status + ' ' + ((err.problem && err.problem.detail) || '');
+  }
+}
+
+$('shared-refresh').addEventListener('click', () => loadSharedGroups());
+
 // ------------------------------------------------------------------ views
 
 const views = ['streams', 'tail', 'append', 'groups', 'status', 'cluster'];
@@ -387,6 +410,8 @@ function route() {
     loadStatus().catch(fail);
   } else if (view === 'cluster') {
     loadCluster();
+  } else if (view === 'groups') {
+    loadSharedGroups();
   }
 }
 

@@ -204,6 +204,16 @@ class ConsoleBrowserTest {
         browser.get(url("/console/#status"));
         waitUpTo(5).until(d -> d.findElement(By.id("status-list")).getText().contains("committedPosition"));
         assertTrue(browser.findElement(By.id("status-list")).getText().contains("flushedPosition"));
+
+        // the groups view lists the shared groups with their state
+        String group = "console-g-" + UUID.randomUUID().toString().substring(0, 8);
+        given().contentType("application/json").body("{\"stream\":\"" + stream + "\"}").put("/groups/" + group).then().statusCode(201);
+        browser.get(url("/console/#groups"));
+        waitUpTo(5).until(d -> d.findElement(By.id("shared-table")).getText().contains(group));
+        String row = browser.findElements(By.cssSelector("#shared-table tbody tr")).stream().map(WebElement::getText)
+                .filter(t -> t.startsWith(group)).findFirst().orElseThrow();
+        assertTrue(row.contains(stream), row);
+        given().delete("/groups/" + group).then().statusCode(204);
         assertEquals(List.of(), severe(), "no console errors");
     }
 

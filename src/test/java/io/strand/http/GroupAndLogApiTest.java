@@ -48,6 +48,14 @@ class GroupAndLogApiTest {
         given().contentType("application/json").body("{\"version\":-1}").put("/groups/{g}/streams/{s}", g, s).then().statusCode(204);
         assertEquals(-1, new JsonObject(given().get("/groups/{g}/streams/{s}", g, s).asString()).getInteger("version"));
 
+        // moving back is a reset; beyond the last version, or a stream that does not exist, is refused
+        given().contentType("application/json").body("{\"version\":1}").put("/groups/{g}/streams/{s}", g, s).then().statusCode(204);
+        assertEquals(1, new JsonObject(given().get("/groups/{g}/streams/{s}", g, s).asString()).getInteger("version"));
+        assertProblem(given().contentType("application/json").body("{\"version\":5}").put("/groups/{g}/streams/{s}", g, s), 400);
+        assertProblem(given().contentType("application/json").body("{\"version\":0}").put("/groups/{g}/streams/{s}", g,
+                unique("group-no-stream")), 404);
+        assertEquals(1, new JsonObject(given().get("/groups/{g}/streams/{s}", g, s).asString()).getInteger("version"));
+
         // another group, or the same group on another stream, has committed nothing
         assertProblem(given().get("/groups/{g}/streams/{s}", unique("group-other"), s), 404);
         assertProblem(given().get("/groups/{g}/streams/{s}", g, unique("group-stream-other")), 404);

@@ -68,15 +68,22 @@ class OpenApiTest {
 
     @Test
     void shouldDocumentEveryRouteOfHttpRoutes() {
-        Map<String, Set<String>> expected = Map.of(
-                "/streams/{stream}", Set.of("post", "get", "head", "delete"),
-                "/streams/{stream}/metadata", Set.of("put", "get", "head"),
-                "/streams", Set.of("get", "head"),
-                "/streams/{stream}/{version}", Set.of("get", "head"),
-                "/all", Set.of("get", "head"),
-                "/groups/{group}/streams/{stream}", Set.of("put", "get", "head"),
-                "/log", Set.of("get"),
-                "/cluster", Set.of("get", "head"));
+        Map<String, Set<String>> expected = Map.ofEntries(
+                Map.entry("/streams/{stream}", Set.of("post", "get", "head", "delete")),
+                Map.entry("/streams/{stream}/metadata", Set.of("put", "get", "head")),
+                Map.entry("/streams", Set.of("get", "head")),
+                Map.entry("/streams/{stream}/{version}", Set.of("get", "head")),
+                Map.entry("/all", Set.of("get", "head")),
+                Map.entry("/groups/{group}/streams/{stream}", Set.of("put", "get", "head")),
+                Map.entry("/groups", Set.of("get", "head")),
+                Map.entry("/groups/{group}", Set.of("put", "get", "head", "delete")),
+                Map.entry("/groups/{group}/events", Set.of("get")),
+                Map.entry("/groups/{group}/ack", Set.of("post")),
+                Map.entry("/groups/{group}/nack", Set.of("post")),
+                Map.entry("/groups/{group}/parked", Set.of("get", "head")),
+                Map.entry("/groups/{group}/parked/replay", Set.of("post")),
+                Map.entry("/log", Set.of("get")),
+                Map.entry("/cluster", Set.of("get", "head")));
         JsonObject paths = doc.getJsonObject("paths");
         expected.forEach((path, methods) -> {
             JsonObject item = paths.getJsonObject(path);
@@ -110,8 +117,13 @@ class OpenApiTest {
         assertEquals(Set.of("bearerToken", "accessToken"), doc.getJsonObject("components").getJsonObject("securitySchemes").fieldNames());
         assertEquals("access_token", doc.getJsonObject("components").getJsonObject("securitySchemes").getJsonObject("accessToken")
                 .getString("name"), "the query form EventSource needs is declared");
-        statuses("put", "/groups/{group}/streams/{stream}", "204", "400", "413", "415", "503", "507");
+        statuses("put", "/groups/{group}/streams/{stream}", "204", "400", "404", "413", "415", "503", "507");
         statuses("get", "/groups/{group}/streams/{stream}", "200", "400", "404", "503");
+        statuses("put", "/groups/{group}", "201", "204", "400", "415", "501", "503");
+        statuses("post", "/groups/{group}/ack", "204", "400", "404", "415", "503");
+        statuses("post", "/groups/{group}/nack", "204", "400", "404", "415", "503");
+        statuses("get", "/groups/{group}/events", "200", "404", "406", "503");
+        statuses("get", "/groups/{group}/parked", "200", "400", "404", "503");
         statuses("get", "/log", "200", "400", "410", "503");
         statuses("get", "/cluster", "200", "400", "404", "503");
 

@@ -110,6 +110,20 @@ class SharedGroupApiTest {
         assertEquals(0, st.getInt("lag"));
         assertEquals(3, st.getInt("consumers"));
         assertEquals(60, st.getInt("ackTimeout"));
+        // per-group metrics (refreshed every few seconds)
+        List<String> lines = List.of("strand_group_consumers{group=\"" + g + "\",} 3.0", // Prometheus text ends tags with a comma
+                "strand_group_lag{group=\"" + g + "\",} 0.0", "strand_group_in_flight{group=\"" + g + "\",} 0.0",
+                "strand_group_parked{group=\"" + g + "\",} 0.0", "strand_group_redeliveries_total{group=\"" + g + "\",} 0.0");
+        long deadline = System.currentTimeMillis() + 15_000;
+        String metrics = "";
+        while (System.currentTimeMillis() < deadline && !lines.stream().allMatch(metrics::contains)) {
+            Thread.sleep(200);
+            metrics = given().accept("text/plain").get("/q/metrics").asString();
+        }
+        String shown = metrics.lines().filter(l -> l.contains(g)).collect(java.util.stream.Collectors.joining("\n"));
+        for (String line : lines) {
+            assertTrue(metrics.contains(line), () -> line + " in\n" + shown);
+        }
         for (SseClient c : clients) {
             c.close();
         }

@@ -170,6 +170,20 @@ class ClusterIT {
             assertEquals(ids, all.stream().map(Event::id).toList(), "every event once, in the order acknowledged");
             assertEquals(all.get(0).position(), again.getLong("position"), "the re-send names the original position");
             assertIdentical(c);
+
+            // A soft delete through one node hides the stream on the other two (a Raft command of its own).
+            Node deleter = c.nodes.get(1);
+            HttpResponse<String> deleted = ClusterNodes.HTTP.send(deleter.request("/streams/rep-1", REQUEST_TIMEOUT)
+                    .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(204, deleted.statusCode(), deleted::body);
+            for (Node n : c.nodes) {
+                c.awaitStatus(n, "/streams/rep-1", 404, Duration.ofSeconds(10)); // applied there
+                HttpResponse<String> r = n.get("/streams/rep-1", REQUEST_TIMEOUT);
+                assertEquals(404, r.statusCode(), () -> n.id + ": " + r.body());
+                assertEquals("urn:strand:problem:stream-deleted", new JsonObject(r.body()).getString("type"),
+                        () -> n.id + ": " + r.body());
+                assertEquals(200, n.get("/streams/rep-0", REQUEST_TIMEOUT).statusCode(), n.id + " still serves rep-0");
+            }
         }
     }
 

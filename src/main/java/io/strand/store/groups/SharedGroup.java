@@ -205,18 +205,11 @@ final class SharedGroup {
     }
 
     GroupStatus status() {
-        long lag = Math.max(0, store.end(state.settings) - (outstanding.isEmpty() ? lastRead + 1 : outstanding.first()));
-        if (lastRead < 0 && outstanding.isEmpty()) {
-            // Nothing read since the start: from the first offset not settled at or after the resume point
-            // (the resume point itself is settled when it was the last offset read before the restart).
-            long first = state.resume;
-            if (!state.settings.all()) {
-                while (state.settled.contains(first)) {
-                    first++;
-                }
-            }
-            lag = Math.max(0, store.end(state.settings) - first);
-        }
+        // From the first offset not settled: the first outstanding one, else past the last one read
+        // (or, before anything was read since the start, past the resume point if that is settled).
+        long from = !outstanding.isEmpty() ? outstanding.first()
+                : lastRead >= 0 ? lastRead + 1 : state.resume + (state.settled.contains(state.resume) ? 1 : 0);
+        long lag = Math.max(0, store.end(state.settings) - from);
         return new GroupStatus(name, state.settings, members.all.size(), inFlight.size(), state.parks.size(), lag,
                 delivered, acked, redeliveries);
     }
