@@ -57,7 +57,16 @@ final class GroupStore {
 
     /** Appends one record to a group's own stream, flushed. */
     CompletionStage<AppendOutcome> append(String stream, byte[] data) {
-        return store.appendSystem(stream, List.of(new NewEvent(UUID.randomUUID(), EVENT_TYPE, data, null, true)));
+        return append(stream, List.of(data));
+    }
+
+    /** Appends records to a group's own stream in one append (consecutive versions), flushed. */
+    CompletionStage<AppendOutcome> append(String stream, List<byte[]> data) {
+        List<NewEvent> events = new java.util.ArrayList<>(data.size());
+        for (byte[] d : data) {
+            events.add(new NewEvent(UUID.randomUUID(), EVENT_TYPE, d, null, true));
+        }
+        return store.appendSystem(stream, events);
     }
 
     /** Records of a group's own stream from {@code version}: a page (empty when the stream has none). */

@@ -35,6 +35,8 @@ import java.util.concurrent.Flow;
  */
 final class SharedGroup {
     private static final System.Logger LOG = System.getLogger(SharedGroup.class.getName());
+    /** Parked records per append at most (about 130 bytes each in the log). */
+    static final int PARK_BATCH = 1000;
     final String name;
     final String stream;
     private final GroupStore store;
@@ -144,28 +146,25 @@ final class SharedGroup {
             return CompletableFuture.failedFuture(e);
         }
         List<Long> offsets = new ArrayList<>();
-        List<CompletionStage<?>> parked = new ArrayList<>();
+        List<Delivery> parked = new ArrayList<>();
         for (Delivery d : ds) {
             if (action == NackAction.SKIP) {
                 settle(d, offsets);
             } else if (action == NackAction.PARK || d.attempt() >= state.settings.maxDeliveries()) {
-                parked.add(park(d));
+                parked.add(d);
             } else {
                 ready.put(d.offset(), d);
             }
         }
+        CompletionStage<?> recorded = park(parked);
         pump();
-        CompletableFuture<?>[] all = new CompletableFuture<?>[parked.size() + 1];
-        all[0] = recordSettled(offsets).toCompletableFuture();
-        for (int i = 0; i < parked.size(); i++) {
-            all[i + 1] = parked.get(i).toCompletableFuture();
-        }
-        return CompletableFuture.allOf(all);
+        return CompletableFuture.allOf(recordSettled(offsets).toCompletableFuture(), recorded.toCompletableFuture());
     }
 
     /** Every delivery not settled within its ack timeout goes back (or is parked after its last attempt). */
     void expire(long now) {
         boolean any = false;
+        List<Delivery> parked = new ArrayList<>();
         for (Iterator<Delivery> it = inFlight.values().iterator(); it.hasNext(); ) {
             Delivery d = it.next();
             if (d.deadline <= now) {
@@ -173,13 +172,14 @@ final class SharedGroup {
                 release(d);
                 any = true;
                 if (d.attempt() >= state.settings.maxDeliveries()) {
-                    park(d);
+                    parked.add(d);
                 } else {
                     ready.put(d.offset(), d);
                 }
             }
         }
         if (any) {
+            park(parked);
             pump();
         }
     }
@@ -308,16 +308,33 @@ final class SharedGroup {
         advance();
     }
 
-    private CompletionStage<?> park(Delivery d) {
-        if (d.replay) {
-            replay.settled();
-        } else {
-            outstanding.remove(d.offset());
-            state.settled.add(d.offset());
-            advance();
+    /**
+     * Parks {@code ds}: their records are appended together, up to {@link #PARK_BATCH} per append (a
+     * nack of thousands of ids, or a tick that expires as many, is a few appends, not one each, which
+     * would overload the log's queue of appends waiting for their flush); each counts as parked once recorded.
+     */
+    private CompletionStage<?> park(List<Delivery> ds) {
+        List<GroupRecord> records = new ArrayList<>(ds.size());
+        for (Delivery d : ds) {
+            if (d.replay) {
+                replay.settled();
+            } else {
+                outstanding.remove(d.offset());
+                state.settled.add(d.offset());
+                advance();
+            }
+            records.add(new GroupRecord.Parked(state.resume, d.offset(), d.event().id()));
         }
-        return record(new GroupRecord.Parked(state.resume, d.offset(), d.event().id()))
-                .thenAccept(o -> thread.execute(() -> state.parks.add(o.lastVersion())));
+        CompletableFuture<?>[] appends = new CompletableFuture<?>[(records.size() + PARK_BATCH - 1) / PARK_BATCH];
+        for (int i = 0; i < appends.length; i++) {
+            List<GroupRecord> batch = records.subList(i * PARK_BATCH, Math.min(records.size(), (i + 1) * PARK_BATCH));
+            appends[i] = record(batch).thenAccept(o -> thread.execute(() -> {
+                for (long v = o.firstVersion(); v <= o.lastVersion(); v++) {
+                    state.parks.add(v);
+                }
+            })).toCompletableFuture();
+        }
+        return CompletableFuture.allOf(appends);
     }
 
     /** The resume point: the first offset not settled, or the last one read when all are. */
@@ -339,10 +356,19 @@ final class SharedGroup {
     }
 
     CompletionStage<AppendOutcome> record(GroupRecord r) {
-        return store.append(stream, GroupRecordDescriptor.encode(r)).whenComplete((o, e) -> {
+        return record(List.of(r));
+    }
+
+    /** Appends records to the group's stream, in one append (consecutive versions). */
+    CompletionStage<AppendOutcome> record(List<GroupRecord> rs) {
+        List<byte[]> data = new ArrayList<>(rs.size());
+        for (GroupRecord r : rs) {
+            data.add(GroupRecordDescriptor.encode(r));
+        }
+        return store.append(stream, data).whenComplete((o, e) -> {
             if (e != null) {
-                LOG.log(System.Logger.Level.ERROR, "shared group " + name + ": recording " + r.getClass().getSimpleName()
-                        + " failed", e);
+                LOG.log(System.Logger.Level.ERROR, "shared group " + name + ": recording " + rs.size() + " "
+                        + rs.get(0).getClass().getSimpleName() + " record(s) failed", e);
             } else {
                 thread.execute(() -> state.lastVersion = Math.max(state.lastVersion, o.lastVersion()));
             }

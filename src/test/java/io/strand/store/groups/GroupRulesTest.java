@@ -117,6 +117,25 @@ class GroupRulesTest {
     }
 
     @Test
+    void aNackOfThousandsOfIdsParksThemAllWithoutOverloadingTheLog(@TempDir Path dir) throws Exception {
+        try (GroupsFixture f = GroupsFixture.open(dir, 1000)) { // at most 1,000 appends waiting for their flush
+            f.append("s", 3000, 50);
+            await(f.groups.put("g", stream("s", 3000)));
+            Recorder c = new Recorder().attach(f.groups, "g");
+            List<Delivery> got = c.take(3000, 20);
+            await(f.groups.nack("g", ids(got), NackAction.PARK)); // one parked record each
+            GroupStatus s = f.status("g");
+            assertEquals(3000, s.parked());
+            assertEquals(0, s.inFlight());
+            assertEquals(0, s.lag());
+            assertEquals(ids(got.subList(0, 10)), await(f.groups.parked("g", 0, 10)).events().stream().map(e -> e.id()).toList());
+        }
+        try (GroupsFixture f = GroupsFixture.open(dir)) {
+            assertEquals(3000, f.status("g").parked(), "every parked record was written");
+        }
+    }
+
+    @Test
     void fromEndStartsAfterTheLastEventAtCreation(@TempDir Path dir) throws Exception {
         try (GroupsFixture f = GroupsFixture.open(dir)) {
             f.append("s", 5, 50);

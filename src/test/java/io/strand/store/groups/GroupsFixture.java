@@ -33,8 +33,13 @@ final class GroupsFixture implements AutoCloseable {
     }
 
     static GroupsFixture open(Path dir) throws Exception {
+        return open(dir, 1 << 16);
+    }
+
+    /** With at most {@code waiters} appends waiting for their commit or flush (more are refused as overloaded). */
+    static GroupsFixture open(Path dir, int waiters) throws Exception {
         LogConfig config = LogConfig.defaults(dir).withSegmentSize(32 << 20).withPool(true, 4, 1 << 20)
-                .withFlush(FlushMode.ASYNC, Duration.ofMillis(10));
+                .withFlush(FlushMode.ASYNC, Duration.ofMillis(10)).withWaitersCapacity(waiters);
         CommitLog log = CommitLog.open(config);
         EventStore store = EventStore.open(log, StoreConfig.defaults());
         return new GroupsFixture(log, store, SharedGroups.open(store));
