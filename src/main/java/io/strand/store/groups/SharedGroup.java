@@ -316,8 +316,10 @@ final class SharedGroup {
             state.settled.add(d.offset());
             advance();
         }
-        return record(new GroupRecord.Parked(state.resume, d.offset(), d.event().id()))
-                .thenAccept(o -> thread.execute(() -> state.parks.add(o.lastVersion())));
+        // Listed now, at the version its record gets (the stream's appends all go out from this thread, in
+        // order), so a carry-forward that runs before the record is flushed copies it too.
+        state.parks.add(store.nextVersion(stream), d.offset(), d.event().id());
+        return record(new GroupRecord.Parked(state.resume, d.offset(), d.event().id()));
     }
 
     /** The resume point: the first offset not settled, or the last one read when all are. */
@@ -338,7 +340,15 @@ final class SharedGroup {
         return record(new GroupRecord.Settled(state.resume, o)).thenApply(x -> null);
     }
 
+    /** Appends again what rebuilds this group, its records below the cut about to go (see {@link GroupCarry}). */
+    CompletionStage<Void> carryForward() {
+        return GroupCarry.carry(stream, state, store, replay, thread);
+    }
+
     CompletionStage<AppendOutcome> record(GroupRecord r) {
+        if (r instanceof GroupRecord.Settings s) {
+            state.latest = s.settings(); // applied once flushed, copied by a carry-forward at once
+        }
         return store.append(stream, GroupRecordDescriptor.encode(r)).whenComplete((o, e) -> {
             if (e != null) {
                 LOG.log(System.Logger.Level.ERROR, "shared group " + name + ": recording " + r.getClass().getSimpleName()
