@@ -232,10 +232,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
 
     // ---------------------------------------------------------------- subscriptions
 
-    /**
-     * Events of {@code stream} from {@code fromVersion} (or {@link #END}): catch-up, then live,
-     * read on demand on {@code executor}. A stream that does not exist yet is waited for.
-     */
+    /** Events of {@code stream} from {@code fromVersion} (or {@link #END}), catch-up then live, read on {@code executor}; waits for a new stream. */
     public Multi<RecordedEvent> subscribeStream(String stream, long fromVersion, Executor executor) {
         return subscriptions.stream(stream, fromVersion, executor, RecordReader::copyAndClose);
     }
@@ -323,13 +320,16 @@ public final class EventStore implements EventWriter, AutoCloseable {
     // ---------------------------------------------------------------- retention
 
     /**
-     * Deletes the oldest whole segments beyond {@code maxAgeMillis} or {@code maxBytes} (0 or less:
-     * no limit). Consumer-group positions committed in those segments are first appended again, so
-     * none is lost. The index then drops the versions whose records were in them. Returns how many
-     * segments were deleted.
+     * Deletes the oldest whole segments beyond {@code maxAgeMillis} or {@code maxBytes} (0 or less: no limit),
+     * after appending again what must outlive them (group positions, metadata, carry-forwards); returns how many.
      */
     public int applyRetention(long maxAgeMillis, long maxBytes) throws IOException {
         return retention.apply(maxAgeMillis, maxBytes);
+    }
+
+    /** Runs {@code c} with the cut before retention deletes below it (c appends, flushed, what must outlive it); run the result to remove. */
+    public Runnable addCarryForward(LongConsumer c) {
+        return retention.add(c);
     }
 
     // ---------------------------------------------------------------- status and lifecycle
@@ -342,8 +342,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
         return index;
     }
 
-    /** True while the notifier thread runs (for tests). */
-    boolean notifierAlive() {
+    boolean notifierAlive() { // true while the notifier thread runs (for tests)
         return notifier.alive();
     }
 

@@ -3,6 +3,7 @@ package io.strand.store.groups;
 import io.strand.store.RecordedEvent;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -25,6 +26,8 @@ final class GroupReplay {
     private long cursor;
     private long through;
     private int pending;
+    /** Bumped when a carry-forward moves the parked records: a read begun before reads again. */
+    private int moves;
 
     GroupReplay(SharedGroup group, GroupState state, GroupStore store, Executor thread) {
         this.group = group;
@@ -41,6 +44,23 @@ final class GroupReplay {
         active = true;
         cursor = Math.max(state.replayedThrough, state.createdAt) + 1;
         through = state.lastVersion;
+    }
+
+    /**
+     * A carry-forward recorded the parked events at versions {@code old} (ascending) again, at
+     * {@code first}, {@code first + 1}, ...: the replay under way goes on over the copies.
+     */
+    void moved(long[] old, long first) {
+        if (active) {
+            cursor = first + below(old, cursor);
+            through = first + below(old, through + 1) - 1;
+            moves++;
+        }
+    }
+
+    private static int below(long[] sorted, long v) {
+        int i = Arrays.binarySearch(sorted, v);
+        return i >= 0 ? i : -i - 1;
     }
 
     /** A replayed event was settled. */
@@ -66,11 +86,13 @@ final class GroupReplay {
         long from = cursor;
         int limit = (int) Math.min(PAGE, room);
         GroupSettings settings = state.settings;
+        long last = through;
+        int move = moves;
         store.readers().execute(() -> {
             List<Delivery> found = new ArrayList<>();
             long scanned = from - 1;
             for (RecordedEvent r : store.records(group.stream, from, PAGE)) {
-                if (r.version() > through || found.size() >= limit) {
+                if (r.version() > last || found.size() >= limit) {
                     break;
                 }
                 scanned = r.version();
@@ -82,13 +104,17 @@ final class GroupReplay {
                     }
                 }
             }
-            long last = scanned;
-            thread.execute(() -> arrived(found, last));
+            long read = scanned;
+            thread.execute(() -> arrived(found, read, move));
         });
     }
 
-    private void arrived(List<Delivery> found, long scanned) {
+    private void arrived(List<Delivery> found, long scanned, int move) {
         fetching = false;
+        if (move != moves) { // read at versions a carry-forward has moved since: read the copies
+            group.pump();
+            return;
+        }
         cursor = Math.max(cursor, scanned + 1);
         pending += found.size();
         for (Delivery d : found) {

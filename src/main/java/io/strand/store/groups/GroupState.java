@@ -9,12 +9,17 @@ import java.util.TreeSet;
  */
 final class GroupState {
     GroupSettings settings;
+    /** The settings of the last settings record appended, flushed or not: what a carry-forward records. */
+    GroupSettings latest;
     long resume;
     final TreeSet<Long> settled = new TreeSet<>();
     final ParkedVersions parks = new ParkedVersions();
     /** Parked events recorded at or below this version of the group's stream were replayed. */
     long replayedThrough = -1;
-    /** The version of the settings record that created the group (records before it belong to an earlier group of the name). */
+    /**
+     * The version of the settings record that created the group, or of its last carry-forward's
+     * ({@link GroupCarry}): it is rebuilt from there (records before it belong to an earlier group of the name, or are carried).
+     */
     long createdAt;
     /** The group's stream's last version known here. */
     long lastVersion = -1;
@@ -26,6 +31,7 @@ final class GroupState {
 
     private void reset(GroupSettings s, long version) {
         settings = s;
+        latest = s;
         resume = s.from();
         settled.clear();
         parks.clear();
@@ -42,6 +48,7 @@ final class GroupState {
                 reset(s.settings(), version);
             } else {
                 settings = s.settings();
+                latest = s.settings();
             }
         } else if (r instanceof GroupRecord.Deleted) {
             deleted = true;
@@ -54,12 +61,21 @@ final class GroupState {
             moveResume(s.resume());
         } else if (r instanceof GroupRecord.Parked p) {
             settled.add(p.offset());
-            parks.add(version);
+            parks.add(version, p.offset(), p.id());
             moveResume(p.resume());
         } else if (r instanceof GroupRecord.Replayed rp) {
             parks.removeThrough(rp.through());
             replayedThrough = Math.max(replayedThrough, rp.through());
         }
+    }
+
+    /** What the group would do with its source, without versions of its own stream (tests compare it across a carry-forward). */
+    String describe() {
+        StringBuilder b = new StringBuilder(settings + " resume=" + resume + " settled=" + settled + " parked=[");
+        for (int i = 0; i < parks.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(parks.offset(i)).append(':').append(parks.id(i));
+        }
+        return b.append("] deleted=").append(deleted).toString();
     }
 
     private void moveResume(long to) {

@@ -1,19 +1,23 @@
 package io.strand.store.groups;
 
 import io.smallrye.mutiny.Multi;
+import io.strand.index.StreamEntry;
 import io.strand.store.AppendOutcome;
 import io.strand.store.Direction;
 import io.strand.store.EventStore;
 import io.strand.store.EventView;
 import io.strand.store.NewEvent;
 import io.strand.store.ReadPage;
+import io.strand.store.PositionGoneException;
 import io.strand.store.RecordedEvent;
 import io.strand.store.StreamNotFoundException;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.LongConsumer;
 
 /** What shared groups need of the store: their source, their own streams' records, and appends to them. */
 final class GroupStore {
@@ -57,25 +61,55 @@ final class GroupStore {
 
     /** Appends one record to a group's own stream, flushed. */
     CompletionStage<AppendOutcome> append(String stream, byte[] data) {
-        return append(stream, List.of(data));
+        return store.appendSystem(stream, List.of(new NewEvent(UUID.randomUUID(), EVENT_TYPE, data, null, true)));
     }
 
-    /** Appends records to a group's own stream in one append (consecutive versions), flushed. */
-    CompletionStage<AppendOutcome> append(String stream, List<byte[]> data) {
-        List<NewEvent> events = new java.util.ArrayList<>(data.size());
+    /** Appends records to a group's own stream as one batch, flushed. */
+    CompletionStage<AppendOutcome> appendAll(String stream, List<byte[]> data) {
+        List<NewEvent> events = new ArrayList<>(data.size());
         for (byte[] d : data) {
             events.add(new NewEvent(UUID.randomUUID(), EVENT_TYPE, d, null, true));
         }
         return store.appendSystem(stream, events);
     }
 
-    /** Records of a group's own stream from {@code version}: a page (empty when the stream has none). */
+    /** The largest batch one append may carry, in framed bytes. */
+    int maxBatchBytes() {
+        return store.log().maxBatchBytes();
+    }
+
+    /**
+     * Records of a group's own stream from {@code version} (negative: the first held): a page (empty
+     * when the stream has none); from the first held when retention deleted {@code version}.
+     */
     List<RecordedEvent> records(String stream, long version, int limit) {
         try {
             return store.readStream(stream, version, limit, Direction.FORWARD).events();
         } catch (StreamNotFoundException none) {
             return List.of();
+        } catch (PositionGoneException gone) {
+            return gone.first() > version ? records(stream, gone.first(), limit) : List.of();
         }
+    }
+
+    /** The version the stream's next append gets (in flight ones counted). Memory only. */
+    long nextVersion(String stream) {
+        StreamEntry e = store.index().catalog().get(stream);
+        return e == null ? 0 : e.assigned();
+    }
+
+    /** The log position of a version of the stream: -1 when retention deleted it, MAX_VALUE when it is not appended. Memory only. */
+    long position(String stream, long version) {
+        StreamEntry e = store.index().catalog().get(stream);
+        if (e == null || version >= e.assigned()) {
+            return Long.MAX_VALUE;
+        }
+        return version < e.base() ? -1 : e.position(version);
+    }
+
+    /** Registers {@code c} to run before retention deletes segments; the result removes it. */
+    Runnable onRetention(LongConsumer c) {
+        return store.addCarryForward(c);
     }
 
     /** A stream's first and last version, or null when it has none. Memory only. */

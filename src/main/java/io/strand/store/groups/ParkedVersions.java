@@ -1,36 +1,66 @@
 package io.strand.store.groups;
 
-import java.util.Arrays;
+import java.util.UUID;
 
 /**
- * The versions of a group's stream that hold parked events not yet replayed, ascending (they are
- * appended in order): 8 bytes each, no boxing, so 100,000 parked events cost 800 KB.
+ * The parked events not yet replayed, ascending by the version of the group's stream that records
+ * each (they are appended in order), with each one's offset and event id, so that a carry-forward
+ * ({@link GroupCarry}) can record them again without reading the log: 32 bytes each, no boxing, so
+ * 100,000 parked events cost 3.2 MB.
  */
 final class ParkedVersions {
-    private long[] versions = new long[16];
+    private static final int STRIDE = 4; // version, offset, id msb, id lsb
+    private long[] slots = new long[16 * STRIDE];
     private int start;
     private int end;
 
-    void add(long version) {
-        if (end == versions.length) {
+    void add(long version, long offset, UUID id) {
+        if (end == slots.length / STRIDE) {
             int n = end - start;
-            long[] grown = n * 2 > versions.length ? new long[versions.length * 2] : versions;
-            System.arraycopy(versions, start, grown, 0, n);
-            versions = grown;
+            long[] grown = n * 2 > slots.length / STRIDE ? new long[slots.length * 2] : slots;
+            System.arraycopy(slots, start * STRIDE, grown, 0, n * STRIDE);
+            slots = grown;
             start = 0;
             end = n;
         }
-        versions[end++] = version;
+        int at = end++ * STRIDE;
+        slots[at] = version;
+        slots[at + 1] = offset;
+        slots[at + 2] = id.getMostSignificantBits();
+        slots[at + 3] = id.getLeastSignificantBits();
     }
 
     int size() {
         return end - start;
     }
 
+    /** The version of the {@code i}-th parked event (0: the first). */
+    long version(int i) {
+        return slots[(start + i) * STRIDE];
+    }
+
+    long offset(int i) {
+        return slots[(start + i) * STRIDE + 1];
+    }
+
+    UUID id(int i) {
+        int at = (start + i) * STRIDE;
+        return new UUID(slots[at + 2], slots[at + 3]);
+    }
+
     /** Forgets the versions up to {@code through}: those parked events were replayed. */
     void removeThrough(long through) {
-        int i = Arrays.binarySearch(versions, start, end, through);
-        start = i >= 0 ? i + 1 : -i - 1;
+        int lo = start;
+        int hi = end;
+        while (lo < hi) { // the first slot above through
+            int mid = (lo + hi) >>> 1;
+            if (slots[mid * STRIDE] <= through) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        start = lo;
         if (start == end) {
             start = end = 0;
         }

@@ -309,9 +309,8 @@ final class SharedGroup {
     }
 
     /**
-     * Parks {@code ds}: their records are appended together, up to {@link #PARK_BATCH} per append (a
-     * nack of thousands of ids, or a tick that expires as many, is a few appends, not one each, which
-     * would overload the log's queue of appends waiting for their flush); each counts as parked once recorded.
+     * Parks {@code ds}, their records appended together, up to {@link #PARK_BATCH} per append: a nack of
+     * thousands of ids, one append each, would overload the log's queue of appends waiting for their flush.
      */
     private CompletionStage<?> park(List<Delivery> ds) {
         List<GroupRecord> records = new ArrayList<>(ds.size());
@@ -325,14 +324,17 @@ final class SharedGroup {
             }
             records.add(new GroupRecord.Parked(state.resume, d.offset(), d.event().id()));
         }
-        CompletableFuture<?>[] appends = new CompletableFuture<?>[(records.size() + PARK_BATCH - 1) / PARK_BATCH];
+        int per = Math.max(1, Math.min(PARK_BATCH, store.maxBatchBytes() / 2 / 512)); // a parked record frames to < 512 B
+        CompletableFuture<?>[] appends = new CompletableFuture<?>[(records.size() + per - 1) / per];
         for (int i = 0; i < appends.length; i++) {
-            List<GroupRecord> batch = records.subList(i * PARK_BATCH, Math.min(records.size(), (i + 1) * PARK_BATCH));
-            appends[i] = record(batch).thenAccept(o -> thread.execute(() -> {
-                for (long v = o.firstVersion(); v <= o.lastVersion(); v++) {
-                    state.parks.add(v);
-                }
-            })).toCompletableFuture();
+            List<GroupRecord> batch = records.subList(i * per, Math.min(records.size(), (i + 1) * per));
+            // Listed now, at the versions their records get (appends go out from here, in order): a carry-forward copies them.
+            long version = store.nextVersion(stream);
+            for (GroupRecord r : batch) {
+                GroupRecord.Parked p = (GroupRecord.Parked) r;
+                state.parks.add(version++, p.offset(), p.id());
+            }
+            appends[i] = record(batch).toCompletableFuture();
         }
         return CompletableFuture.allOf(appends);
     }
@@ -348,24 +350,25 @@ final class SharedGroup {
         if (offsets.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        long[] o = new long[offsets.size()];
-        for (int i = 0; i < o.length; i++) {
-            o[i] = offsets.get(i);
-        }
+        long[] o = offsets.stream().mapToLong(Long::longValue).toArray();
         return record(new GroupRecord.Settled(state.resume, o)).thenApply(x -> null);
     }
 
+    /** Appends again what rebuilds this group, its records below the cut about to go (see {@link GroupCarry}). */
+    CompletionStage<Void> carryForward() {
+        return GroupCarry.carry(stream, state, store, replay, thread);
+    }
+
     CompletionStage<AppendOutcome> record(GroupRecord r) {
+        if (r instanceof GroupRecord.Settings s) {
+            state.latest = s.settings(); // applied once flushed, copied by a carry-forward at once
+        }
         return record(List.of(r));
     }
 
     /** Appends records to the group's stream, in one append (consecutive versions). */
     CompletionStage<AppendOutcome> record(List<GroupRecord> rs) {
-        List<byte[]> data = new ArrayList<>(rs.size());
-        for (GroupRecord r : rs) {
-            data.add(GroupRecordDescriptor.encode(r));
-        }
-        return store.append(stream, data).whenComplete((o, e) -> {
+        return store.appendAll(stream, rs.stream().map(GroupRecordDescriptor::encode).toList()).whenComplete((o, e) -> {
             if (e != null) {
                 LOG.log(System.Logger.Level.ERROR, "shared group " + name + ": recording " + rs.size() + " "
                         + rs.get(0).getClass().getSimpleName() + " record(s) failed", e);

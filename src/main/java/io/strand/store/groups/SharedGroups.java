@@ -3,16 +3,14 @@ package io.strand.store.groups;
 import io.strand.store.EventStore;
 import io.strand.store.InvalidRequestException;
 import io.strand.store.RecordedEvent;
-import io.strand.store.StreamInfo;
 import io.strand.store.StreamNames;
 import io.strand.store.StreamNotFoundException;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -36,11 +34,14 @@ public final class SharedGroups implements AutoCloseable {
     static final String PREFIX = "$pg-";
     private static final long TICK_MILLIS = 200;
     private static final int SCAN_LIMIT = 10_000;
+    private static final System.Logger LOG = System.getLogger(SharedGroups.class.getName());
     private final GroupStore store;
     private final ScheduledExecutorService thread;
     private final Executor onThread;
     private final Map<String, SharedGroup> groups = new TreeMap<>();
-    private final Set<String> registered = new LinkedHashSet<>();
+    /** The names in the registry {@code $pg}, each with the version of its latest entry there. */
+    private final Map<String, Long> registered = new LinkedHashMap<>();
+    private Runnable unhook = () -> { };
     private volatile List<GroupStatus> statuses = List.of();
 
     private final java.util.concurrent.ExecutorService readers;
@@ -78,6 +79,7 @@ public final class SharedGroups implements AutoCloseable {
             throw new IllegalStateException("shared groups failed to load: " + e.getCause(), e.getCause());
         }
         g.thread.scheduleWithFixedDelay(g::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        g.unhook = g.store.onRetention(g::carryForward);
         return g;
     }
 
@@ -86,40 +88,73 @@ public final class SharedGroups implements AutoCloseable {
     }
 
     private void load() {
-        for (long v = 0; ; ) {
+        for (long v = -1; ; ) { // from the first held: retention may have deleted the oldest entries
             List<RecordedEvent> page = store.records(REGISTRY, v, 1000);
             for (RecordedEvent e : page) {
-                registered.add(new String(e.data(), StandardCharsets.UTF_8));
+                registered.put(new String(e.data(), StandardCharsets.UTF_8), e.version());
                 v = e.version() + 1;
             }
             if (page.size() < 1000) {
                 break;
             }
         }
-        for (String name : registered) {
-            GroupState state = null;
-            for (long v = 0; ; ) {
-                List<RecordedEvent> page = store.records(stream(name), v, 1000);
-                for (RecordedEvent e : page) {
-                    GroupRecord r = GroupRecordDescriptor.decode(e.data());
-                    if (state == null) {
-                        if (!(r instanceof GroupRecord.Settings s)) {
-                            throw new IllegalStateException("shared group " + name + " does not start with its settings");
-                        }
-                        state = new GroupState(s.settings(), e.version());
+        for (String name : registered.keySet()) {
+            try {
+                loadGroup(name);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "shared group " + name + " cannot be loaded: skipped", e);
+            }
+        }
+    }
+
+    /**
+     * Rebuilds the group from its stream's held records, from the first settings record (older ones,
+     * if held, are of an earlier group of the name or were carried forward: {@link GroupCarry}).
+     */
+    private void loadGroup(String name) {
+        GroupState state = null;
+        GroupRecord last = null;
+        for (long v = -1; ; ) {
+            List<RecordedEvent> page = store.records(stream(name), v, 1000);
+            for (RecordedEvent e : page) {
+                GroupRecord r = GroupRecordDescriptor.decode(e.data());
+                last = r;
+                v = e.version() + 1;
+                if (state == null) {
+                    if (!(r instanceof GroupRecord.Settings s)) {
+                        continue;
                     }
-                    state.apply(e.version(), r);
-                    v = e.version() + 1;
+                    state = new GroupState(s.settings(), e.version());
                 }
-                if (page.size() < 1000) {
-                    break;
-                }
+                state.apply(e.version(), r);
             }
-            if (state != null && !state.deleted) {
-                SharedGroup g = new SharedGroup(name, state, store, onThread);
-                groups.put(name, g);
-                g.start();
+            if (page.size() < 1000) {
+                break;
             }
+        }
+        if (state == null) {
+            if (last != null && !(last instanceof GroupRecord.Deleted)) {
+                LOG.log(System.Logger.Level.ERROR, "shared group " + name + ": the held records of " + stream(name)
+                        + " cannot rebuild it (no settings held; retention deleted them?): skipped");
+            }
+            return;
+        }
+        if (!state.deleted) {
+            SharedGroup g = new SharedGroup(name, state, store, onThread);
+            groups.put(name, g);
+            g.start();
+        }
+    }
+
+    /** Before retention deletes the log below {@code cut}: {@link GroupCarry#forward}, on retention's thread, until flushed. */
+    private void carryForward(long cut) {
+        try {
+            call(() -> GroupCarry.forward(cut, groups, registered, store)).toCompletableFuture().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while carrying shared groups forward", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("carrying shared groups forward failed: " + e.getCause(), e.getCause());
         }
     }
 
@@ -143,11 +178,12 @@ public final class SharedGroups implements AutoCloseable {
                 });
             }
             GroupSettings resolved = settings.from(resolve(settings));
-            GroupState state = new GroupState(resolved, nextVersion(stream(name)));
+            GroupState state = new GroupState(resolved, store.nextVersion(stream(name)));
             SharedGroup created = new SharedGroup(name, state, store, onThread);
             groups.put(name, created);
             CompletionStage<?> listed = CompletableFuture.completedFuture(null);
-            if (registered.add(name)) {
+            if (!registered.containsKey(name)) {
+                registered.put(name, store.nextVersion(REGISTRY));
                 listed = store.append(REGISTRY, name.getBytes(StandardCharsets.UTF_8));
             }
             CompletionStage<?> recorded = created.record(new GroupRecord.Settings(resolved));
@@ -257,6 +293,11 @@ public final class SharedGroups implements AutoCloseable {
         return new ParkedPage(events, store.records(stream, v, 1).isEmpty() ? -1 : v);
     }
 
+    /** {@link GroupState#describe()} of the group (tests). */
+    CompletionStage<String> describe(String name) {
+        return call(() -> CompletableFuture.completedFuture(existing(name).state().describe()));
+    }
+
     /** The groups' figures, refreshed every second (for metrics). */
     public List<GroupStatus> statuses() {
         return statuses;
@@ -264,6 +305,7 @@ public final class SharedGroups implements AutoCloseable {
 
     @Override
     public void close() {
+        unhook.run();
         try {
             thread.submit(() -> {
                 for (SharedGroup g : groups.values()) {
@@ -305,11 +347,6 @@ public final class SharedGroups implements AutoCloseable {
             store.checkRecordBoundary(s.from());
         }
         return s.from();
-    }
-
-    private long nextVersion(String stream) {
-        StreamInfo info = store.info(stream);
-        return info == null ? 0 : info.lastVersion() + 1;
     }
 
     private SharedGroup existing(String name) {
