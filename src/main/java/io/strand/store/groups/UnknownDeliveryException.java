@@ -9,7 +9,8 @@ public final class UnknownDeliveryException extends RuntimeException {
 
     public UnknownDeliveryException(String group, List<UUID> ids) {
         super("group " + group + " has no delivery in flight with id" + (ids.size() == 1 ? " " : "s ") + ids
-                + " (never delivered, already settled, or redelivered after its ack timeout)", null, false, false);
+                + " (never delivered, already settled, delivered again after its ack timeout, or its consumer disconnected: acks"
+                + " come while the consumer that got the event is still attached)", null, false, false);
         this.ids = List.copyOf(ids);
     }
 
