@@ -4,8 +4,6 @@ import io.strand.ops.DiskSpace;
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.EventStore;
 import io.strand.store.StreamNames;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -38,14 +36,7 @@ final class GroupHandler {
             if (version > info.lastVersion()) {
                 throw Problem.badRequest("stream " + stream + " has no version " + version + "; its last is " + info.lastVersion());
             }
-            Context loop = Vertx.currentContext();
-            store.commitGroup(group, stream, version).whenComplete((v, e) -> loop.runOnContext(x -> {
-                if (e != null) {
-                    Http.problem(ctx, e);
-                } else if (!ctx.response().closed()) {
-                    ctx.response().setStatusCode(204).end();
-                }
-            }));
+            Http.answer(ctx, store.commitGroup(group, stream, version), x -> ctx.response().setStatusCode(204).end());
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }

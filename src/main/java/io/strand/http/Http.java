@@ -115,6 +115,21 @@ final class Http {
         }
     }
 
+    /**
+     * Answers from the event loop once {@code stage} completes: its failure as a problem, else
+     * {@code ok} (unless the client went away). Call on the event loop.
+     */
+    static <T> void answer(RoutingContext ctx, java.util.concurrent.CompletionStage<T> stage, java.util.function.Consumer<T> ok) {
+        Context loop = Vertx.currentContext();
+        stage.whenComplete((v, e) -> loop.runOnContext(x -> {
+            if (e != null) {
+                problem(ctx, e);
+            } else if (!ctx.response().closed()) {
+                ok.accept(v);
+            }
+        }));
+    }
+
     /** A body built off the loop, with what to release once it has been written. */
     static final class Reply {
         final int status;

@@ -9,8 +9,6 @@ import io.strand.store.InvalidRequestException;
 import io.strand.store.StreamChange;
 import io.strand.store.StreamMetadata;
 import io.strand.store.StreamMetadataView;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -82,14 +80,7 @@ final class LifecycleHandler {
     private void change(RoutingContext ctx, String stream, StreamChange change, long expectedVersion) {
         io.strand.store.EventWriter writer = Http.writer(storage);
         Http.checkWritable(storage, disk);
-        Context loop = Vertx.currentContext();
-        writer.changeStream(stream, change, expectedVersion).whenComplete((v, e) -> loop.runOnContext(x -> {
-            if (e != null) {
-                Http.problem(ctx, e);
-            } else if (!ctx.response().closed()) {
-                ctx.response().setStatusCode(204).end();
-            }
-        }));
+        Http.answer(ctx, writer.changeStream(stream, change, expectedVersion), x -> ctx.response().setStatusCode(204).end());
     }
 
     /** The body of a PUT: each setting optional, nothing else. */

@@ -2,7 +2,6 @@ package io.strand.http;
 
 import io.strand.ops.StorageLifecycle;
 import io.strand.store.InvalidRequestException;
-import io.strand.store.RecordedEvent;
 import io.strand.store.StreamNames;
 import io.strand.store.groups.GroupSettings;
 import io.strand.store.groups.GroupStatus;
@@ -19,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
 
 /**
  * Shared groups (persistent subscriptions): {@code PUT}, {@code GET}, {@code DELETE /groups/{g}},
@@ -54,7 +51,7 @@ final class SharedGroupHandler {
                 throw new Problem(403, "forbidden", "Forbidden", "token " + caller.name() + " may not read "
                         + EventParser.abbreviate(settings.stream()) + ", the group's source");
             }
-            answer(ctx, groups().put(group, settings), created -> {
+            Http.answer(ctx, groups().put(group, settings), created -> {
                 if (created) {
                     ctx.response().setStatusCode(201).putHeader("Location", "/groups/" + group).end();
                 } else {
@@ -68,7 +65,7 @@ final class SharedGroupHandler {
 
     void get(RoutingContext ctx) {
         try {
-            answer(ctx, groups().status(name(ctx)), s -> json(ctx, status(s)));
+            Http.answer(ctx, groups().status(name(ctx)), s -> json(ctx, status(s)));
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -76,7 +73,7 @@ final class SharedGroupHandler {
 
     void list(RoutingContext ctx) {
         try {
-            answer(ctx, groups().list(), all -> {
+            Http.answer(ctx, groups().list(), all -> {
                 JsonArray out = new JsonArray();
                 all.forEach(s -> out.add(status(s)));
                 json(ctx, new JsonObject().put("groups", out));
@@ -88,7 +85,7 @@ final class SharedGroupHandler {
 
     void delete(RoutingContext ctx) {
         try {
-            answer(ctx, groups().delete(name(ctx)), x -> ctx.response().setStatusCode(204).end());
+            Http.answer(ctx, groups().delete(name(ctx)), x -> ctx.response().setStatusCode(204).end());
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -132,7 +129,7 @@ final class SharedGroupHandler {
             String group = name(ctx);
             JsonObject body = body(ctx, "{\"ids\": [\"<event id>\", ...]}");
             only(body, Set.of("ids"));
-            answer(ctx, groups().ack(group, ids(body)), x -> ctx.response().setStatusCode(204).end());
+            Http.answer(ctx, groups().ack(group, ids(body)), x -> ctx.response().setStatusCode(204).end());
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -147,7 +144,7 @@ final class SharedGroupHandler {
             if (body.containsKey("action") && !(body.getValue("action") instanceof String)) {
                 throw Problem.badRequest("action is retry, park or skip");
             }
-            answer(ctx, groups().nack(group, ids(body), action), x -> ctx.response().setStatusCode(204).end());
+            Http.answer(ctx, groups().nack(group, ids(body), action), x -> ctx.response().setStatusCode(204).end());
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -161,15 +158,18 @@ final class SharedGroupHandler {
             if (limit < 1 || limit > maxPage) {
                 throw Problem.badRequest("limit is 1 to " + maxPage + ": " + limit);
             }
-            answer(ctx, groups().parked(group, from, limit), page -> {
-                JsonArray events = new JsonArray();
-                for (RecordedEvent e : page.events()) {
-                    io.netty.buffer.ByteBuf out = io.netty.buffer.Unpooled.buffer();
-                    GroupSseConsumer.writeEvent(out, e);
+            Http.answer(ctx, groups().parked(group, from, limit), page -> {
+                io.netty.buffer.ByteBuf out = io.netty.buffer.Unpooled.buffer();
+                EventJson.ascii(out, "{\"events\":[");
+                for (int i = 0; i < page.events().size(); i++) {
+                    if (i > 0) {
+                        out.writeByte(',');
+                    }
+                    GroupSseConsumer.writeEvent(out, page.events().get(i));
                     out.writeByte('}');
-                    events.add(new JsonObject(out.toString(java.nio.charset.StandardCharsets.UTF_8)));
                 }
-                json(ctx, new JsonObject().put("events", events).put("next", page.next() < 0 ? null : page.next()));
+                EventJson.ascii(out, "],\"next\":" + (page.next() < 0 ? "null" : Long.toString(page.next())) + "}");
+                ctx.response().putHeader("Content-Type", Http.JSON).end(io.vertx.core.buffer.Buffer.buffer(out));
             });
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
@@ -178,7 +178,7 @@ final class SharedGroupHandler {
 
     void replay(RoutingContext ctx) {
         try {
-            answer(ctx, groups().replayParked(name(ctx)), x -> ctx.response().setStatusCode(204).end());
+            Http.answer(ctx, groups().replayParked(name(ctx)), x -> ctx.response().setStatusCode(204).end());
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
         }
@@ -197,17 +197,6 @@ final class SharedGroupHandler {
             throw Problem.unavailable("shared groups are not open yet", 1);
         }
         return g;
-    }
-
-    private static <T> void answer(RoutingContext ctx, CompletionStage<T> stage, java.util.function.Consumer<T> ok) {
-        Context loop = Vertx.currentContext();
-        stage.whenComplete((v, e) -> loop.runOnContext(x -> {
-            if (e != null) {
-                Http.problem(ctx, e);
-            } else if (!ctx.response().closed()) {
-                ok.accept(v);
-            }
-        }));
     }
 
     private static void json(RoutingContext ctx, JsonObject body) {

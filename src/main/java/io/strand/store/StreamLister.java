@@ -48,16 +48,10 @@ final class StreamLister {
             if (last >= 0 && !s.reserved() && names.test(s.name())) {
                 StreamMetadata m = lifecycle.get(s.name());
                 if (!m.tombstoned() && !m.deleted(last)) { // deleted streams leave the list
-                    page.add(new StreamInfo(s.name(), first(m, index.firstVersion(s), last), last));
+                    page.add(new StreamInfo(s.name(), m.firstWithoutAge(index.firstVersion(s), last), last));
                 }
             }
         }
         return new StreamPage(page, id < size ? id : -1);
-    }
-
-    /** The first version its metadata leaves visible, from memory only: maxAge is not looked at here. */
-    private static long first(StreamMetadata m, long held, long last) {
-        long first = Math.max(held, m.floor());
-        return m.maxCount() == null ? first : Math.max(first, last - m.maxCount() + 1);
     }
 }

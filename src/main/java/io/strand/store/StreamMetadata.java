@@ -37,6 +37,12 @@ public record StreamMetadata(Long maxCount, Long maxAge, Long truncateBefore, St
         return truncateBefore == null ? floor : Math.max(floor, truncateBefore);
     }
 
+    /** The first version visible from memory alone (all but maxAge), with {@code held} the first held and {@code last} the last. */
+    long firstWithoutAge(long held, long last) {
+        long first = Math.max(held, floor());
+        return maxCount == null ? first : Math.max(first, last - maxCount + 1);
+    }
+
     StreamMetadata withSettings(StreamMetadata s) {
         return new StreamMetadata(s.maxCount, s.maxAge, s.truncateBefore, s.custom, deletedBefore, tombstoned);
     }

@@ -109,10 +109,7 @@ final class StreamReader {
         if (m == StreamMetadata.NONE) {
             return held;
         }
-        long first = Math.max(held, m.floor());
-        if (m.maxCount() != null) {
-            first = Math.max(first, last - m.maxCount() + 1);
-        }
+        long first = m.firstWithoutAge(held, last);
         if (m.maxAge() != null && first <= last) {
             first = versionAt(s, first, last, System.currentTimeMillis() - m.maxAge() * 1000);
         }
@@ -134,8 +131,7 @@ final class StreamReader {
         }
         long last = index.lastVersion(s);
         long held = index.firstVersion(s);
-        long first = withAge ? firstVisible(stream, s, held, last)
-                : Math.max(Math.max(held, m.floor()), m.maxCount() == null ? 0 : last - m.maxCount() + 1);
+        long first = withAge ? firstVisible(stream, s, held, last) : m.firstWithoutAge(held, last);
         return Math.max(next, first);
     }
 
