@@ -15,6 +15,13 @@ sealed interface Command {
     record Append(String stream, long expectedVersion, long timestampMillis, List<NewEvent> events) implements Command {
     }
 
+    /**
+     * An append to one of the store's own streams by a subsystem the leader runs (shared groups),
+     * fenced: applied only when its entry is of {@code term}, the term the subsystem started in.
+     */
+    record SystemAppend(long term, String stream, long timestampMillis, List<NewEvent> events) implements Command {
+    }
+
     /** A consumer group's commit; {@code id} is the commit event's id, chosen once by the accepting node. */
     record GroupCommit(String group, String stream, long version, UUID id, long timestampMillis) implements Command {
     }

@@ -16,7 +16,8 @@ import java.util.UUID;
  *
  * <pre>
  * offset size field
- *  0      1   kind             1 append, 2 group commit, 3 several commands (below), 4 stream change
+ *  0      1   kind             1 append, 2 group commit, 3 several commands (below), 4 stream change,
+ *                              5 system append (laid out as an append; its number is the term it is fenced by)
  *  1      1   version          1
  *  2      2   name length      bytes of the UTF-8 stream (append) or group (commit) name
  *  4      4   count            events (append) or the commit's stream-name length (commit)
@@ -41,6 +42,7 @@ final class CommandDescriptor {
     static final byte KIND_GROUP_COMMIT = 2;
     static final byte KIND_SEVERAL = 3;
     static final byte KIND_STREAM_CHANGE = 4;
+    static final byte KIND_SYSTEM_APPEND = 5;
     static final int SEVERAL_HEADER_LENGTH = 8;
     static final byte VERSION = 1;
     static final int KIND_OFFSET = 0;
@@ -57,7 +59,10 @@ final class CommandDescriptor {
 
     static byte[] encode(Command command) {
         if (command instanceof Command.Append a) {
-            return encodeAppend(a);
+            return encodeAppend(KIND_APPEND, a.stream(), a.events(), a.timestampMillis(), a.expectedVersion());
+        }
+        if (command instanceof Command.SystemAppend a) {
+            return encodeAppend(KIND_SYSTEM_APPEND, a.stream(), a.events(), a.timestampMillis(), a.term());
         }
         if (command instanceof Command.ChangeStream c) {
             byte[] stream = utf8(c.stream());
@@ -76,9 +81,8 @@ final class CommandDescriptor {
         return b.array();
     }
 
-    private static byte[] encodeAppend(Command.Append a) {
-        byte[] stream = utf8(a.stream());
-        List<NewEvent> events = a.events();
+    private static byte[] encodeAppend(byte kind, String name, List<NewEvent> events, long timestamp, long number) {
+        byte[] stream = utf8(name);
         byte[][] types = new byte[events.size()][];
         int size = 0;
         for (int i = 0; i < types.length; i++) {
@@ -86,7 +90,7 @@ final class CommandDescriptor {
             types[i] = utf8(e.type());
             size += EVENT_HEADER_LENGTH + types[i].length + e.metadata().length + e.data().length;
         }
-        ByteBuffer b = header(KIND_APPEND, stream, events.size(), a.timestampMillis(), a.expectedVersion(), size);
+        ByteBuffer b = header(kind, stream, events.size(), timestamp, number, size);
         for (int i = 0; i < types.length; i++) {
             NewEvent e = events.get(i);
             b.putLong(e.id().getMostSignificantBits()).putLong(e.id().getLeastSignificantBits())
@@ -173,7 +177,7 @@ final class CommandDescriptor {
                     : StreamChange.set(StreamMetadataDescriptor.decode(b.slice()).metadata());
             return new Command.ChangeStream(name, c, number, id, timestamp);
         }
-        if (kind != KIND_APPEND) {
+        if (kind != KIND_APPEND && kind != KIND_SYSTEM_APPEND) {
             throw new IllegalArgumentException("unknown command kind " + kind);
         }
         List<NewEvent> events = new ArrayList<>(count);
@@ -187,7 +191,8 @@ final class CommandDescriptor {
             b.get(type).get(metadata).get(data);
             events.add(new NewEvent(id, new String(type, StandardCharsets.UTF_8), data, metadata, binary));
         }
-        return new Command.Append(name, number, timestamp, events);
+        return kind == KIND_APPEND ? new Command.Append(name, number, timestamp, events)
+                : new Command.SystemAppend(number, name, timestamp, events);
     }
 
     private static String string(ByteBuffer b, int offset, int length) {

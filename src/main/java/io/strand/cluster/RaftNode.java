@@ -40,6 +40,27 @@ public final class RaftNode implements AutoCloseable {
     private final RaftServer server;
     private final RaftClients client;
     private final ReplicatedWriter writer;
+    private volatile Leadership leadership = new Leadership() {
+        @Override
+        public void ready(long term) {
+        }
+
+        @Override
+        public void lost() {
+        }
+    };
+
+    /**
+     * What this node is told of its leadership, on Ratis's threads (a listener must not block):
+     * {@link #ready} once it leads and has applied all that earlier terms committed; {@link #lost}
+     * when it learns of another leader, or of none. Either may come late or twice: check
+     * {@link #leads(long)}.
+     */
+    public interface Leadership {
+        void ready(long term);
+
+        void lost();
+    }
 
     private RaftNode(ClusterConfig config, Replica replica, Function<String, LeaderLog> leaderLogs,
                      RaftProperties serverProperties) throws IOException {
@@ -68,7 +89,11 @@ public final class RaftNode implements AutoCloseable {
             if (client.leaderChanged(leader)) {
                 writer.abandonInFlight();
             }
+            if (!self.equals(leader)) {
+                leadership.lost();
+            }
         });
+        stateMachine.onLeaderReady(term -> leadership.ready(term));
     }
 
     /** Starts this node's Raft server over {@code replica} (the open store); it then elects or joins a leader. */
@@ -104,6 +129,58 @@ public final class RaftNode implements AutoCloseable {
         return id -> config.peers().stream().filter(p -> p.id().equals(id)).findFirst()
                 .map(p -> (LeaderLog) new HttpLeaderLog(http, (tls == null ? "http://" : "https://") + p.httpAddress(), timeout,
                         config.peerSecret())).orElse(null);
+    }
+
+    /** Sets who is told when this node becomes a ready leader and when it stops leading. */
+    public void onLeadership(Leadership listener) {
+        leadership = listener;
+    }
+
+    /**
+     * Appends to the store's own streams for a subsystem run by the leader of {@code term} (shared
+     * groups): through the Raft log, refused on every replica once a later term has begun.
+     */
+    public io.strand.store.SystemWriter systemWriter(long term) {
+        return (stream, events) -> writer.writeSystem(term, stream, events);
+    }
+
+    /**
+     * Completes once this node has applied every entry its Raft log knows to be committed now. On a
+     * ready leader that is all any earlier leader had committed: no round trip is needed.
+     */
+    public CompletionStage<Void> awaitCommittedApplied() {
+        try {
+            return stateMachine.applied().await(server.getDivision(GROUP_ID).getRaftLog().getLastCommittedIndex());
+        } catch (IOException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new StoreUnavailableException(
+                    "the Raft member is stopping: " + e.getMessage(), 1));
+        }
+    }
+
+    /** The current term when this node is the leader now, else -1. */
+    public long leaderTerm() {
+        try {
+            DivisionInfo info = server.getDivision(GROUP_ID).getInfo();
+            return info.isLeader() ? info.getCurrentTerm() : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Whether this node is the leader of {@code term} now. */
+    public boolean leads(long term) {
+        try {
+            DivisionInfo info = server.getDivision(GROUP_ID).getInfo();
+            return info.isLeader() && info.getCurrentTerm() == term;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The peer this node last learned leads the group (itself included), or null when it knows none. */
+    public Peer leaderPeer() {
+        RaftPeerId l = stateMachine.leader();
+        return l == null ? null : config.peers().stream().filter(p -> p.id().equals(l.toString())).findFirst().orElse(null);
     }
 
     /** Appends and group commits through the Raft log. */

@@ -95,6 +95,16 @@ final class ReplicatedWriter implements EventWriter {
         });
     }
 
+    /** Appends to one of the store's own streams, fenced by {@code term} ({@link Command.SystemAppend}). */
+    CompletionStage<AppendOutcome> writeSystem(long term, String stream, List<NewEvent> events) {
+        Command.SystemAppend command = new Command.SystemAppend(term, stream, System.currentTimeMillis(), events);
+        List<UUID> ids = new java.util.ArrayList<>(events.size());
+        for (NewEvent e : events) {
+            ids.add(e.id());
+        }
+        return send(command, ids).thenApply(reply -> ReplyDescriptor.outcome(reply, stream, null));
+    }
+
     /** Sends {@code command} in this node's next entry; completes once this node applied and committed it. */
     private CompletionStage<ByteBuffer> send(Command command, List<UUID> ids) {
         return coalescer.submit(CommandDescriptor.encode(command), ids)

@@ -4,6 +4,7 @@ import io.strand.log.BatchTooLargeException;
 import io.strand.store.AppendOutcome;
 import io.strand.store.IdempotencyConflictException;
 import io.strand.store.InvalidRequestException;
+import io.strand.store.StoreUnavailableException;
 import io.strand.store.StreamNotFoundException;
 import io.strand.store.StreamTombstonedException;
 import io.strand.store.WriteDurability;
@@ -23,7 +24,8 @@ import java.util.List;
  * UTF-8 (also 8, a batch larger than one append may be); nothing for a group commit (6) or an entry
  * applied before a restart (7); for an entry of several commands (9) 4 count, then per command 4
  * length and its answer; nothing for a stream change (10), a soft delete of a stream with no events
- * (11) or a change of a tombstoned stream (12). Only answers every
+ * (11) or a change of a tombstoned stream (12); nothing for a system append of a term not its
+ * entry's (13: a deposed leader's). Only answers every
  * replica gives alike travel here: a failure of one replica's own log is not an answer.
  */
 final class ReplyDescriptor {
@@ -39,6 +41,7 @@ final class ReplyDescriptor {
     static final byte STREAM_CHANGED = 10;
     static final byte STREAM_NOT_FOUND = 11;
     static final byte STREAM_TOMBSTONED = 12;
+    static final byte STALE_TERM = 13;
 
     private ReplyDescriptor() {
     }
@@ -131,6 +134,8 @@ final class ReplyDescriptor {
             }
             case STREAM_NOT_FOUND -> throw new StreamNotFoundException(stream);
             case STREAM_TOMBSTONED -> throw new StreamTombstonedException(stream);
+            case STALE_TERM -> throw new StoreUnavailableException("refused: " + stream + " is written by the leader"
+                    + " of a later term now; retry", 1);
             default -> throw new IllegalStateException("no outcome in the answer: kind " + kind);
         }
     }

@@ -71,6 +71,7 @@ final class StoreStateMachine extends BaseStateMachine {
     /** Ratis asks for it on every append from the leader; the storage would list its directory each time while there is none. */
     private volatile SingleFileSnapshotInfo latestSnapshot;
     private volatile java.util.function.Consumer<RaftPeerId> leaderListener = l -> { };
+    private volatile java.util.function.LongConsumer leaderReady = t -> { };
     private final SnapshotInstaller installer;
 
     /** {@code leaderLogs}: how to read a leader's snapshot and log, by its peer id (null: unknown peer). */
@@ -161,7 +162,7 @@ final class StoreStateMachine extends BaseStateMachine {
                     LOG.log(System.Logger.Level.INFO, "Raft entry " + index + ", the last the CommitLog holds: it holds "
                             + held + " of its " + commands.size() + " commands; applying the rest");
                 }
-                answer = apply(commands, held, index);
+                answer = apply(commands, held, index, entry.getTerm());
             }
             advanceApplied(entry.getTerm(), index);
         } finally {
@@ -171,14 +172,14 @@ final class StoreStateMachine extends BaseStateMachine {
     }
 
     /** Applies an entry's commands from {@code from} on (those before it are in the log already), in order. */
-    private CompletionStage<byte[]> apply(List<Command> commands, int from, long index) {
+    private CompletionStage<byte[]> apply(List<Command> commands, int from, long index, long term) {
         byte[] replayed = ReplyDescriptor.of(ReplyDescriptor.REPLAYED);
         if (commands.size() == 1) {
-            return from == 1 ? CompletableFuture.completedFuture(replayed) : apply(commands.get(0), index);
+            return from == 1 ? CompletableFuture.completedFuture(replayed) : apply(commands.get(0), index, term);
         }
         List<CompletableFuture<byte[]>> answers = new ArrayList<>(commands.size());
         for (int i = 0; i < commands.size(); i++) {
-            answers.add(i < from ? CompletableFuture.completedFuture(replayed) : apply(commands.get(i), index).toCompletableFuture());
+            answers.add(i < from ? CompletableFuture.completedFuture(replayed) : apply(commands.get(i), index, term).toCompletableFuture());
         }
         return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
                 .thenApply(x -> ReplyDescriptor.several(answers.stream().map(CompletableFuture::join).toList()));
@@ -196,6 +197,8 @@ final class StoreStateMachine extends BaseStateMachine {
             Command c = commands.get(i);
             boolean holds = c instanceof Command.Append a
                     ? !a.events().isEmpty() && replica.holdsAppend(a.stream(), a.events().get(0).id(), index)
+                    : c instanceof Command.SystemAppend a
+                    ? !a.events().isEmpty() && replica.holdsAppend(a.stream(), a.events().get(0).id(), index)
                     : c instanceof Command.ChangeStream s ? replica.holdsStreamChange(s.id(), index)
                     : replica.holdsGroupCommit(((Command.GroupCommit) c).id(), index);
             if (holds) {
@@ -205,9 +208,14 @@ final class StoreStateMachine extends BaseStateMachine {
         return 0;
     }
 
-    private CompletionStage<byte[]> apply(Command command, long index) {
+    private CompletionStage<byte[]> apply(Command command, long index, long term) {
         CompletionStage<byte[]> result;
-        if (command instanceof Command.Append a) {
+        if (command instanceof Command.SystemAppend a) {
+            if (a.term() != term) { // sent by a leader's subsystem after a later leader took over: refused everywhere alike
+                return CompletableFuture.completedFuture(ReplyDescriptor.of(ReplyDescriptor.STALE_TERM));
+            }
+            result = replica.applySystem(a.stream(), a.events(), a.timestampMillis(), index).thenApply(ReplyDescriptor::appended);
+        } else if (command instanceof Command.Append a) {
             result = replica.applyReplicated(a.stream(), a.events(), a.expectedVersion(), a.timestampMillis(), index)
                     .thenApply(ReplyDescriptor::appended);
         } else if (command instanceof Command.ChangeStream c) {
@@ -349,6 +357,28 @@ final class StoreStateMachine extends BaseStateMachine {
         leader = newLeaderId;
         leaderChanges.incrementAndGet();
         leaderListener.accept(newLeaderId);
+    }
+
+    /**
+     * This member leads, and has applied every entry of the terms before its own (Ratis applies a
+     * leader's first entry of its term, then says it is ready): what the store holds now is all the
+     * earlier leaders had committed.
+     */
+    @Override
+    public void notifyLeaderReady() {
+        long term;
+        try {
+            term = getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "leader ready, but its term is unknown", e);
+            return;
+        }
+        leaderReady.accept(term);
+    }
+
+    /** Told the term when this member becomes a ready leader, on Ratis's thread: it must not block. */
+    void onLeaderReady(java.util.function.LongConsumer listener) {
+        leaderReady = listener;
     }
 
     /** Told of every leader this member learns of (null: none known), on Ratis's thread: it must not block. */

@@ -54,6 +54,7 @@ public class HttpRoutes {
         LifecycleHandler lifecycle = new LifecycleHandler(storage, disk, readers);
         SharedGroupHandler shared = new SharedGroupHandler(storage, config.sse().heartbeat().toMillis(),
                 config.sse().retry().toMillis(), maxPage);
+        LeaderForward forward = new LeaderForward(storage, Math.max(30_000, 3 * config.sse().heartbeat().toMillis()));
         LogHandler log = new LogHandler(storage, readers);
         ReadGate gate = new ReadGate(storage, config.cluster().readWait().toMillis());
         ClusterHandler cluster = new ClusterHandler(storage);
@@ -103,18 +104,18 @@ public class HttpRoutes {
                 .handler(groups::put)
                 .failureHandler(HttpRoutes::failure);
         router.route("/groups/:group/streams/:stream").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.read("stream")).handler(Params.only(READ_WAIT)).handler(gate).handler(groups::get).failureHandler(HttpRoutes::failure);
-        router.route("/groups").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only()).handler(shared::list).failureHandler(HttpRoutes::failure);
+        router.route("/groups").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only()).handler(forward).handler(shared::list).failureHandler(HttpRoutes::failure);
         router.put("/groups/:group").handler(BodyHandler.create(false).setBodyLimit(GROUP_BODY_LIMIT * 4)).handler(AccessControl.readSome())
-                .handler(Params.only()).handler(shared::put).failureHandler(HttpRoutes::failure);
-        router.route("/groups/:group").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only()).handler(shared::get).failureHandler(HttpRoutes::failure);
-        router.delete("/groups/:group").handler(AccessControl.readSome()).handler(Params.only()).handler(shared::delete).failureHandler(HttpRoutes::failure);
-        router.get("/groups/:group/events").handler(AccessControl.readSome()).handler(Params.only()).handler(shared::events).failureHandler(HttpRoutes::failure);
+                .handler(Params.only()).handler(forward).handler(shared::put).failureHandler(HttpRoutes::failure);
+        router.route("/groups/:group").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only()).handler(forward).handler(shared::get).failureHandler(HttpRoutes::failure);
+        router.delete("/groups/:group").handler(AccessControl.readSome()).handler(Params.only()).handler(forward).handler(shared::delete).failureHandler(HttpRoutes::failure);
+        router.get("/groups/:group/events").handler(AccessControl.readSome()).handler(Params.only()).handler(forward).handler(shared::events).failureHandler(HttpRoutes::failure);
         for (String settle : new String[]{"ack", "nack"}) {
             router.post("/groups/:group/" + settle).handler(BodyHandler.create(false).setBodyLimit(1 << 20)).handler(AccessControl.readSome())
-                    .handler(Params.only()).handler(settle.equals("ack") ? shared::ack : shared::nack).failureHandler(HttpRoutes::failure);
+                    .handler(Params.only()).handler(forward).handler(settle.equals("ack") ? shared::ack : shared::nack).failureHandler(HttpRoutes::failure);
         }
-        router.route("/groups/:group/parked").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only("from", "limit")).handler(shared::parked).failureHandler(HttpRoutes::failure);
-        router.post("/groups/:group/parked/replay").handler(AccessControl.readSome()).handler(Params.only()).handler(shared::replay).failureHandler(HttpRoutes::failure);
+        router.route("/groups/:group/parked").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.readSome()).handler(Params.only("from", "limit")).handler(forward).handler(shared::parked).failureHandler(HttpRoutes::failure);
+        router.post("/groups/:group/parked/replay").handler(AccessControl.readSome()).handler(Params.only()).handler(forward).handler(shared::replay).failureHandler(HttpRoutes::failure);
         router.route("/cluster").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(AccessControl.admin()).handler(Params.only()).handler(cluster::handle).failureHandler(HttpRoutes::failure);
         router.get("/log").handler(AccessControl.admin()).handler(Params.only("from", "maxBytes", "via")).handler(log::handle).failureHandler(HttpRoutes::failure);
 

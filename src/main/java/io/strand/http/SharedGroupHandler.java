@@ -186,15 +186,13 @@ final class SharedGroupHandler {
 
     // ---------------------------------------------------------------- helpers
 
+    /** This node's groups; {@link LeaderForward} ran first, so in a cluster this node leads (or just stopped). */
     private SharedGroups groups() {
-        if (storage.clustered()) {
-            throw new Problem(501, "not-implemented", "Not implemented",
-                    "shared groups are not replicated yet: use them on a single node (the position API works in a cluster)");
-        }
         SharedGroups g = storage.sharedGroupsOrNull();
         if (g == null) {
             Http.store(storage); // 503 while starting
-            throw Problem.unavailable("shared groups are not open yet", 1);
+            throw Problem.unavailable(storage.clustered() ? "this node no longer runs the shared groups (a new leader"
+                    + " does); retry" : "shared groups are not open yet", 1);
         }
         return g;
     }

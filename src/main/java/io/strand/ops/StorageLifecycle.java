@@ -41,8 +41,10 @@ public class StorageLifecycle {
     private final CountDownLatch opened = new CountDownLatch(1);
     private volatile Storage storage;
     private volatile EventStore store;
-    /** Shared groups (persistent subscriptions); single node only for now (null in a cluster, or while starting). */
+    /** Shared groups (persistent subscriptions) of a single node (null in a cluster, or while starting). */
     private volatile io.strand.store.groups.SharedGroups sharedGroups;
+    /** A cluster's shared groups, run on its leader (null on a single node, or while starting). */
+    private volatile GroupHost groupHost;
     private volatile RaftNode cluster;
     private volatile EventWriter writer;
     private volatile Throwable failure;
@@ -108,6 +110,10 @@ public class StorageLifecycle {
             writer = cluster != null ? cluster.writer() : opened;
             if (cluster == null) {
                 sharedGroups = io.strand.store.groups.SharedGroups.open(opened);
+            } else {
+                GroupHost host = new GroupHost(opened, cluster);
+                cluster.onLeadership(host);
+                groupHost = host;
             }
             store = opened;
             progress.finish();
@@ -197,6 +203,11 @@ public class StorageLifecycle {
     }
 
     private void closeGroups() {
+        GroupHost h = groupHost;
+        if (h != null) {
+            groupHost = null;
+            h.close();
+        }
         io.strand.store.groups.SharedGroups g = sharedGroups;
         if (g != null) {
             sharedGroups = null;
@@ -204,9 +215,13 @@ public class StorageLifecycle {
         }
     }
 
-    /** The shared groups, or null while starting or in a cluster (not replicated yet). */
+    /**
+     * The shared groups when this node runs them: a single node once open; in a cluster, the leader
+     * once it has loaded them. Null otherwise (starting; a follower, which forwards to the leader).
+     */
     public io.strand.store.groups.SharedGroups sharedGroupsOrNull() {
-        return sharedGroups;
+        GroupHost h = groupHost;
+        return h != null ? h.groupsOrNull() : sharedGroups;
     }
 
     private static void closeQuietly(EventStore s) {

@@ -74,6 +74,21 @@ public final class Replica {
                 StreamLifecycle.STREAM, List.of(event), ExpectedVersion.ANY, false, timestampMillis, raftIndex));
     }
 
+    /**
+     * Applies an append to one of the store's own streams from a replicated log (see
+     * {@link #applyReplicated}): a subsystem's state, such as a shared group's, written only by the
+     * leader that runs it; no name check (the names start with {@code $}) and no repeat check (its
+     * ids are fresh). The streams with commands of their own ({@code $meta}, {@code $groups}) are refused.
+     */
+    public CompletionStage<AppendOutcome> applySystem(String stream, List<NewEvent> events, long timestampMillis,
+                                                      long raftIndex) {
+        if (!stream.startsWith("$") || StreamLifecycle.STREAM.equals(stream) || ConsumerGroups.STREAM.equals(stream)) {
+            return java.util.concurrent.CompletableFuture.failedFuture(
+                    new InvalidRequestException("not a subsystem's stream: " + stream));
+        }
+        return appender.applyInOrder(stream, events, ExpectedVersion.ANY, false, timestampMillis, raftIndex);
+    }
+
     /** As {@link #holdsAppend} for a stream change whose {@code $meta} event id is {@code id}. */
     public boolean holdsStreamChange(UUID id, long raftIndex) {
         return appender.holdsInEntry(StreamLifecycle.STREAM, id, raftIndex);

@@ -119,7 +119,7 @@ class OpenApiTest {
                 .getString("name"), "the query form EventSource needs is declared");
         statuses("put", "/groups/{group}/streams/{stream}", "204", "400", "404", "413", "415", "503", "507");
         statuses("get", "/groups/{group}/streams/{stream}", "200", "400", "404", "503");
-        statuses("put", "/groups/{group}", "201", "204", "400", "415", "501", "503");
+        statuses("put", "/groups/{group}", "201", "204", "400", "415", "503");
         statuses("post", "/groups/{group}/ack", "204", "400", "404", "415", "503");
         statuses("post", "/groups/{group}/nack", "204", "400", "404", "415", "503");
         statuses("get", "/groups/{group}/events", "200", "404", "406", "503");

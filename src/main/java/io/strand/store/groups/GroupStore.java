@@ -11,10 +11,13 @@ import io.strand.store.ReadPage;
 import io.strand.store.PositionGoneException;
 import io.strand.store.RecordedEvent;
 import io.strand.store.StreamNotFoundException;
+import io.strand.store.SystemWriter;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.LongConsumer;
@@ -23,11 +26,21 @@ import java.util.function.LongConsumer;
 final class GroupStore {
     static final String EVENT_TYPE = "shared-group";
     private final EventStore store;
+    private final SystemWriter writer;
     private final Executor readers;
+    private final Runnable onWriteFailure;
+    /**
+     * The version each group stream's next record gets, as handed out here: in a cluster the
+     * catalog counts a record only once its Raft entry is applied, but the groups must know a
+     * record's version when they send it (appends go out in order from the groups thread).
+     */
+    private final Map<String, Long> handedOut = new ConcurrentHashMap<>();
 
-    GroupStore(EventStore store, Executor readers) {
+    GroupStore(EventStore store, SystemWriter writer, Executor readers, Runnable onWriteFailure) {
         this.store = store;
+        this.writer = writer;
         this.readers = readers;
+        this.onWriteFailure = onWriteFailure;
     }
 
     /** The source's events from {@code offset} (a version, or a log position for $all), catch-up then live, in place. */
@@ -61,7 +74,7 @@ final class GroupStore {
 
     /** Appends one record to a group's own stream, flushed. */
     CompletionStage<AppendOutcome> append(String stream, byte[] data) {
-        return store.appendSystem(stream, List.of(new NewEvent(UUID.randomUUID(), EVENT_TYPE, data, null, true)));
+        return appendAll(stream, List.of(data));
     }
 
     /** Appends records to a group's own stream as one batch, flushed. */
@@ -70,7 +83,14 @@ final class GroupStore {
         for (byte[] d : data) {
             events.add(new NewEvent(UUID.randomUUID(), EVENT_TYPE, d, null, true));
         }
-        return store.appendSystem(stream, events);
+        long next = nextVersion(stream) + events.size();
+        handedOut.put(stream, next);
+        return writer.append(stream, events).whenComplete((o, e) -> {
+            if (e != null) { // the versions handed out are not the log's any more: the catalog is the truth again
+                handedOut.remove(stream);
+                onWriteFailure.run();
+            }
+        });
     }
 
     /** The largest batch one append may carry, in framed bytes. */
@@ -95,7 +115,7 @@ final class GroupStore {
     /** The version the stream's next append gets (in flight ones counted). Memory only. */
     long nextVersion(String stream) {
         StreamEntry e = store.index().catalog().get(stream);
-        return e == null ? 0 : e.assigned();
+        return Math.max(e == null ? 0 : e.assigned(), handedOut.getOrDefault(stream, 0L));
     }
 
     /** The log position of a version of the stream: -1 when retention deleted it, MAX_VALUE when it is not appended. Memory only. */

@@ -5,6 +5,7 @@ import io.strand.store.InvalidRequestException;
 import io.strand.store.RecordedEvent;
 import io.strand.store.StreamNames;
 import io.strand.store.StreamNotFoundException;
+import io.strand.store.SystemWriter;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -46,7 +47,7 @@ public final class SharedGroups implements AutoCloseable {
 
     private final java.util.concurrent.ExecutorService readers;
 
-    private SharedGroups(EventStore store) {
+    private SharedGroups(EventStore store, SystemWriter writer, Runnable onWriteFailure) {
         // Their own read threads: a group's source drains one task at a time, so the queue is bounded
         // by the number of groups, and a busy HTTP read pool never fails a group's source.
         this.readers = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
@@ -54,7 +55,7 @@ public final class SharedGroups implements AutoCloseable {
             th.setDaemon(true);
             return th;
         });
-        this.store = new GroupStore(store, readers);
+        this.store = new GroupStore(store, writer, readers, onWriteFailure);
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
             Thread th = new Thread(r, "strand-groups");
             th.setDaemon(true);
@@ -65,9 +66,18 @@ public final class SharedGroups implements AutoCloseable {
         this.onThread = t::execute;
     }
 
-    /** Loads every group from the store's log and starts them. */
+    /** Loads every group from the store's log and starts them (one node: records appended to its own log). */
     public static SharedGroups open(EventStore store) {
-        SharedGroups g = new SharedGroups(store);
+        return open(store, store::appendSystem, () -> { });
+    }
+
+    /**
+     * Loads every group from the store's log and starts them, their records appended through
+     * {@code writer}; {@code onWriteFailure} is told (on any thread) when an append failed: in a
+     * cluster the records' versions are then unknown here, and the groups must be opened again.
+     */
+    public static SharedGroups open(EventStore store, SystemWriter writer, Runnable onWriteFailure) {
+        SharedGroups g = new SharedGroups(store, writer, onWriteFailure);
         try {
             g.thread.submit(g::load).get();
         } catch (InterruptedException e) {
@@ -305,11 +315,16 @@ public final class SharedGroups implements AutoCloseable {
 
     @Override
     public void close() {
+        close("the server is stopping");
+    }
+
+    /** Stops the groups: their consumers are ended, told {@code why}; their state stays in the log. */
+    public void close(String why) {
         unhook.run();
         try {
             thread.submit(() -> {
                 for (SharedGroup g : groups.values()) {
-                    g.delete("the server is stopping");
+                    g.delete(why);
                 }
                 groups.clear();
             }).get(5, TimeUnit.SECONDS);
@@ -374,8 +389,9 @@ public final class SharedGroups implements AutoCloseable {
                     result.completeExceptionally(e);
                 }
             });
-        } catch (RuntimeException rejected) {
-            result.completeExceptionally(rejected);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            result.completeExceptionally(new io.strand.store.StoreUnavailableException(
+                    "the shared groups are closed here (the server is stopping, or another node leads them now); retry", 1));
         }
         return result;
     }
