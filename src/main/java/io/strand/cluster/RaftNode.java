@@ -157,21 +157,25 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
-    /** The current term when this node is the leader now, else -1. */
+    /**
+     * The current term when this node is a ready leader now (it has applied its first entry of the
+     * term, so everything earlier terms committed), else -1. Before it is ready, even its commit
+     * index may be behind what the last leader committed.
+     */
     public long leaderTerm() {
         try {
             DivisionInfo info = server.getDivision(GROUP_ID).getInfo();
-            return info.isLeader() ? info.getCurrentTerm() : -1;
+            return info.isLeader() && info.isLeaderReady() ? info.getCurrentTerm() : -1;
         } catch (IOException | RuntimeException e) {
             return -1;
         }
     }
 
-    /** Whether this node is the leader of {@code term} now. */
+    /** Whether this node is the ready leader of {@code term} now (see {@link #leaderTerm()}). */
     public boolean leads(long term) {
         try {
             DivisionInfo info = server.getDivision(GROUP_ID).getInfo();
-            return info.isLeader() && info.getCurrentTerm() == term;
+            return info.isLeader() && info.isLeaderReady() && info.getCurrentTerm() == term;
         } catch (IOException | RuntimeException e) {
             return false;
         }

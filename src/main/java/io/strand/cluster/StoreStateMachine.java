@@ -320,6 +320,21 @@ final class StoreStateMachine extends BaseStateMachine {
         skipThrough = Math.max(skipThrough, raftIndex);
     }
 
+    /**
+     * An entry that is not the state machine's (a leader's first entry of its term, a configuration)
+     * was applied: it counts as applied here too, or a wait for the commit index would hang until
+     * the next append.
+     */
+    @Override
+    public void notifyTermIndexUpdated(long term, long index) {
+        applying.lock();
+        try {
+            advanceApplied(term, index);
+        } finally {
+            applying.unlock();
+        }
+    }
+
     /** Never backwards: a copy from the leader may have moved past entries Ratis still replays. */
     private void advanceApplied(long term, long index) {
         TermIndex last = getLastAppliedTermIndex();
