@@ -51,6 +51,22 @@ class CommandDescriptorTest {
     }
 
     @Test
+    void aSystemAppendRoundTripsWithItsTermAndIsNotAnAppend() {
+        NewEvent r = new NewEvent(UUID.randomUUID(), "shared-group", new byte[]{7, 8}, null, true);
+        Command.SystemAppend a = new Command.SystemAppend(42, "$pg-billing", 1_700_000_000_123L, List.of(r));
+        Command back = CommandDescriptor.decode(ByteBuffer.wrap(CommandDescriptor.encode(a)));
+        Command.SystemAppend s = assertInstanceOf(Command.SystemAppend.class, back);
+        assertEquals(42, s.term());
+        assertEquals("$pg-billing", s.stream());
+        assertEquals(a.timestampMillis(), s.timestampMillis());
+        assertEquals(r.id(), s.events().get(0).id());
+        assertArrayEquals(r.data(), s.events().get(0).data());
+        // A deposed leader's answer: a retryable refusal.
+        assertThrows(io.strand.store.StoreUnavailableException.class, () -> ReplyDescriptor.outcome(
+                ByteBuffer.wrap(ReplyDescriptor.of(ReplyDescriptor.STALE_TERM)), "$pg-billing", null));
+    }
+
+    @Test
     void aGroupCommitRoundTrips() {
         Command.GroupCommit g = new Command.GroupCommit("billing", "orders-1", 41, UUID.randomUUID(), 5);
         assertEquals(g, CommandDescriptor.decode(ByteBuffer.wrap(CommandDescriptor.encode(g))));
