@@ -40,9 +40,12 @@ public final class StreamIndex implements AutoCloseable {
     private final Indexer indexer;
     private final long loadedEntries;
     private final long rebuiltEntries;
+    private static final String FLOORS = "floors";
+    private final Path floorsFile;
 
     private StreamIndex(CommitLog log, StreamCatalog catalog, DedupIndex dedup, CatalogFile catalogFile,
-                        EntryFiles entryFiles, Indexer indexer, long loadedEntries, long rebuiltEntries) {
+                        EntryFiles entryFiles, Indexer indexer, long loadedEntries, long rebuiltEntries, Path floorsFile) {
+        this.floorsFile = floorsFile;
         this.log = log;
         this.catalog = catalog;
         this.dedup = dedup;
@@ -119,6 +122,13 @@ public final class StreamIndex implements AutoCloseable {
                 last[0] = e.position;
                 return true;
             });
+            // Streams whose every event retention deleted go on at their next version (StreamFloors).
+            StreamFloors.read(dir.resolve(FLOORS)).forEach((name, next) -> {
+                StreamEntry s = catalog.get(name);
+                if (s != null && s.assigned() == s.base() && s.assigned() < next) {
+                    s.startAt(next);
+                }
+            });
             long resume = last[0] < 0 ? log.firstPosition() : endOf(log, last[0]);
             Indexer indexer = new Indexer(log, catalog, catalogFile, entryFiles, checkpoint,
                     config.checkpointInterval().toNanos(), resume);
@@ -143,7 +153,8 @@ public final class StreamIndex implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "index: loaded {0} entries, rebuilt {1} from the log (from position {2})",
                         loaded, rebuilt, resume);
             }
-            StreamIndex index = new StreamIndex(log, catalog, dedup, catalogFile, entryFiles, indexer, loaded, rebuilt);
+            StreamIndex index = new StreamIndex(log, catalog, dedup, catalogFile, entryFiles, indexer, loaded, rebuilt,
+                    dir.resolve(FLOORS));
             indexer.start();
             return index;
         } catch (IOException | RuntimeException e) {
@@ -276,6 +287,27 @@ public final class StreamIndex implements AutoCloseable {
             }
         }
         return lo;
+    }
+
+    /**
+     * Before retention deletes the log below {@code cut}: records the next version of every stream
+     * none of whose events lies at or above it ({@link StreamFloors}), durably.
+     */
+    public void recordFloors(long cut) throws IOException {
+        java.util.Map<String, Long> floors = new java.util.LinkedHashMap<>();
+        for (int id = 0, n = catalog.size(); id < n; id++) {
+            StreamEntry s = catalog.byId(id);
+            if (s == null) {
+                continue;
+            }
+            synchronized (s) {
+                int next = s.assigned();
+                if (next > 0 && (next == s.base() || s.position(next - 1) < cut)) {
+                    floors.put(s.name(), (long) next);
+                }
+            }
+        }
+        StreamFloors.write(floorsFile, floors);
     }
 
     /**

@@ -48,6 +48,7 @@ final class Retention {
         for (LongConsumer c : carryForwards) {
             c.accept(cut); // the subsystems' own (shared groups); one that throws stops the deletion
         }
+        index.recordFloors(cut); // streams left without events go on at their next version after a restart
         int deleted = log.deleteBefore(cut);
         if (deleted > 0) {
             index.dropBefore(log.firstPosition()); // the index drops what points into deleted segments

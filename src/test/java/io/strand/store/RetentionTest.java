@@ -152,6 +152,34 @@ class RetentionTest {
         }
     }
 
+    /** A stream whose every event retention deleted goes on at its next version after a restart too (index/floors). */
+    @Test
+    void anEmptiedStreamKeepsItsNextVersionAcrossARestart(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            for (int i = 0; i < 3; i++) {
+                f.append("early", ExpectedVersion.ANY, event(70_000 + i)); // only in the first segment
+            }
+            for (int i = 0; i < EVENTS + 2000; i++) {
+                f.append("m" + (i % 4), ExpectedVersion.ANY, event(i));
+            }
+            awaitFlushed(f);
+            assertTrue(f.store.applyRetention(0, 256 * 1024) > 0);
+            assertEquals(0, f.store.index().catalog().get("early").heldVersions());
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertEquals(3, f.store.index().catalog().get("early").assigned(), "its next version is remembered");
+            assertThrows(PositionGoneException.class, () -> f.store.readEvent("early", 2));
+            AppendOutcome again = f.append("early", 2, event(88_888));
+            assertEquals(3, again.firstVersion(), "it continues where it was, not at 0");
+            assertEvent(event(88_888), f.store.readEvent("early", 3));
+            // Once it holds events again, those say where it is: a later restart agrees.
+        }
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            assertEquals(3, f.store.streamInfo("early").lastVersion());
+            assertEquals(4, f.append("early", 3, event(99_999)).firstVersion());
+        }
+    }
+
     /**
      * A reader resolving random versions of a stream while it is appended to and retention trims it:
      * every position it gets is the one the append returned, or -1 (trimmed), never a torn pair.
