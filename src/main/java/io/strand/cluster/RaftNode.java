@@ -84,7 +84,7 @@ public final class RaftNode implements AutoCloseable {
                 .build();
         this.client = new RaftClients(group, config);
         this.writer = new ReplicatedWriter(client, replica, stateMachine.applied(), config.requestTimeout(),
-                Math.max(1 << 20, config.maxEntryBytes()));
+                Math.max(1 << 20, config.maxEntryBytes()), self, () -> self.equals(stateMachine.leader()));
         stateMachine.onLeaderChange(leader -> {
             if (client.leaderChanged(leader)) {
                 writer.abandonInFlight();

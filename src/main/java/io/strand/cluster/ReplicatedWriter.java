@@ -36,8 +36,18 @@ final class ReplicatedWriter implements EventWriter {
     private final AppliedIndex applied;
     private final long timeoutMillis;
     private final EntryCoalescer coalescer;
+    private final RaftPeerId self;
+    private final java.util.function.BooleanSupplier leading;
+    private final java.util.concurrent.atomic.AtomicBoolean nudging = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The highest entry a nudge was asked for. */
+    private final java.util.concurrent.atomic.AtomicLong wanted = new java.util.concurrent.atomic.AtomicLong();
+    /** How long a follower waits to apply an entry the leader answered before it asks for the commit index. */
+    static final long NUDGE_AFTER_MILLIS = 2;
 
-    ReplicatedWriter(RaftClients clients, Replica replica, AppliedIndex applied, Duration timeout, long maxEntryBytes) {
+    ReplicatedWriter(RaftClients clients, Replica replica, AppliedIndex applied, Duration timeout, long maxEntryBytes,
+                     RaftPeerId self, java.util.function.BooleanSupplier leading) {
+        this.self = self;
+        this.leading = leading;
         this.clients = clients;
         this.replica = replica;
         this.applied = applied;
@@ -142,6 +152,9 @@ final class ReplicatedWriter implements EventWriter {
 
     /** Completes once this node applied entry {@code raftIndex} and its log committed what that wrote. */
     private CompletionStage<Void> appliedHere(long raftIndex) {
+        if (applied.get() < raftIndex && !leading.getAsBoolean()) {
+            CompletableFuture.delayedExecutor(NUDGE_AFTER_MILLIS, TimeUnit.MILLISECONDS).execute(() -> nudge(raftIndex));
+        }
         return applied.await(raftIndex)
                 .thenCompose(x -> replica.awaitCommitted(replica.writtenPosition()))
                 .toCompletableFuture()
@@ -149,6 +162,28 @@ final class ReplicatedWriter implements EventWriter {
                 .exceptionally(e -> {
                     throw unavailable("this node did not apply the entry in time", e);
                 });
+    }
+
+    /**
+     * A follower learns that an entry is committed from the leader's next AppendEntries. With no new
+     * entry to send, Ratis's appender sends the new commit index only with the next heartbeat (half
+     * the election timeout, 500 ms by default: seen as 550 ms per append through an idle follower),
+     * though it means to send it at once (GrpcLogAppender#isFollowerCommitBehindLastCommitIndex finds
+     * nothing to send without a heartbeat). A ReadIndex from this follower makes the leader send it a
+     * heartbeat at once (RaftServerImpl#readIndexAsync), so one is asked for, one at a time.
+     */
+    private void nudge(long raftIndex) {
+        long wanted = this.wanted.accumulateAndGet(raftIndex, Math::max);
+        if (applied.get() >= wanted || !nudging.compareAndSet(false, true)) {
+            return;
+        }
+        barrier(self).whenComplete((x, e) -> {
+            nudging.set(false);
+            long w = this.wanted.get();
+            if (e == null && applied.get() < w) {
+                nudge(w); // answered before the leader committed the later ones: ask again
+            }
+        });
     }
 
     /** See {@link RaftNode#linearizableBarrier()}. */
