@@ -54,7 +54,8 @@ public class HttpRoutes {
         LifecycleHandler lifecycle = new LifecycleHandler(storage, disk, readers);
         SharedGroupHandler shared = new SharedGroupHandler(storage, config.sse().heartbeat().toMillis(),
                 config.sse().retry().toMillis(), maxPage);
-        LeaderForward forward = new LeaderForward(storage, Math.max(30_000, 3 * config.sse().heartbeat().toMillis()));
+        LeaderForward forward = new LeaderForward(storage, Math.max(30_000, 3 * config.sse().heartbeat().toMillis()),
+                config.cluster().readWait().toMillis());
         LogHandler log = new LogHandler(storage, readers);
         ReadGate gate = new ReadGate(storage, config.cluster().readWait().toMillis());
         ClusterHandler cluster = new ClusterHandler(storage);

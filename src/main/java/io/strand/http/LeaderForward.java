@@ -25,8 +25,10 @@ import java.util.Set;
  * back as it comes, SSE included (back-pressured both ways: a slow consumer slows the leader's
  * stream, it does not fill memory here). So any node serves consumers of any group, and a
  * consumer's EventSource that loses the leader reconnects through whichever node it reaches.
- * A request that was forwarded once is not forwarded again (two nodes that each think the other
- * leads): 503 with {@code Retry-After}, as without a known leader.
+ * While no leader is known, or the leader is still loading the groups, a request waits for it (up
+ * to {@code strand.cluster.read-wait}), then gets 503 with {@code Retry-After}: an EventSource that
+ * reconnects during a failover gets its stream, not an error it would not retry. A request that was
+ * forwarded once is not forwarded again (two nodes that each think the other leads).
  */
 final class LeaderForward implements Handler<RoutingContext> {
     /** Names the node that forwarded the request. */
@@ -34,29 +36,41 @@ final class LeaderForward implements Handler<RoutingContext> {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te", "upgrade",
             "host", "content-length", "proxy-connection", "trailer");
     private final StorageLifecycle storage;
+    private static final long RECHECK_MILLIS = 100;
     private final long idleMillis;
+    private final long waitMillis;
     private volatile HttpClient client;
 
-    /** {@code idleMillis}: how long a forwarded exchange may be silent (above the SSE heartbeat). */
-    LeaderForward(StorageLifecycle storage, long idleMillis) {
+    /**
+     * {@code idleMillis}: how long a forwarded exchange may be silent (above the SSE heartbeat);
+     * {@code waitMillis}: how long a request waits for a leader that runs the groups.
+     */
+    LeaderForward(StorageLifecycle storage, long idleMillis, long waitMillis) {
         this.storage = storage;
         this.idleMillis = idleMillis;
+        this.waitMillis = waitMillis;
     }
 
     @Override
     public void handle(RoutingContext ctx) {
+        attempt(ctx, System.nanoTime() + waitMillis * 1_000_000);
+    }
+
+    private void attempt(RoutingContext ctx, long deadline) {
         if (!storage.clustered() || storage.sharedGroupsOrNull() != null) {
             ctx.next();
             return;
         }
         RaftNode node = storage.clusterOrNull();
         Peer leader = node == null ? null : node.leaderPeer();
-        if (leader == null || leader.id().equals(node.config().nodeId()) || ctx.request().getHeader(FORWARDED_BY) != null) {
+        if (leader != null && !leader.id().equals(node.config().nodeId()) && ctx.request().getHeader(FORWARDED_BY) == null) {
+            forward(ctx, node.config(), leader);
+        } else if (System.nanoTime() < deadline && !ctx.response().closed()) {
+            ctx.vertx().setTimer(RECHECK_MILLIS, t -> attempt(ctx, deadline));
+        } else if (!ctx.response().closed()) {
             Http.problem(ctx, new StoreUnavailableException(leader == null ? "no leader is known: the shared groups run on"
-                    + " the leader; retry" : "the leader is loading the shared groups; retry", 1));
-            return;
+                    + " the leader; retry" : "the shared groups are not loaded on the leader yet; retry", 1));
         }
-        forward(ctx, node.config(), leader);
     }
 
     private void forward(RoutingContext ctx, ClusterConfig config, Peer leader) {
