@@ -181,15 +181,25 @@ final class CommandDescriptor {
             throw new IllegalArgumentException("unknown command kind " + kind);
         }
         List<NewEvent> events = new ArrayList<>(count);
+        // A batch's events mostly share a type: its string is made once (profiled: decoding the
+        // type was a third of a replica's applying thread on batches of 100).
+        byte[] lastType = null;
+        String lastTypeString = null;
         for (int i = 0; i < count; i++) {
             UUID id = new UUID(b.getLong(), b.getLong());
             boolean binary = b.get() != 0;
             int typeLength = Short.toUnsignedInt(b.getShort());
             byte[] metadata = new byte[b.getInt()];
             byte[] data = new byte[b.getInt()];
-            byte[] type = new byte[typeLength];
-            b.get(type).get(metadata).get(data);
-            events.add(new NewEvent(id, new String(type, StandardCharsets.UTF_8), data, metadata, binary));
+            int typeAt = b.position();
+            if (lastType == null || typeLength != lastType.length
+                    || b.slice(typeAt, typeLength).mismatch(ByteBuffer.wrap(lastType)) != -1) {
+                lastType = new byte[typeLength];
+                b.get(typeAt, lastType);
+                lastTypeString = new String(lastType, StandardCharsets.UTF_8);
+            }
+            b.position(typeAt + typeLength).get(metadata).get(data);
+            events.add(new NewEvent(id, lastTypeString, data, metadata, binary));
         }
         return kind == KIND_APPEND ? new Command.Append(name, number, timestamp, events)
                 : new Command.SystemAppend(number, name, timestamp, events);

@@ -51,6 +51,15 @@ class CommandDescriptorTest {
     }
 
     @Test
+    void eventTypesRoundTripWhenABatchRepeatsAndChangesThem() {
+        List<String> types = List.of("placed", "placed", "paid", "placed", "pay", "paid", "ü-typ", "ü-typ");
+        List<NewEvent> events = types.stream().map(t -> new NewEvent(UUID.randomUUID(), t, new byte[]{1}, null, true)).toList();
+        Command.Append back = (Command.Append) CommandDescriptor.decode(ByteBuffer.wrap(CommandDescriptor.encode(
+                new Command.Append("s", ExpectedVersion.ANY, 1, events))));
+        assertEquals(types, back.events().stream().map(NewEvent::type).toList());
+    }
+
+    @Test
     void aSystemAppendRoundTripsWithItsTermAndIsNotAnAppend() {
         NewEvent r = new NewEvent(UUID.randomUUID(), "shared-group", new byte[]{7, 8}, null, true);
         Command.SystemAppend a = new Command.SystemAppend(42, "$pg-billing", 1_700_000_000_123L, List.of(r));
