@@ -59,6 +59,18 @@ class ReplicatedGroupsTest {
         cluster.awaitLeader();
     }
 
+    /** The term of {@code n} once it is a ready leader (it has applied its first entry of the term). */
+    private static long readyTerm(ReplicaNode n) throws InterruptedException {
+        for (int i = 0; i < 400; i++) {
+            long t = n.raft.leaderTerm();
+            if (t > 0) {
+                return t;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError(n.config.nodeId() + " is not a ready leader within 20 s");
+    }
+
     private static List<NewEvent> records(int n) {
         List<NewEvent> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -80,8 +92,7 @@ class ReplicatedGroupsTest {
     void systemAppendsReachEveryReplicaAndAStaleTermIsRefusedEverywhere() throws Exception {
         startThree();
         ReplicaNode leader = cluster.awaitLeader();
-        long term = leader.raft.leaderTerm();
-        assertTrue(term > 0);
+        long term = readyTerm(leader);
         AppendOutcome first = leader.raft.systemWriter(term).append("$pg-g", records(3)).toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
         assertEquals(0, first.firstVersion());
@@ -128,7 +139,7 @@ class ReplicatedGroupsTest {
         for (int i = 0; i < 40; i++) {
             append(cluster.nodes.get(i % 3), "orders", ExpectedVersion.ANY, event(UUID.randomUUID(), "o" + i));
         }
-        long term = leader.raft.leaderTerm();
+        long term = readyTerm(leader);
         SharedGroups groups = SharedGroups.open(leader.store, leader.raft.systemWriter(term), () -> { });
         Set<Long> acked = new HashSet<>();
         try {
@@ -152,7 +163,7 @@ class ReplicatedGroupsTest {
 
         ReplicaNode next = cluster.awaitLeader();
         assertNotEquals(leader, next);
-        long nextTerm = next.raft.leaderTerm();
+        long nextTerm = readyTerm(next);
         assertTrue(nextTerm > term);
         // The deposed term's writer is refused now, on every replica alike.
         assertInstanceOf(StoreUnavailableException.class, failure(next.raft.systemWriter(term).append("$pg-g", records(1))));
