@@ -172,6 +172,9 @@ class ReplicatedGroupsTest {
         // The deposed term's writer is refused now, on every replica alike.
         assertInstanceOf(StoreUnavailableException.class, failure(next.raft.systemWriter(term).append("$pg-g", records(1))));
         next.raft.awaitCommittedApplied().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        // A linearizable read on the new leader answers (it timed out when read-only requests went
+        // through the Raft client's ordered window, behind requests to the stopped leader).
+        next.raft.linearizableBarrier().toCompletableFuture().get(30, TimeUnit.SECONDS);
         SharedGroups after = SharedGroups.open(next.store, next.raft.systemWriter(nextTerm), () -> { });
         try {
             GroupStatus s = after.status("g").toCompletableFuture().get(30, TimeUnit.SECONDS);
