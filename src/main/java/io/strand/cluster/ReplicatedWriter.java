@@ -41,8 +41,13 @@ final class ReplicatedWriter implements EventWriter {
     private final java.util.concurrent.atomic.AtomicBoolean nudging = new java.util.concurrent.atomic.AtomicBoolean();
     /** The highest entry a nudge was asked for. */
     private final java.util.concurrent.atomic.AtomicLong wanted = new java.util.concurrent.atomic.AtomicLong();
-    /** How long a follower waits to apply an entry the leader answered before it asks for the commit index. */
-    static final long NUDGE_AFTER_MILLIS = 2;
+    /**
+     * How long a follower that applied nothing since the leader answered an entry waits before it
+     * asks for the commit index. Under load entries keep coming and carry it: asking then only
+     * added heartbeat rounds (through a follower: 700 single appends/s against 1,029, p99 95 ms
+     * against 50, when it asked after 2 ms whatever was applied meanwhile).
+     */
+    static final long NUDGE_AFTER_MILLIS = 5;
 
     ReplicatedWriter(RaftClients clients, Replica replica, AppliedIndex applied, Duration timeout, long maxEntryBytes,
                      RaftPeerId self, java.util.function.BooleanSupplier leading) {
@@ -152,8 +157,13 @@ final class ReplicatedWriter implements EventWriter {
 
     /** Completes once this node applied entry {@code raftIndex} and its log committed what that wrote. */
     private CompletionStage<Void> appliedHere(long raftIndex) {
-        if (applied.get() < raftIndex && !leading.getAsBoolean()) {
-            CompletableFuture.delayedExecutor(NUDGE_AFTER_MILLIS, TimeUnit.MILLISECONDS).execute(() -> nudge(raftIndex));
+        long seen = applied.get();
+        if (seen < raftIndex && !leading.getAsBoolean()) {
+            CompletableFuture.delayedExecutor(NUDGE_AFTER_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
+                if (applied.get() == seen) { // nothing applied meanwhile: the log is quiet, no entry brings the commit
+                    nudge(raftIndex);
+                }
+            });
         }
         return applied.await(raftIndex)
                 .thenCompose(x -> replica.awaitCommitted(replica.writtenPosition()))
@@ -170,7 +180,8 @@ final class ReplicatedWriter implements EventWriter {
      * the election timeout, 500 ms by default: seen as 550 ms per append through an idle follower),
      * though it means to send it at once (GrpcLogAppender#isFollowerCommitBehindLastCommitIndex finds
      * nothing to send without a heartbeat). A ReadIndex from this follower makes the leader send it a
-     * heartbeat at once (RaftServerImpl#readIndexAsync), so one is asked for, one at a time.
+     * heartbeat at once (RaftServerImpl#readIndexAsync), so one is asked for when the log is quiet,
+     * one at a time.
      */
     private void nudge(long raftIndex) {
         long wanted = this.wanted.accumulateAndGet(raftIndex, Math::max);
