@@ -43,18 +43,18 @@ class PartialEntryTest {
             Command.Append last = new Command.Append("c", ExpectedVersion.ANY, 2, List.of(event(UUID.randomUUID(), "4")));
             List<Command> entry = List.of(first, refused, commit, third, last);
 
-            assertEquals(0, StoreStateMachine.held(replica, entry, 7), "none of entry 7 yet (the log's last is 6)");
-            assertEquals(0, StoreStateMachine.held(replica,
+            assertEquals(0, EntryApplier.held(replica, entry, 7), "none of entry 7 yet (the log's last is 6)");
+            assertEquals(0, EntryApplier.held(replica,
                     List.of(new Command.Append("a", ExpectedVersion.ANY, 2, List.of(older))), 7), "an id of entry 6 is not entry 7's");
             apply(replica, first, 7);
-            assertEquals(1, StoreStateMachine.held(replica, entry, 7));
+            assertEquals(1, EntryApplier.held(replica, entry, 7));
             replica.applyGroupCommit(commit.group(), commit.stream(), commit.version(), commit.id(), 2, 7)
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
-            assertEquals(3, StoreStateMachine.held(replica, entry, 7), "the refused command before the commit was decided");
+            assertEquals(3, EntryApplier.held(replica, entry, 7), "the refused command before the commit was decided");
             apply(replica, third, 7);
-            assertEquals(4, StoreStateMachine.held(replica, entry, 7));
+            assertEquals(4, EntryApplier.held(replica, entry, 7));
             apply(replica, last, 7);
-            assertEquals(5, StoreStateMachine.held(replica, entry, 7));
+            assertEquals(5, EntryApplier.held(replica, entry, 7));
         }
     }
 
