@@ -173,12 +173,7 @@ public final class RaftNode implements AutoCloseable {
 
     /** Whether this node is the ready leader of {@code term} now (see {@link #leaderTerm()}). */
     public boolean leads(long term) {
-        try {
-            DivisionInfo info = server.getDivision(GROUP_ID).getInfo();
-            return info.isLeader() && info.isLeaderReady() && info.getCurrentTerm() == term;
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
+        return term > 0 && leaderTerm() == term;
     }
 
     /** The peer this node last learned leads the group (itself included), or null when it knows none. */

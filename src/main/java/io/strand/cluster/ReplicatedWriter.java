@@ -73,11 +73,7 @@ final class ReplicatedWriter implements EventWriter {
     public CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
                                                  WriteDurability durability, Executor coldReads) {
         Command.Append command = new Command.Append(stream, expectedVersion, System.currentTimeMillis(), events);
-        List<UUID> ids = new java.util.ArrayList<>(events.size());
-        for (NewEvent e : events) {
-            ids.add(e.id());
-        }
-        return send(command, ids).thenApply(reply -> ReplyDescriptor.outcome(reply, stream, durability));
+        return send(command, ids(events)).thenApply(reply -> ReplyDescriptor.outcome(reply, stream, durability));
     }
 
     @Override
@@ -113,11 +109,15 @@ final class ReplicatedWriter implements EventWriter {
     /** Appends to one of the store's own streams, fenced by {@code term} ({@link Command.SystemAppend}). */
     CompletionStage<AppendOutcome> writeSystem(long term, String stream, List<NewEvent> events) {
         Command.SystemAppend command = new Command.SystemAppend(term, stream, System.currentTimeMillis(), events);
+        return send(command, ids(events)).thenApply(reply -> ReplyDescriptor.outcome(reply, stream, null));
+    }
+
+    private static List<UUID> ids(List<NewEvent> events) {
         List<UUID> ids = new java.util.ArrayList<>(events.size());
         for (NewEvent e : events) {
             ids.add(e.id());
         }
-        return send(command, ids).thenApply(reply -> ReplyDescriptor.outcome(reply, stream, null));
+        return ids;
     }
 
     /** Sends {@code command} in this node's next entry; completes once this node applied and committed it. */

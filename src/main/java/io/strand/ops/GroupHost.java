@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 final class GroupHost implements RaftNode.Leadership, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(GroupHost.class);
     private static final long CHECK_MILLIS = 1000;
+    private static final String NOT_LEADING = "this node no longer leads the cluster: reconnect (every node forwards to the leader)";
     private final EventStore store;
     private final RaftNode node;
     private final ScheduledExecutorService thread;
@@ -53,7 +54,7 @@ final class GroupHost implements RaftNode.Leadership, AutoCloseable {
     public void lost() {
         thread.execute(() -> {
             if (groups != null && !node.leads(term)) {
-                stop("this node no longer leads the cluster: reconnect (every node forwards to the leader)");
+                stop(NOT_LEADING);
             }
         });
     }
@@ -63,7 +64,7 @@ final class GroupHost implements RaftNode.Leadership, AutoCloseable {
             return;
         }
         if (groups != null && !node.leads(term)) {
-            stop("this node no longer leads the cluster: reconnect (every node forwards to the leader)");
+            stop(NOT_LEADING);
         }
         long t = node.leaderTerm();
         if (groups == null && t > 0) {

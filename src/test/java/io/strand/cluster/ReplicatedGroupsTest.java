@@ -53,10 +53,7 @@ class ReplicatedGroupsTest {
     }
 
     private void startThree() throws Exception {
-        for (ClusterConfig c : ReplicaNode.configs(dir, 3, Duration.ofSeconds(10), 100_000)) {
-            cluster.nodes.add(ReplicaNode.start(c));
-        }
-        cluster.awaitLeader();
+        cluster.startThree(dir, Duration.ofSeconds(10), 100_000);
     }
 
     /** The term of {@code n} once it is a ready leader (it has applied its first entry of the term). */

@@ -51,10 +51,7 @@ class ReplicationTest {
     }
 
     private void startThree(Duration requestTimeout, long snapshotThreshold) throws Exception {
-        for (ClusterConfig c : ReplicaNode.configs(dir, 3, requestTimeout, snapshotThreshold)) {
-            nodes.add(ReplicaNode.start(c));
-        }
-        cluster.awaitLeader();
+        cluster.startThree(dir, requestTimeout, snapshotThreshold);
     }
 
     @Test

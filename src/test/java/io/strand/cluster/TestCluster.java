@@ -20,6 +20,14 @@ final class TestCluster implements AutoCloseable {
         return nodes.stream().filter(n -> n.config.nodeId().equals(id)).findFirst().orElseThrow();
     }
 
+    /** Starts three replicas in {@code dir} and waits for a leader. */
+    void startThree(java.nio.file.Path dir, java.time.Duration requestTimeout, long snapshotThreshold) throws Exception {
+        for (ClusterConfig c : ReplicaNode.configs(dir, 3, requestTimeout, snapshotThreshold)) {
+            nodes.add(ReplicaNode.start(c));
+        }
+        awaitLeader();
+    }
+
     ReplicaNode awaitLeader() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
