@@ -48,6 +48,7 @@ final class ReplicatedWriter implements EventWriter {
      * against 50, when it asked after 2 ms whatever was applied meanwhile).
      */
     static final long NUDGE_AFTER_MILLIS = 5;
+    private static final Executor NUDGE_LATER = CompletableFuture.delayedExecutor(NUDGE_AFTER_MILLIS, TimeUnit.MILLISECONDS);
 
     ReplicatedWriter(RaftClients clients, Replica replica, AppliedIndex applied, Duration timeout, long maxEntryBytes,
                      RaftPeerId self, java.util.function.BooleanSupplier leading) {
@@ -159,7 +160,7 @@ final class ReplicatedWriter implements EventWriter {
     private CompletionStage<Void> appliedHere(long raftIndex) {
         long seen = applied.get();
         if (seen < raftIndex && !leading.getAsBoolean()) {
-            CompletableFuture.delayedExecutor(NUDGE_AFTER_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
+            NUDGE_LATER.execute(() -> {
                 if (applied.get() == seen) { // nothing applied meanwhile: the log is quiet, no entry brings the commit
                     nudge(raftIndex);
                 }
