@@ -11,8 +11,16 @@ sealed interface Command {
     /** When the accepting node took the request; the records carry it (never earlier than the log's last). */
     long timestampMillis();
 
-    /** An append of one atomic batch, with the checks every replica makes the same way. */
-    record Append(String stream, long expectedVersion, long timestampMillis, List<NewEvent> events) implements Command {
+    /**
+     * An append of one atomic batch, with the checks every replica makes the same way; {@code freshIds}:
+     * the accepting node made every event id (the client sent none), so the first id decides the repeat check.
+     */
+    record Append(String stream, long expectedVersion, long timestampMillis, List<NewEvent> events, boolean freshIds)
+            implements Command {
+        /** An append of ids a client chose. */
+        Append(String stream, long expectedVersion, long timestampMillis, List<NewEvent> events) {
+            this(stream, expectedVersion, timestampMillis, events, false);
+        }
     }
 
     /**

@@ -17,7 +17,9 @@ import java.util.UUID;
  * <pre>
  * offset size field
  *  0      1   kind             1 append, 2 group commit, 3 several commands (below), 4 stream change,
- *                              5 system append (laid out as an append; its number is the term it is fenced by)
+ *                              5 system append (laid out as an append; its number is the term it is fenced by),
+ *                              6 append of ids the accepting node made (laid out as an append; the
+ *                              first id decides the repeat check)
  *  1      1   version          1
  *  2      2   name length      bytes of the UTF-8 stream (append) or group (commit) name
  *  4      4   count            events (append) or the commit's stream-name length (commit)
@@ -43,6 +45,7 @@ final class CommandDescriptor {
     static final byte KIND_SEVERAL = 3;
     static final byte KIND_STREAM_CHANGE = 4;
     static final byte KIND_SYSTEM_APPEND = 5;
+    static final byte KIND_APPEND_FRESH = 6;
     static final int SEVERAL_HEADER_LENGTH = 8;
     static final byte VERSION = 1;
     static final int KIND_OFFSET = 0;
@@ -59,7 +62,8 @@ final class CommandDescriptor {
 
     static byte[] encode(Command command) {
         if (command instanceof Command.Append a) {
-            return encodeAppend(KIND_APPEND, a.stream(), a.events(), a.timestampMillis(), a.expectedVersion());
+            return encodeAppend(a.freshIds() ? KIND_APPEND_FRESH : KIND_APPEND, a.stream(), a.events(), a.timestampMillis(),
+                    a.expectedVersion());
         }
         if (command instanceof Command.SystemAppend a) {
             return encodeAppend(KIND_SYSTEM_APPEND, a.stream(), a.events(), a.timestampMillis(), a.term());
@@ -177,7 +181,7 @@ final class CommandDescriptor {
                     : StreamChange.set(StreamMetadataDescriptor.decode(b.slice()).metadata());
             return new Command.ChangeStream(name, c, number, id, timestamp);
         }
-        if (kind != KIND_APPEND && kind != KIND_SYSTEM_APPEND) {
+        if (kind != KIND_APPEND && kind != KIND_APPEND_FRESH && kind != KIND_SYSTEM_APPEND) {
             throw new IllegalArgumentException("unknown command kind " + kind);
         }
         List<NewEvent> events = new ArrayList<>(count);
@@ -201,8 +205,8 @@ final class CommandDescriptor {
             b.position(typeAt + typeLength).get(metadata).get(data);
             events.add(new NewEvent(id, lastTypeString, data, metadata, binary));
         }
-        return kind == KIND_APPEND ? new Command.Append(name, number, timestamp, events)
-                : new Command.SystemAppend(number, name, timestamp, events);
+        return kind == KIND_SYSTEM_APPEND ? new Command.SystemAppend(number, name, timestamp, events)
+                : new Command.Append(name, number, timestamp, events, kind == KIND_APPEND_FRESH);
     }
 
     private static String string(ByteBuffer b, int offset, int length) {

@@ -71,7 +71,7 @@ final class EntryApplier {
             }
             result = replica.applySystem(a.stream(), a.events(), a.timestampMillis(), index).thenApply(ReplyDescriptor::appended);
         } else if (command instanceof Command.Append a) {
-            result = replica.applyReplicated(a.stream(), a.events(), a.expectedVersion(), a.timestampMillis(), index)
+            result = replica.applyReplicated(a.stream(), a.events(), a.expectedVersion(), a.freshIds(), a.timestampMillis(), index)
                     .thenApply(ReplyDescriptor::appended);
         } else if (command instanceof Command.ChangeStream c) {
             result = replica.applyStreamChange(c.stream(), c.change(), c.expectedVersion(), c.id(), c.timestampMillis(), index)

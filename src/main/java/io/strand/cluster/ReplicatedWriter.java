@@ -72,8 +72,8 @@ final class ReplicatedWriter implements EventWriter {
 
     @Override
     public CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
-                                                 WriteDurability durability, Executor coldReads) {
-        Command.Append command = new Command.Append(stream, expectedVersion, System.currentTimeMillis(), events);
+                                                 WriteDurability durability, Executor coldReads, boolean freshIds) {
+        Command.Append command = new Command.Append(stream, expectedVersion, System.currentTimeMillis(), events, freshIds);
         return send(command, ids(events)).thenApply(reply -> ReplyDescriptor.outcome(reply, stream, durability));
     }
 

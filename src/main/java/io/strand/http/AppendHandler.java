@@ -52,7 +52,7 @@ final class AppendHandler {
     void handle(RoutingContext ctx) {
         long started = System.nanoTime();
         String stream = ctx.pathParam("stream");
-        List<NewEvent> events;
+        EventParser.Parsed events;
         long expected;
         WriteDurability durability;
         EventWriter store;
@@ -75,11 +75,12 @@ final class AppendHandler {
         if (pooled) {
             // On the event loop: a re-send (or a fingerprint that matches an earlier id) reads records
             // that may not be resident, so the store re-runs such appends on the append threads.
-            appended = store.write(stream, events, expected, durability, appendThreads);
+            appended = store.write(stream, events.events(), expected, durability, appendThreads, events.freshIds());
         } else {
             CompletableFuture<AppendOutcome> f = new CompletableFuture<>();
             try {
-                appendThreads.execute(() -> store.write(stream, events, expected, durability, appendThreads).whenComplete((o, e) -> {
+                appendThreads.execute(() -> store.write(stream, events.events(), expected, durability, appendThreads,
+                        events.freshIds()).whenComplete((o, e) -> {
                     if (e != null) {
                         f.completeExceptionally(e);
                     } else {
@@ -131,7 +132,7 @@ final class AppendHandler {
         }
     }
 
-    private List<NewEvent> events(RoutingContext ctx) {
+    private EventParser.Parsed events(RoutingContext ctx) {
         String type = Params.contentType(ctx);
         byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
         if (type.equals(Http.JSON)) {
@@ -152,7 +153,7 @@ final class AppendHandler {
             }
             String id = ctx.request().getHeader("Event-Id");
             UUID uuid = id == null ? UUID.randomUUID() : EventParser.uuid(id, "Event-Id");
-            return List.of(new NewEvent(uuid, eventType, body, null, true));
+            return new EventParser.Parsed(List.of(new NewEvent(uuid, eventType, body, null, true)), id == null);
         }
         throw Problem.unsupportedType("appends take application/json (an event or an array of events) or "
                 + "application/octet-stream (one binary event, type in Event-Type); got " + (type.isEmpty() ? "none" : type));

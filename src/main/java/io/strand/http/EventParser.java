@@ -30,7 +30,11 @@ final class EventParser {
     private EventParser() {
     }
 
-    static List<NewEvent> parse(byte[] body, long maxEventSize) {
+    /** A request's events; {@code freshIds}: the client sent no id, this server made every one. */
+    record Parsed(List<NewEvent> events, boolean freshIds) {
+    }
+
+    static Parsed parse(byte[] body, long maxEventSize) {
         // Only UTF-8 (RFC 8259 8.1). Jackson would also detect UTF-16/32, whose byte offsets it does
         // not report: such a body would be stored without its data. JSON text in UTF-8 never holds
         // a NUL byte, while any UTF-16/32 text of a JSON object or array does.
@@ -42,14 +46,15 @@ final class EventParser {
         try (JsonParser p = JSON.createParser(body)) {
             JsonToken t = p.nextToken();
             List<NewEvent> events = new ArrayList<>();
+            int[] givenIds = {0};
             if (t == JsonToken.START_OBJECT) {
-                events.add(event(p, body, 0, maxEventSize));
+                events.add(event(p, body, 0, maxEventSize, givenIds));
             } else if (t == JsonToken.START_ARRAY) {
                 while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
                     if (t != JsonToken.START_OBJECT) {
                         throw Problem.badRequest("event " + events.size() + " of the batch is not a JSON object");
                     }
-                    events.add(event(p, body, events.size(), maxEventSize));
+                    events.add(event(p, body, events.size(), maxEventSize, givenIds));
                 }
                 if (events.isEmpty()) {
                     throw Problem.badRequest("the batch is an empty array: send at least one event");
@@ -60,8 +65,10 @@ final class EventParser {
             if (p.nextToken() != null) {
                 throw Problem.badRequest("unexpected content after the JSON value");
             }
-            checkDistinctIds(events);
-            return events;
+            if (givenIds[0] > 0) {
+                checkDistinctIds(events);
+            }
+            return new Parsed(events, givenIds[0] == 0);
         } catch (JsonProcessingException e) {
             throw Problem.badRequest("malformed JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -69,7 +76,8 @@ final class EventParser {
         }
     }
 
-    private static NewEvent event(JsonParser p, byte[] body, int index, long maxEventSize) throws IOException {
+    /** One event; counts in {@code givenIds} whether the client named its id. */
+    private static NewEvent event(JsonParser p, byte[] body, int index, long maxEventSize, int[] givenIds) throws IOException {
         String type = null;
         UUID id = null;
         byte[] data = null;
@@ -115,6 +123,9 @@ final class EventParser {
         if (size > maxEventSize) {
             throw Problem.tooLarge("event " + index + " is " + size + " bytes of data and metadata; strand.max-event-size is "
                     + maxEventSize);
+        }
+        if (id != null) {
+            givenIds[0]++;
         }
         return new NewEvent(id == null ? UUID.randomUUID() : id, type, data, metadata, false);
     }

@@ -74,7 +74,7 @@ final class Appender {
      * candidates of the repeat check are read here when {@code coldReads} is null, else on it.
      */
     CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
-                                          Durability durability, Executor coldReads) {
+                                          Durability durability, Executor coldReads, boolean freshIds) {
         EventRecord[] records;
         try {
             StreamNames.check("stream", stream);
@@ -82,8 +82,9 @@ final class Appender {
         } catch (InvalidRequestException e) {
             return CompletableFuture.failedFuture(e);
         }
+        RepeatCheck repeats = coldReads == null ? readHere : readCold;
         return attempt(stream, records, expectedVersion, resolve(durability),
-                coldReads == null ? readHere : readCold, coldReads, NOW, 0);
+                freshIds ? RepeatCheck.firstIdDecides(repeats) : repeats, coldReads, NOW, 0);
     }
 
     /**
@@ -110,6 +111,12 @@ final class Appender {
      */
     CompletionStage<AppendOutcome> applyInOrder(String stream, List<NewEvent> events, long expectedVersion,
                                                 boolean repeats, long timestamp, long raftIndex) {
+        return applyInOrder(stream, events, expectedVersion, repeats, false, timestamp, raftIndex);
+    }
+
+    /** As above; {@code freshIds}: the accepting node made the ids ({@link RepeatCheck#firstIdDecides}). */
+    CompletionStage<AppendOutcome> applyInOrder(String stream, List<NewEvent> events, long expectedVersion,
+                                                boolean repeats, boolean freshIds, long timestamp, long raftIndex) {
         EventRecord[] records;
         try {
             if (repeats) {
@@ -127,7 +134,9 @@ final class Appender {
         // answer: wait and try again, as a replica cannot skip an entry.
         for (long backoff = 50_000; ; backoff = Math.min(backoff * 2, 10_000_000)) {
             CompletionStage<AppendOutcome> result = attempt(stream, records, expectedVersion, defaultDurability,
-                    repeats ? RepeatDetector.replicated(log, index, timestamp, dedupWindowMillis) : RepeatCheck.NONE,
+                    !repeats ? RepeatCheck.NONE : freshIds
+                            ? RepeatCheck.firstIdDecides(RepeatDetector.replicated(log, index, timestamp, dedupWindowMillis))
+                            : RepeatDetector.replicated(log, index, timestamp, dedupWindowMillis),
                     null, timestamp, raftIndex);
             if (!overloaded(result) || refusing) {
                 return result;

@@ -121,7 +121,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
      */
     public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
                                                  Durability durability) {
-        return appender.append(stream, events, expectedVersion, durability, null);
+        return appender.append(stream, events, expectedVersion, durability, null, false);
     }
 
     /**
@@ -132,7 +132,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
      */
     public CompletionStage<AppendOutcome> append(String stream, List<NewEvent> events, long expectedVersion,
                                                  Durability durability, Executor coldReads) {
-        return appender.append(stream, events, expectedVersion, durability, coldReads);
+        return appender.append(stream, events, expectedVersion, durability, coldReads, false);
     }
 
     /** What a replication layer needs of this store: applying entries in log order, positions, flushes. */
@@ -366,19 +366,15 @@ public final class EventStore implements EventWriter, AutoCloseable {
     }
 
     /**
-     * {@link #append(String, List, long, Durability, Executor)} with the durability as the edge names it
-     * ({@code null}: the server's default), so that callers above the store never handle the log's types.
+     * {@link EventWriter}'s append: {@link #append(String, List, long, Durability, Executor)} with the
+     * durability as the edge names it ({@code null}: the server's default), so that callers above the
+     * store never handle the log's types. {@code freshIds}: this server made the ids for this request
+     * (only a re-send of this very batch could repeat them; see {@link RepeatCheck#firstIdDecides}).
      */
-    public CompletionStage<AppendOutcome> appendWith(String stream, List<NewEvent> events, long expectedVersion,
-                                                     WriteDurability durability, Executor coldReads) {
-        return write(stream, events, expectedVersion, durability, coldReads);
-    }
-
-    /** {@link EventWriter}'s append: {@link #appendWith}. */
     @Override
     public CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
-                                                 WriteDurability durability, Executor coldReads) {
-        return append(stream, events, expectedVersion, durability == null ? null : durability.toLog(), coldReads);
+                                                 WriteDurability durability, Executor coldReads, boolean freshIds) {
+        return appender.append(stream, events, expectedVersion, durability == null ? null : durability.toLog(), coldReads, freshIds);
     }
 
     /** Refuses appends, lets in-flight ones commit, completes subscriptions, stops the notifier, saves the index; the log stays open. */

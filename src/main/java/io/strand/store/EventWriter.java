@@ -13,10 +13,12 @@ public interface EventWriter {
     /**
      * Appends {@code events} to {@code stream} as one atomic batch (see
      * {@link EventStore#append(String, List, long, io.strand.log.Durability, Executor)}); {@code durability}
-     * null means the server's default; {@code coldReads} runs work that may read the log.
+     * null means the server's default; {@code coldReads} runs work that may read the log;
+     * {@code freshIds}: the server made every event id for this request (the client sent none), so
+     * only a re-send of this very batch could repeat them and the first id decides the repeat check.
      */
     CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
-                                          WriteDurability durability, Executor coldReads);
+                                          WriteDurability durability, Executor coldReads, boolean freshIds);
 
     /** Durably records that {@code group} has consumed {@code stream} up to {@code version} (-1: nothing). */
     CompletionStage<Void> commitGroup(String group, String stream, long version);

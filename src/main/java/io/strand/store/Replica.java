@@ -52,7 +52,16 @@ public final class Replica {
      */
     public CompletionStage<AppendOutcome> applyReplicated(String stream, List<NewEvent> events, long expectedVersion,
                                                           long timestampMillis, long raftIndex) {
-        return appender.applyInOrder(stream, events, expectedVersion, true, timestampMillis, raftIndex);
+        return applyReplicated(stream, events, expectedVersion, false, timestampMillis, raftIndex);
+    }
+
+    /**
+     * As above; {@code freshIds}: the accepting node made every id (a client's re-send cannot carry
+     * them, only the same command applied again), so the first id decides the repeat check.
+     */
+    public CompletionStage<AppendOutcome> applyReplicated(String stream, List<NewEvent> events, long expectedVersion,
+                                                          boolean freshIds, long timestampMillis, long raftIndex) {
+        return appender.applyInOrder(stream, events, expectedVersion, true, freshIds, timestampMillis, raftIndex);
     }
 
     /** Applies a consumer-group commit from a replicated log (see {@link #applyReplicated}); {@code id} is the commit's event id. */

@@ -6,7 +6,7 @@ import io.strand.log.Durability;
  * What one append waits for before it is acknowledged, as a client asks for it: {@link #COMMITTED}
  * (in the mapped file: readable, and kept if the process is killed) or {@link #FLUSHED} (also forced
  * to disk: kept on power loss). The edge's name for the log's {@link Durability}; see
- * {@link EventStore#appendWith}.
+ * {@link EventStore#write}.
  */
 public enum WriteDurability {
     COMMITTED(Durability.COMMITTED),

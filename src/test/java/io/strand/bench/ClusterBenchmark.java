@@ -112,6 +112,8 @@ public final class ClusterBenchmark {
     static long catchupBytes = 200L * 1_000_000;
     static int failovers = 3;
     static List<String> phases = List.of("throughput", "latency", "failover", "catchup");
+    /** Throughput cases to run (their ids); empty: all. */
+    static List<String> onlyCases = List.of();
     static boolean catchupKill = true;
     static double fixedRate = -1;
     static int heapMiB = 1024;
@@ -248,11 +250,12 @@ public final class ClusterBenchmark {
             case "jar" -> jar = Paths.get(kv[1]);
             case "dir" -> root = Paths.get(kv[1]);
             case "keep" -> keep = true;
+            case "cases" -> onlyCases = List.of(kv[1].split(","));
             case "timeout" -> timeoutSeconds = Integer.parseInt(kv[1]);
             default -> throw new IllegalArgumentException("unknown argument: " + arg + " (known: quick, rounds=N, warmup=S,"
                     + " measure=S, latency-warmup=S, latency-measure=S, prewarm=S, connections=N, loops=N, batch=N, streams=N,"
                     + " catchup=MB, catchup-stop=term|kill, failovers=N, phases=throughput,latency,failover,catchup, rate=N, heap=MiB, segment=SIZE,"
-                    + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S)");
+                    + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S, cases=ID,ID)");
         }
     }
 
@@ -766,6 +769,9 @@ public final class ClusterBenchmark {
         for (int round = 0; round < rounds; round++) {
             for (int k = 0; k < CASES.size(); k++) {
                 Case c = CASES.get((k + round) % CASES.size());
+                if (!onlyCases.isEmpty() && !onlyCases.contains(c.id)) {
+                    continue;
+                }
                 Run run = runCase(c, round);
                 report.runs.add(run);
                 System.out.printf(Locale.ROOT, "round %d %-19s %,10.0f events/s  p50/p99 %s ms  %s%s%s%s%n", round + 1, c.id,

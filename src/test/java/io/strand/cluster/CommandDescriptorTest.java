@@ -51,6 +51,20 @@ class CommandDescriptorTest {
     }
 
     @Test
+    void anAppendOfServerMadeIdsSaysSoAndIsKindSix() {
+        List<NewEvent> events = List.of(NewEvent.json(UUID.randomUUID(), "t", "{}"), NewEvent.json(UUID.randomUUID(), "t", "[]"));
+        byte[] fresh = CommandDescriptor.encode(new Command.Append("s", 4, 9, events, true));
+        byte[] chosen = CommandDescriptor.encode(new Command.Append("s", 4, 9, events));
+        assertEquals(CommandDescriptor.KIND_APPEND_FRESH, fresh[CommandDescriptor.KIND_OFFSET]);
+        assertEquals(CommandDescriptor.KIND_APPEND, chosen[CommandDescriptor.KIND_OFFSET]);
+        Command.Append back = (Command.Append) CommandDescriptor.decode(ByteBuffer.wrap(fresh));
+        assertTrue(back.freshIds());
+        assertEquals(4, back.expectedVersion());
+        assertEquals(events.stream().map(NewEvent::id).toList(), back.events().stream().map(NewEvent::id).toList());
+        assertTrue(!((Command.Append) CommandDescriptor.decode(ByteBuffer.wrap(chosen))).freshIds());
+    }
+
+    @Test
     void eventTypesRoundTripWhenABatchRepeatsAndChangesThem() {
         List<String> types = List.of("placed", "placed", "paid", "placed", "pay", "paid", "ü-typ", "ü-typ");
         List<NewEvent> events = types.stream().map(t -> new NewEvent(UUID.randomUUID(), t, new byte[]{1}, null, true)).toList();

@@ -2,6 +2,7 @@ package io.strand.cluster;
 
 import io.strand.log.CommitLog;
 import io.strand.log.LogConfig;
+import io.strand.store.AppendOutcome;
 import io.strand.store.EventStore;
 import io.strand.store.ExpectedVersion;
 import io.strand.store.NewEvent;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.strand.cluster.TestCluster.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A Raft entry may carry several commands; a crash can come after some of them reached the
@@ -56,6 +58,33 @@ class PartialEntryTest {
             apply(replica, last, 7);
             assertEquals(5, EntryApplier.held(replica, entry, 7));
         }
+    }
+
+    @Test
+    void anAppendOfServerMadeIdsAppliedAgainIsARepeatFoundByItsFirstId() throws Exception {
+        try (CommitLog log = CommitLog.open(LogConfig.defaults(dir).withSegmentSize(256 * 1024));
+             EventStore store = EventStore.open(log, StoreConfig.defaults())) {
+            EntryApplier applier = new EntryApplier(store.replica(), (index, e) -> {
+                throw new AssertionError("the log failed at entry " + index, e);
+            });
+            List<NewEvent> events = new java.util.ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                events.add(event(UUID.randomUUID(), "e" + i));
+            }
+            Command.Append fresh = new Command.Append("f", ExpectedVersion.ANY, 3, events, true);
+            AppendOutcome first = answer(applier, fresh, 5);
+            long end = log.committedPosition();
+            AppendOutcome again = answer(applier, fresh, 6);
+            assertTrue(again.duplicate(), "the same command in a later entry (a Raft client's retry) writes nothing");
+            assertEquals(first.firstVersion(), again.firstVersion());
+            assertEquals(299, again.lastVersion());
+            assertEquals(end, log.committedPosition());
+        }
+    }
+
+    private static AppendOutcome answer(EntryApplier applier, Command.Append a, long index) throws Exception {
+        byte[] reply = applier.apply(List.of(a), 0, index, 1).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return ReplyDescriptor.outcome(java.nio.ByteBuffer.wrap(reply), a.stream(), null);
     }
 
     private static void apply(Replica replica, Command.Append a, long raftIndex) throws Exception {

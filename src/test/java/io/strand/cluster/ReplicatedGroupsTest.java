@@ -103,7 +103,7 @@ class ReplicatedGroupsTest {
         assertInstanceOf(InvalidRequestException.class, failure(leader.raft.systemWriter(term).append("$meta", records(1))));
         assertInstanceOf(InvalidRequestException.class, failure(leader.raft.systemWriter(term).append("orders", records(1))));
         assertInstanceOf(InvalidRequestException.class, failure(leader.raft.writer()
-                .write("$pg-g", records(1), ExpectedVersion.ANY, null, null)));
+                .write("$pg-g", records(1), ExpectedVersion.ANY, null, null, false)));
 
         AppendOutcome next = cluster.follower().raft.systemWriter(term).append("$pg-g", records(1)).toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);

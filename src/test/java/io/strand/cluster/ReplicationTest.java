@@ -109,7 +109,7 @@ class ReplicationTest {
         for (int i = 0; i < n; i++) {
             // every third one expects a version the stream never has at that point: a conflict, decided alike everywhere
             long expected = i % 3 == 2 ? 10_000 : ExpectedVersion.ANY;
-            sent.add(via.raft.writer().write("c-" + (i % 5), List.of(event(UUID.randomUUID(), "e" + i)), expected, null, null)
+            sent.add(via.raft.writer().write("c-" + (i % 5), List.of(event(UUID.randomUUID(), "e" + i)), expected, null, null, i % 2 == 0)
                     .toCompletableFuture());
         }
         int appended = 0;
@@ -331,7 +331,7 @@ class ReplicationTest {
         List<java.util.concurrent.CompletableFuture<?>> sent = new java.util.ArrayList<>();
         for (int i = 0; i < 40; i++) {
             sent.add(nodes.get(i % 2).raft.writer().write("race", List.of(event(UUID.randomUUID(), "r" + i)),
-                    ExpectedVersion.ANY, null, null).toCompletableFuture());
+                    ExpectedVersion.ANY, null, null, false).toCompletableFuture());
             if (i == 20) {
                 sent.add(nodes.get(2).raft.writer().changeStream("race", StreamChange.delete(), ExpectedVersion.ANY)
                         .toCompletableFuture());

@@ -194,7 +194,7 @@ class SnapshotInstallTest {
             for (int j = 0; j < batch; j++) {
                 events.add(event(UUID.randomUUID(), "e" + i + "." + j));
             }
-            inFlight.add(via.raft.writer().write("s-" + i % STREAMS, events, ExpectedVersion.ANY, null, null)
+            inFlight.add(via.raft.writer().write("s-" + i % STREAMS, events, ExpectedVersion.ANY, null, null, true)
                     .toCompletableFuture());
             if (inFlight.size() == ReplicatedWriter.ENTRIES_IN_FLIGHT) {
                 CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);

@@ -51,7 +51,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     static AppendOutcome append(ReplicaNode via, String stream, long expected, NewEvent... events) throws Exception {
-        return via.raft.writer().write(stream, List.of(events), expected, null, null).toCompletableFuture()
+        return via.raft.writer().write(stream, List.of(events), expected, null, null, false).toCompletableFuture()
                 .get(30, TimeUnit.SECONDS);
     }
 

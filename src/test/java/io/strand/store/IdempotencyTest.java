@@ -46,6 +46,27 @@ class IdempotencyTest {
     }
 
     @Test
+    void aBatchOfServerMadeIdsSentAgainIsRecognisedByItsFirstId(@TempDir Path dir) throws Exception {
+        try (StoreFixture f = StoreFixture.open(dir)) {
+            for (int i = 0; i < 300; i++) { // past the stream's first versions: ids go through the dedup index
+                f.append("s", ExpectedVersion.ANY, event(1_000 + i));
+            }
+            List<NewEvent> batch = java.util.stream.IntStream.range(0, 50).mapToObj(StoreFixture::event).toList();
+            AppendOutcome first = f.store.write("s", batch, ExpectedVersion.ANY, null, null, true).toCompletableFuture().get();
+            long end = f.log.committedPosition();
+            AppendOutcome again = f.store.write("s", batch, ExpectedVersion.ANY, null, null, true).toCompletableFuture().get();
+            assertTrue(again.duplicate(), "the same command applied again is a repeat");
+            assertEquals(first.position(), again.position());
+            assertEquals(first.lastVersion(), again.lastVersion());
+            assertEquals(end, f.log.committedPosition(), "a repeat writes nothing");
+            List<NewEvent> next = java.util.stream.IntStream.range(50, 100).mapToObj(StoreFixture::event).toList();
+            AppendOutcome fresh = f.store.write("s", next, ExpectedVersion.ANY, null, null, true).toCompletableFuture().get();
+            assertFalse(fresh.duplicate());
+            assertEquals(first.lastVersion() + 1, fresh.firstVersion());
+        }
+    }
+
+    @Test
     void shouldRefuseBatchesThatAreNotExactRepeats(@TempDir Path dir) throws Exception {
         try (StoreFixture f = StoreFixture.open(dir)) {
             f.append("s", ExpectedVersion.ANY, event(0), event(1), event(2));
