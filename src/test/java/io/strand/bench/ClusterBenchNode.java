@@ -228,6 +228,26 @@ final class ClusterBenchNode {
         return pid < 0 || !alive() ? 0 : processTicks(Paths.get("/proc/" + pid + "/stat"));
     }
 
+    /** utime + stime of the live process's JIT compiler threads, in clock ticks (0 when it is not running). */
+    long compilerTicks() {
+        long pid = pid();
+        if (pid < 0 || !alive()) {
+            return 0;
+        }
+        long ticks = 0;
+        try (java.util.stream.Stream<Path> tasks = Files.list(Paths.get("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                String comm = Files.readString(t.resolve("comm")).trim();
+                if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+                    ticks += processTicks(t.resolve("stat"));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return ticks; // a thread ended while listed: what was read so far
+        }
+        return ticks;
+    }
+
     static long processTicks(Path stat) {
         try {
             String s = Files.readString(stat);
