@@ -58,7 +58,9 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>Throughput, closed loop ({@link HttpLoad.Load}, {@code connections} requests in flight,
  *       128 B JSON events, 1,000 streams round-robin): single events and batches of
  *       {@code batch}, on the single node (async and {@code Durability: fsync}) and on the group
- *       through the leader and through a follower. The cases run round-robin {@code rounds} times,
+ *       through the leader and through a follower. The cases run round-robin {@code rounds} times
+ *       after {@code warmup-rounds} unmeasured ones (a JIT warm-up under the cases' own load, after
+ *       the prewarm, which goes on until the servers' JIT compiler threads settle or a minute passed),
  *       the order rotated every round (as {@link Rounds} does), and each three-node case is given as
  *       the median of its per-round ratio to the single node. The issue's target: batches through the
  *       group at 50% or more of the single node's fsync rate.</li>
@@ -85,14 +87,15 @@ import java.util.concurrent.atomic.LongAdder;
  * once; the node's ERROR lines are printed and the run directory is kept as evidence.
  *
  * <p>Arguments (all optional): {@code quick} (small sizes: 1 round, shorter windows, 50 MB catch-up,
- * 1 failover), {@code rounds=3}, {@code warmup=1} and {@code measure=3} (s per throughput case),
+ * 1 failover, no warm-up round), {@code rounds=3}, {@code warmup-rounds=1}, {@code warmup=1} and {@code measure=3} (s per throughput case),
  * {@code latency-warmup=1}, {@code latency-measure=4}, {@code prewarm=4}, {@code connections=64},
  * {@code loops=2}, {@code batch=100}, {@code streams=1000}, {@code catchup=200} (MB),
  * {@code catchup-stop=kill}, {@code failovers=3}, {@code phases=throughput,latency,failover,catchup}, {@code rate=N} (single
  * events/s for the latency phase when the throughput phase is skipped), {@code heap=1024} (MiB per
  * server), {@code segment=256M}, {@code server=key=value} (a server property for every node,
  * repeatable), {@code jar=PATH}, {@code dir=PATH}, {@code keep} (keep data directories and node
- * logs), {@code timeout=900} (s: the run is stopped and every server killed after it).
+ * logs), {@code timeout=900} (s: the run is stopped and every server killed after it), {@code cases=ID,...}
+ * (only these throughput cases).
  */
 public final class ClusterBenchmark {
     private static final String TYPE = "BenchEvent";
@@ -105,6 +108,8 @@ public final class ClusterBenchmark {
     static double latencyWarmupSeconds = 1.0;
     static double latencyMeasureSeconds = 4.0;
     static double prewarmSeconds = 4.0;
+    /** Unmeasured rounds of every throughput case before the measured ones. */
+    static int warmupRounds = 1;
     static int connections = 64;
     static int clientLoops = 2;
     static int batch = 100;
@@ -217,6 +222,7 @@ public final class ClusterBenchmark {
         switch (kv[0]) {
             case "quick" -> {
                 rounds = 1;
+                warmupRounds = 0;
                 warmupSeconds = 0.5;
                 measureSeconds = 1.5;
                 latencyWarmupSeconds = 0.5;
@@ -251,11 +257,12 @@ public final class ClusterBenchmark {
             case "dir" -> root = Paths.get(kv[1]);
             case "keep" -> keep = true;
             case "cases" -> onlyCases = List.of(kv[1].split(","));
+            case "warmup-rounds" -> warmupRounds = Integer.parseInt(kv[1]);
             case "timeout" -> timeoutSeconds = Integer.parseInt(kv[1]);
             default -> throw new IllegalArgumentException("unknown argument: " + arg + " (known: quick, rounds=N, warmup=S,"
                     + " measure=S, latency-warmup=S, latency-measure=S, prewarm=S, connections=N, loops=N, batch=N, streams=N,"
                     + " catchup=MB, catchup-stop=term|kill, failovers=N, phases=throughput,latency,failover,catchup, rate=N, heap=MiB, segment=SIZE,"
-                    + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S, cases=ID,ID)");
+                    + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S, cases=ID,ID, warmup-rounds=N)");
         }
     }
 
@@ -686,7 +693,7 @@ public final class ClusterBenchmark {
             loads.add(new Load(vertx, appends(n, "w-", manyEvents, false), 2, Long.MAX_VALUE, 201).start());
         }
         // At least prewarmSeconds, then on until the JIT has settled: every server's compiler threads
-        // under 5% of a core over 5 s (two minutes at most). Four JVMs share two cores here: a short
+        // under 5% of a core over 5 s (a minute at most). Four JVMs share two cores here: a short
         // warm-up left the replicas compiling (up to half a core each) through the measured cases.
         Thread.sleep((long) (prewarmSeconds * 1000));
         long settleStart = System.nanoTime();
@@ -701,7 +708,7 @@ public final class ClusterBenchmark {
             for (Map.Entry<ClusterBenchNode, Long> e : t0.entrySet()) {
                 compiling = Math.max(compiling, (e.getKey().compilerTicks() - e.getValue()) * 100.0 / TICKS_PER_SECOND / 5);
             }
-        } while (compiling > 5 && seconds(settleStart) < 120);
+        } while (compiling > 5 && seconds(settleStart) < 60);
         long calls = 0;
         StringBuilder errors = new StringBuilder();
         for (Load l : loads) {
@@ -785,14 +792,21 @@ public final class ClusterBenchmark {
 
     private static void throughput(Report report) throws Exception {
         System.out.printf(Locale.ROOT, "## Throughput, closed loop: %d requests in flight, %.1f s warm-up + %.1f s measured per case,"
-                + " %d round(s), order rotated each round%n%n", connections, warmupSeconds, measureSeconds, rounds);
-        for (int round = 0; round < rounds; round++) {
+                + " %d round(s) after %d unmeasured one(s), order rotated each round%n%n", connections, warmupSeconds, measureSeconds,
+                rounds, warmupRounds);
+        // Warm-up rounds first (the same cases, not reported): the replicas' JIT keeps compiling long
+        // after a light prewarm, and the heavy cases' own paths (entries of many commands) warm only under them.
+        for (int round = -warmupRounds; round < rounds; round++) {
             for (int k = 0; k < CASES.size(); k++) {
-                Case c = CASES.get((k + round) % CASES.size());
+                Case c = CASES.get((k + Math.max(0, round)) % CASES.size());
                 if (!onlyCases.isEmpty() && !onlyCases.contains(c.id)) {
                     continue;
                 }
                 Run run = runCase(c, round);
+                if (round < 0) {
+                    System.out.printf(Locale.ROOT, "warm-up round %-19s %,10.0f events/s (not measured)%n", c.id, run.rate);
+                    continue;
+                }
                 report.runs.add(run);
                 System.out.printf(Locale.ROOT, "round %d %-19s %,10.0f events/s  p50/p99 %s ms  %s%s%s%s%n", round + 1, c.id,
                         run.rate, run.latency, cpuLine(run.cpu), run.clientFailures == 0 ? ""

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** Where the pre-toucher resumes: ahead of the writer's next pages, never on them. */
+/** Where the pre-toucher resumes (ahead of the writer's next pages, never on them), and how long it naps when caught up. */
 class PretoucherTest {
     private static final long MIB = 1 << 20;
 
@@ -27,5 +27,17 @@ class PretoucherTest {
         long committed = 10 * MIB + 100;
         assertEquals(18 * MIB, Pretoucher.resumeAt(0, committed, 8 * MIB));
         assertEquals(committed & -Segment.PAGE_SIZE, Pretoucher.resumeAt(0, committed, 0));
+    }
+
+    @Test
+    void napsLongerWhileTheLogStandsStillAndShortAgainOnceItMoves() {
+        long nap = Pretoucher.MIN_NAP_NANOS;
+        for (int i = 0; i < 20; i++) {
+            long next = Pretoucher.nextNap(nap, false);
+            assertEquals(Math.min(Pretoucher.MAX_NAP_NANOS, nap * 2), next);
+            nap = next;
+        }
+        assertEquals(Pretoucher.MAX_NAP_NANOS, nap, "an idle log: bounded naps");
+        assertEquals(Pretoucher.MIN_NAP_NANOS, Pretoucher.nextNap(nap, true), "appends again: back to the first nap");
     }
 }
