@@ -11,7 +11,7 @@ import io.strand.store.StreamNames;
 import io.strand.store.WriteDurability;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.List;
@@ -187,15 +187,14 @@ final class AppendHandler {
         if (ctx.response().closed()) {
             return;
         }
-        JsonObject body = new JsonObject()
-                .put("stream", o.stream())
-                .put("firstVersion", o.firstVersion())
-                .put("lastVersion", o.lastVersion())
-                .put("position", o.position())
-                .put("durability", WriteDurability.of(o) == WriteDurability.FLUSHED ? "fsync" : "async");
+        // Written by hand: through JsonObject (Jackson databind) this answer was 5% of a cluster
+        // leader's event loop. Stream names are ASCII letters, digits and -_.:@: nothing JSON escapes.
+        String body = "{\"stream\":\"" + o.stream() + "\",\"firstVersion\":" + o.firstVersion()
+                + ",\"lastVersion\":" + o.lastVersion() + ",\"position\":" + o.position()
+                + ",\"durability\":\"" + (WriteDurability.of(o) == WriteDurability.FLUSHED ? "fsync" : "async") + "\"}";
         ctx.response().setStatusCode(201)
                 .putHeader("Location", "/streams/" + o.stream() + "/" + o.firstVersion())
                 .putHeader("Content-Type", Http.JSON)
-                .end(body.toBuffer());
+                .end(Buffer.buffer(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 }
