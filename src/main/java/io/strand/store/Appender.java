@@ -82,9 +82,9 @@ final class Appender {
         } catch (InvalidRequestException e) {
             return CompletableFuture.failedFuture(e);
         }
-        RepeatCheck repeats = coldReads == null ? readHere : readCold;
-        return attempt(stream, records, expectedVersion, resolve(durability),
-                freshIds ? RepeatCheck.firstIdDecides(repeats) : repeats, coldReads, NOW, 0);
+        RepeatCheck every = coldReads == null ? readHere : readCold;
+        RepeatCheck check = freshIds ? RepeatCheck.firstIdDecides(every) : every;
+        return attempt(stream, records, expectedVersion, resolve(durability), check, coldReads, NOW, 0);
     }
 
     /**
@@ -107,14 +107,9 @@ final class Appender {
      * order calls are made, on the calling thread, with the given timestamp and Raft index. It first
      * waits (blocking) for the stream's in-flight append, so the checks never take a path that
      * re-runs later on another thread: every replica decides the same outcome from the same log.
-     * {@code repeats} false is for the store's own streams (fresh ids, no repeat check).
+     * {@code repeats} false is for the store's own streams (fresh ids, no repeat check); {@code freshIds}:
+     * the accepting node made the ids ({@link RepeatCheck#firstIdDecides}).
      */
-    CompletionStage<AppendOutcome> applyInOrder(String stream, List<NewEvent> events, long expectedVersion,
-                                                boolean repeats, long timestamp, long raftIndex) {
-        return applyInOrder(stream, events, expectedVersion, repeats, false, timestamp, raftIndex);
-    }
-
-    /** As above; {@code freshIds}: the accepting node made the ids ({@link RepeatCheck#firstIdDecides}). */
     CompletionStage<AppendOutcome> applyInOrder(String stream, List<NewEvent> events, long expectedVersion,
                                                 boolean repeats, boolean freshIds, long timestamp, long raftIndex) {
         EventRecord[] records;
@@ -130,13 +125,12 @@ final class Appender {
         if (s != null) {
             awaitInFlight(s);
         }
+        RepeatCheck every = repeats ? RepeatDetector.replicated(log, index, timestamp, dedupWindowMillis) : RepeatCheck.NONE;
+        RepeatCheck check = freshIds ? RepeatCheck.firstIdDecides(every) : every;
         // An overloaded log (pool full, commit thread behind) is this replica's passing state, not an
         // answer: wait and try again, as a replica cannot skip an entry.
         for (long backoff = 50_000; ; backoff = Math.min(backoff * 2, 10_000_000)) {
-            CompletionStage<AppendOutcome> result = attempt(stream, records, expectedVersion, defaultDurability,
-                    !repeats ? RepeatCheck.NONE : freshIds
-                            ? RepeatCheck.firstIdDecides(RepeatDetector.replicated(log, index, timestamp, dedupWindowMillis))
-                            : RepeatDetector.replicated(log, index, timestamp, dedupWindowMillis),
+            CompletionStage<AppendOutcome> result = attempt(stream, records, expectedVersion, defaultDurability, check,
                     null, timestamp, raftIndex);
             if (!overloaded(result) || refusing) {
                 return result;
@@ -145,17 +139,10 @@ final class Appender {
         }
     }
 
+    /** Whether {@code result} already failed with {@link io.strand.log.LogOverloadedException} (itself or wrapped). */
     private static boolean overloaded(CompletionStage<AppendOutcome> result) {
-        CompletableFuture<AppendOutcome> f = result.toCompletableFuture();
-        if (!f.isCompletedExceptionally()) {
-            return false;
-        }
-        try {
-            f.getNow(null);
-            return false;
-        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
-            return e.getCause() instanceof io.strand.log.LogOverloadedException;
-        }
+        return result.toCompletableFuture().handle((o, e) -> e instanceof io.strand.log.LogOverloadedException
+                || e != null && e.getCause() instanceof io.strand.log.LogOverloadedException).getNow(false);
     }
 
     /** See {@link RaftEntryRecords#holds}. */

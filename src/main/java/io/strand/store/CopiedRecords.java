@@ -78,14 +78,14 @@ final class CopiedRecords {
         if (StreamLifecycle.STREAM.equals(batch.stream())) { // stream metadata: rebuilt in memory too
             return lifecycle.applyCopied(batch.events().get(0), event -> {
                 CompletableFuture<AppendOutcome> f = appender.applyInOrder(StreamLifecycle.STREAM, List.of(event),
-                        ExpectedVersion.ANY, false, batch.timestamp(), batch.raftIndex()).toCompletableFuture();
+                        ExpectedVersion.ANY, false, false, batch.timestamp(), batch.raftIndex()).toCompletableFuture();
                 appended.add(f);
                 return f;
             });
         }
         if (!ConsumerGroups.STREAM.equals(batch.stream())) {
             CompletableFuture<AppendOutcome> f = appender.applyInOrder(batch.stream(), batch.events(),
-                    ExpectedVersion.ANY, false, batch.timestamp(), batch.raftIndex()).toCompletableFuture();
+                    ExpectedVersion.ANY, false, false, batch.timestamp(), batch.raftIndex()).toCompletableFuture();
             appended.add(f);
             return f;
         }
@@ -96,7 +96,7 @@ final class CopiedRecords {
         return groups.commit(GroupCommitDescriptor.group(data, format), GroupCommitDescriptor.stream(data, format),
                 GroupCommitDescriptor.version(data, format), e.id(), event -> {
                     CompletableFuture<AppendOutcome> f = appender.applyInOrder(ConsumerGroups.STREAM, List.of(event),
-                            ExpectedVersion.ANY, false, batch.timestamp(), batch.raftIndex()).toCompletableFuture();
+                            ExpectedVersion.ANY, false, false, batch.timestamp(), batch.raftIndex()).toCompletableFuture();
                     appended.add(f);
                     return f;
                 });

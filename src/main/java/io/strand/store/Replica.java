@@ -68,7 +68,7 @@ public final class Replica {
     public CompletionStage<Void> applyGroupCommit(String group, String stream, long version, java.util.UUID id,
                                                   long timestampMillis, long raftIndex) {
         return groups.commit(group, stream, version, id, event -> appender.applyInOrder(ConsumerGroups.STREAM,
-                List.of(event), ExpectedVersion.ANY, false, timestampMillis, raftIndex));
+                List.of(event), ExpectedVersion.ANY, false, false, timestampMillis, raftIndex));
     }
 
     /**
@@ -80,7 +80,7 @@ public final class Replica {
                                                    UUID id, long timestampMillis, long raftIndex) {
         lifecycle.awaitInFlight(stream);
         return lifecycle.change(stream, change, expectedVersion, id, event -> appender.applyInOrder(
-                StreamLifecycle.STREAM, List.of(event), ExpectedVersion.ANY, false, timestampMillis, raftIndex));
+                StreamLifecycle.STREAM, List.of(event), ExpectedVersion.ANY, false, false, timestampMillis, raftIndex));
     }
 
     /**
@@ -95,7 +95,7 @@ public final class Replica {
             return java.util.concurrent.CompletableFuture.failedFuture(
                     new InvalidRequestException("not a subsystem's stream: " + stream));
         }
-        return appender.applyInOrder(stream, events, ExpectedVersion.ANY, false, timestampMillis, raftIndex);
+        return appender.applyInOrder(stream, events, ExpectedVersion.ANY, false, false, timestampMillis, raftIndex);
     }
 
     /** As {@link #holdsAppend} for a stream change whose {@code $meta} event id is {@code id}. */
