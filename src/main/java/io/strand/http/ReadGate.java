@@ -66,8 +66,8 @@ final class ReadGate implements Handler<RoutingContext> {
             ready = ready.thenCompose(x -> store.replica().awaitCommitted(min + 1).toCompletableFuture()
                     .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
                     .exceptionally(e -> {
-                        throw Problem.unavailable("this node has not applied the log up to position " + min
-                                + " within strand.cluster.read-wait (" + waitMillis + " ms); applied up to "
+                        throw Problem.unavailable("this node has not applied the record at position " + min
+                                + " within strand.cluster.read-wait (" + waitMillis + " ms); its log ends at "
                                 + store.replica().committedPosition() + "; retry, or read from another node", 1);
                     }));
         }
