@@ -220,7 +220,7 @@ final class ReplicatedWriter implements EventWriter {
 
     /** See {@link RaftNode#awaitPosition(long)}. */
     CompletionStage<Void> awaitPosition(long position) {
-        return replica.awaitCommitted(position + 1);
+        return replica.awaitApplied(position + 1);
     }
 
     long appliedPosition() {

@@ -63,7 +63,9 @@ final class ReadGate implements Handler<RoutingContext> {
             ready = node.linearizableBarrier();
         }
         if (min >= 0) {
-            ready = ready.thenCompose(x -> store.replica().awaitCommitted(min + 1).toCompletableFuture()
+            // A replica counts a record once its stream's index has it too, not only once committed.
+            ready = ready.thenCompose(x -> (storage.clustered() ? store.replica().awaitApplied(min + 1)
+                            : store.replica().awaitCommitted(min + 1)).toCompletableFuture()
                     .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
                     .exceptionally(e -> {
                         throw Problem.unavailable("this node has not applied the record at position " + min

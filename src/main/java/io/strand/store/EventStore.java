@@ -73,13 +73,14 @@ public final class EventStore implements EventWriter, AutoCloseable {
                 event -> appender.appendFresh(GROUPS_STREAM, List.of(event), Durability.FLUSHED));
         this.retention = new Retention(log, index, groups, lifecycle);
         this.commitWaiters = new CommitWaiters(log::committedPosition, notifier::execute);
-        this.replica = new Replica(log, appender, groups, commitWaiters, lifecycle);
+        this.replica = new Replica(log, appender, groups, commitWaiters, lifecycle, notifier::execute);
         // The commit thread only signals: $all wake-ups run on the notifier.
         this.commitListener = p -> {
             if (notifier.hasAllListeners()) {
                 notifier.signal();
             }
             commitWaiters.committed(p);
+            replica.committed(p);
         };
     }
 

@@ -22,9 +22,18 @@ public final class Replica {
     private final CommitWaiters commitWaiters;
     private final CopiedRecords copied;
     private final StreamLifecycle lifecycle;
+    /**
+     * Where the records this replica applied end, once their streams' index entries are published:
+     * the commit thread may commit a record before its appender published it, and a read that waited
+     * only for the commit could then miss the stream (seen: a 404 right after another node's 201).
+     */
+    private volatile long applied;
+    private final CommitWaiters appliedWaiters;
 
     Replica(CommitLog log, Appender appender, ConsumerGroups groups, CommitWaiters commitWaiters,
-            StreamLifecycle lifecycle) {
+            StreamLifecycle lifecycle, java.util.concurrent.Executor notifier) {
+        this.applied = log.writtenPosition(); // what the log held at open is indexed before the store serves reads
+        this.appliedWaiters = new CommitWaiters(() -> Math.min(log.committedPosition(), applied), notifier);
         this.lifecycle = lifecycle;
         this.log = log;
         this.appender = appender;
@@ -61,14 +70,14 @@ public final class Replica {
      */
     public CompletionStage<AppendOutcome> applyReplicated(String stream, List<NewEvent> events, long expectedVersion,
                                                           boolean freshIds, long timestampMillis, long raftIndex) {
-        return appender.applyInOrder(stream, events, expectedVersion, true, freshIds, timestampMillis, raftIndex);
+        return applied(appender.applyInOrder(stream, events, expectedVersion, true, freshIds, timestampMillis, raftIndex));
     }
 
     /** Applies a consumer-group commit from a replicated log (see {@link #applyReplicated}); {@code id} is the commit's event id. */
     public CompletionStage<Void> applyGroupCommit(String group, String stream, long version, java.util.UUID id,
                                                   long timestampMillis, long raftIndex) {
-        return groups.commit(group, stream, version, id, event -> appender.applyInOrder(ConsumerGroups.STREAM,
-                List.of(event), ExpectedVersion.ANY, false, false, timestampMillis, raftIndex));
+        return applied(groups.commit(group, stream, version, id, event -> appender.applyInOrder(ConsumerGroups.STREAM,
+                List.of(event), ExpectedVersion.ANY, false, false, timestampMillis, raftIndex)));
     }
 
     /**
@@ -79,8 +88,8 @@ public final class Replica {
     public CompletionStage<Void> applyStreamChange(String stream, StreamChange change, long expectedVersion,
                                                    UUID id, long timestampMillis, long raftIndex) {
         lifecycle.awaitInFlight(stream);
-        return lifecycle.change(stream, change, expectedVersion, id, event -> appender.applyInOrder(
-                StreamLifecycle.STREAM, List.of(event), ExpectedVersion.ANY, false, false, timestampMillis, raftIndex));
+        return applied(lifecycle.change(stream, change, expectedVersion, id, event -> appender.applyInOrder(
+                StreamLifecycle.STREAM, List.of(event), ExpectedVersion.ANY, false, false, timestampMillis, raftIndex)));
     }
 
     /**
@@ -95,7 +104,7 @@ public final class Replica {
             return java.util.concurrent.CompletableFuture.failedFuture(
                     new InvalidRequestException("not a subsystem's stream: " + stream));
         }
-        return appender.applyInOrder(stream, events, ExpectedVersion.ANY, false, false, timestampMillis, raftIndex);
+        return applied(appender.applyInOrder(stream, events, ExpectedVersion.ANY, false, false, timestampMillis, raftIndex));
     }
 
     /** As {@link #holdsAppend} for a stream change whose {@code $meta} event id is {@code id}. */
@@ -120,7 +129,7 @@ public final class Replica {
      * when this log diverged from the source, {@link LogException} when this log failed.
      */
     public Copied applyCopied(java.nio.ByteBuffer bytes, long position, long maxRaftIndex) {
-        return copied.apply(bytes, position, maxRaftIndex);
+        return applied(copied.apply(bytes, position, maxRaftIndex));
     }
 
     /**
@@ -160,6 +169,27 @@ public final class Replica {
     /** Completes (on the store's notifier) once the log has committed up to {@code position}. */
     public CompletionStage<Void> awaitCommitted(long position) {
         return commitWaiters.await(position);
+    }
+
+    /**
+     * Completes (on the store's notifier) once this replica has applied and committed the log up to
+     * {@code position}: the records below it are readable through their streams, not only {@code $all}.
+     */
+    public CompletionStage<Void> awaitApplied(long position) {
+        return appliedWaiters.await(position);
+    }
+
+    /** From the commit thread: what it committed may let waiters for applied positions go. */
+    void committed(long position) {
+        appliedWaiters.committed(position);
+    }
+
+    /** After an apply call returned (its records reserved and their index entries published): they count as applied. */
+    private <T> T applied(T result) {
+        long p = log.writtenPosition();
+        applied = p;
+        appliedWaiters.committed(p);
+        return result;
     }
 
     /**
