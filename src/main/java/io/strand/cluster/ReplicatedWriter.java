@@ -114,11 +114,7 @@ final class ReplicatedWriter implements EventWriter {
     }
 
     private static List<UUID> ids(List<NewEvent> events) {
-        List<UUID> ids = new java.util.ArrayList<>(events.size());
-        for (NewEvent e : events) {
-            ids.add(e.id());
-        }
-        return ids;
+        return events.stream().map(NewEvent::id).toList();
     }
 
     /** Sends {@code command} in this node's next entry; completes once this node applied and committed it. */

@@ -47,6 +47,9 @@ final class Appender {
     private final StreamWaiters waiters;
     private final RepeatCheck readHere;
     private final RepeatCheck readCold;
+    /** The two above for appends of server-made ids, made once (not a wrapper per append). */
+    private final RepeatCheck readHereFirstId;
+    private final RepeatCheck readColdFirstId;
     private final Executor onNotifier;
     private final long dedupWindowMillis;
     private final LongAdder appendedEvents = new LongAdder();
@@ -66,6 +69,8 @@ final class Appender {
         this.waiters = waiters;
         this.readHere = new RepeatDetector(log, index, true);
         this.readCold = new RepeatDetector(log, index, false);
+        this.readHereFirstId = RepeatCheck.firstIdDecides(readHere);
+        this.readColdFirstId = RepeatCheck.firstIdDecides(readCold);
         this.onNotifier = notifier::execute;
     }
 
@@ -82,8 +87,7 @@ final class Appender {
         } catch (InvalidRequestException e) {
             return CompletableFuture.failedFuture(e);
         }
-        RepeatCheck every = coldReads == null ? readHere : readCold;
-        RepeatCheck check = freshIds ? RepeatCheck.firstIdDecides(every) : every;
+        RepeatCheck check = coldReads == null ? (freshIds ? readHereFirstId : readHere) : (freshIds ? readColdFirstId : readCold);
         return attempt(stream, records, expectedVersion, resolve(durability), check, coldReads, NOW, 0);
     }
 
