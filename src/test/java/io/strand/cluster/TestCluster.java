@@ -79,6 +79,10 @@ final class TestCluster implements AutoCloseable {
             }
             Thread.sleep(20);
         }
+        // Committed is not yet readable through the streams: wait until each member applied that far too.
+        for (ReplicaNode n : up) {
+            n.store.replica().awaitApplied(n.log.committedPosition()).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        }
         byte[] first = bytes.apply(up.get(0));
         assertTrue(first.length > 0, "the log holds the appends");
         for (ReplicaNode n : up.subList(1, up.size())) {
