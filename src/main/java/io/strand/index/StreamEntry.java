@@ -204,6 +204,11 @@ public final class StreamEntry {
         assigned = written; // release: publishes the staged slots (and a grown array) to readers
     }
 
+    /** Drops the staged versions. Caller holds this entry's monitor. */
+    void unstage() {
+        written = assigned;
+    }
+
     /** Versions given out, staged ones included. Caller holds this entry's monitor. */
     int written() {
         return written;

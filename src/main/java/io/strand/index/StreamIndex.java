@@ -206,23 +206,34 @@ public final class StreamIndex implements AutoCloseable {
     }
 
     /**
-     * As {@link #add}, for one event of an atomic batch: readers do not see it until
-     * {@link #publish} makes the whole batch visible at once. Without this, with the pool off
-     * (the log commits inside {@code append}) a reader could see the first events of a batch
-     * whose last ones were not indexed yet. Caller holds the stream's monitor.
+     * As {@link #add}, for one event of an atomic batch, without its id (see {@link #remember}):
+     * readers do not see it until {@link #publish} makes the whole batch visible at once. Called
+     * before the log can commit the batch, so a reader that meets the batch in the log finds it in
+     * the stream too. Caller holds the stream's monitor.
      */
-    public void stage(StreamEntry stream, long position, long idMsb, long idLsb, long timestamp) {
-        long key = DedupIndex.key(stream.id(), idMsb, idLsb);
-        int version = stream.written();
-        stream.stage(position, key);
-        if (version >= SCAN_VERSIONS && !stream.reserved()) {
-            dedup.insert(key, position, timestamp);
-        }
+    public void stage(StreamEntry stream, long position, long idMsb, long idLsb) {
+        stream.stage(position, DedupIndex.key(stream.id(), idMsb, idLsb));
     }
 
     /** Publishes the versions {@link #stage}d since the last publish. Caller holds the stream's monitor. */
     public void publish(StreamEntry stream) {
         stream.publish();
+    }
+
+    /** Forgets the versions {@link #stage}d since the last publish (their batch was refused). Caller holds the stream's monitor. */
+    public void unstage(StreamEntry stream) {
+        stream.unstage();
+    }
+
+    /**
+     * Remembers the id of {@code version} of {@code stream}, staged at {@code position}, for the
+     * repeat check (after the log took the batch: only appenders, under the monitor, look ids up).
+     * Caller holds the stream's monitor.
+     */
+    public void remember(StreamEntry stream, long version, long position, long idMsb, long idLsb, long timestamp) {
+        if (version >= SCAN_VERSIONS && !stream.reserved()) {
+            dedup.insert(DedupIndex.key(stream.id(), idMsb, idLsb), position, timestamp);
+        }
     }
 
     /**

@@ -137,7 +137,7 @@ public final class CommitLog implements AutoCloseable {
      * The records' timestamp is now (never below {@link #lastTimestamp()}); their raft index 0.
      */
     public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability) {
-        return appender.append(records, count, firstVersion, durability, System.currentTimeMillis(), 0);
+        return appender.append(records, count, firstVersion, durability, System.currentTimeMillis(), 0, Placement.NONE);
     }
 
     /**
@@ -148,7 +148,17 @@ public final class CommitLog implements AutoCloseable {
      */
     public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability,
                             long timestampMillis, long raftIndex) {
-        return appender.append(records, count, firstVersion, durability, timestampMillis, raftIndex);
+        return appender.append(records, count, firstVersion, durability, timestampMillis, raftIndex, Placement.NONE);
+    }
+
+    /**
+     * As {@link #append(EventRecord[], int, long, Durability, long, long)}, telling {@code placement}
+     * the batch's position before the batch can commit (under the append lock): what it records
+     * about the batch is there before a reader of the log can meet the batch.
+     */
+    public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability,
+                            long timestampMillis, long raftIndex, Placement placement) {
+        return appender.append(records, count, firstVersion, durability, timestampMillis, raftIndex, placement);
     }
 
     /**

@@ -58,9 +58,9 @@ final class LogAppender {
         this.raftIndexes = raftIndexes;
     }
 
-    /** See {@link CommitLog#append(EventRecord[], int, long, Durability, long, long)}. */
+    /** See {@link CommitLog#append(EventRecord[], int, long, Durability, long, long, Placement)}. */
     LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability, long timestampMillis,
-                     long raftIndex) {
+                     long raftIndex, Placement placement) {
         if (count <= 0 || count > records.length || raftIndex < 0) {
             return LogAppend.refused(new IllegalArgumentException("bad batch: count=" + count + ", raftIndex=" + raftIndex));
         }
@@ -108,6 +108,7 @@ final class LogAppender {
                         timestamp, raftIndex, flags);
             }
             long end = position + length;
+            placement.placed(position); // before publish: the commit thread cannot take the batch yet
             result = new AppendResult(position, end, firstVersion, count);
             future = new LogAppend(result);
             if (waiters != null) {

@@ -10,7 +10,6 @@ import io.strand.log.EventRecord;
 import io.strand.log.LogAppend;
 import io.strand.log.LogException;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -83,7 +82,7 @@ final class Appender {
         EventRecord[] records;
         try {
             StreamNames.check("stream", stream);
-            records = encode(stream, events, expectedVersion);
+            records = RecordCodec.encodeBatch(stream, events, expectedVersion);
         } catch (InvalidRequestException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -99,7 +98,7 @@ final class Appender {
     CompletionStage<AppendOutcome> appendFresh(String stream, List<NewEvent> events, Durability durability) {
         EventRecord[] records;
         try {
-            records = encode(stream, events, ExpectedVersion.ANY);
+            records = RecordCodec.encodeBatch(stream, events, ExpectedVersion.ANY);
         } catch (InvalidRequestException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -121,7 +120,7 @@ final class Appender {
             if (repeats) {
                 StreamNames.check("stream", stream);
             }
-            records = encode(stream, events, expectedVersion);
+            records = RecordCodec.encodeBatch(stream, events, expectedVersion);
         } catch (InvalidRequestException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -185,33 +184,6 @@ final class Appender {
         return durability == null ? defaultDurability : durability;
     }
 
-    /** The batch as log records; {@link InvalidRequestException} for a bad batch. */
-    static EventRecord[] encode(String stream, List<NewEvent> events, long expectedVersion) {
-        int n = events == null ? 0 : events.size();
-        if (n == 0) {
-            throw new InvalidRequestException("a batch needs at least one event");
-        }
-        if (expectedVersion < 0 && expectedVersion != ExpectedVersion.ANY && expectedVersion != ExpectedVersion.NO_STREAM
-                && expectedVersion != ExpectedVersion.EXISTS) {
-            throw new InvalidRequestException("bad expected version: " + expectedVersion);
-        }
-        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
-        EventRecord[] records = new EventRecord[n];
-        for (int i = 0; i < n; i++) {
-            NewEvent e = events.get(i);
-            if (e.type().isEmpty()) {
-                throw new InvalidRequestException("event " + i + " has an empty type");
-            }
-            records[i] = RecordCodec.encode(name, e);
-            for (int j = 0; j < i; j++) {
-                if (records[j].idMsb() == records[i].idMsb() && records[j].idLsb() == records[i].idLsb()) {
-                    throw new InvalidRequestException("event id " + e.id() + " appears twice in the batch");
-                }
-            }
-        }
-        return records;
-    }
-
     /** {@code timestamp} {@link #NOW} takes the clock's; {@code raftIndex} 0 for an append that is not replicated. */
     private CompletionStage<AppendOutcome> attempt(String stream, EventRecord[] records, long expectedVersion,
                                                    Durability durability, RepeatCheck repeats, Executor coldReads,
@@ -244,17 +216,18 @@ final class Appender {
                 long current = s.assigned() - 1;
                 if (lifecycle.matches(stream, expectedVersion, current)) {
                     long at = timestamp == NOW ? System.currentTimeMillis() : timestamp;
-                    LogAppend appended = log.append(records, records.length, current + 1, durability, at, raftIndex);
+                    StreamEntry entry = s;
+                    LogAppend appended = log.append(records, records.length, current + 1, durability, at, raftIndex,
+                            p -> place(entry, records, p));
                     reserved = appended.reserved();
                     if (reserved == null) {
                         return appended.thenApply(x -> (AppendOutcome) null); // already failed: nothing was written
                     }
                     long position = reserved.position();
-                    for (EventRecord record : records) {
-                        index.stage(s, position, record.idMsb(), record.idLsb(), at);
-                        position += record.framedLength();
+                    for (int i = 0; i < records.length; i++) {
+                        index.remember(s, current + 1 + i, position, records[i].idMsb(), records[i].idLsb(), at);
+                        position += records[i].framedLength();
                     }
-                    index.publish(s); // the batch becomes visible whole (with the pool off it is committed already)
                     // The stage the caller gets is the one others wait for: what waits on it (a
                     // conflict's answer, a repeat's re-run) runs once this append is acknowledged.
                     outcome = appended.thenApply(r -> new AppendOutcome(stream, r.firstVersion(), r.lastVersion(),
@@ -308,6 +281,23 @@ final class Appender {
                     timestamp, raftIndex);
         }
         throw new IllegalStateException("unknown repeat outcome: " + repeat);
+    }
+
+    /**
+     * Indexes a batch the log placed at {@code position}, under its append lock, before the batch
+     * can commit: a reader that meets it in the log finds it in its stream. Published whole.
+     */
+    private void place(StreamEntry s, EventRecord[] records, long position) {
+        try {
+            for (EventRecord record : records) {
+                index.stage(s, position, record.idMsb(), record.idLsb());
+                position += record.framedLength();
+            }
+        } catch (RuntimeException | Error e) {
+            index.unstage(s); // the log refuses the batch: no slot of it may stay behind
+            throw e;
+        }
+        index.publish(s);
     }
 
     /**

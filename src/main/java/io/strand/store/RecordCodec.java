@@ -5,6 +5,7 @@ import io.strand.log.RecordDescriptor;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.UUID;
 
 /** Between the store's event types and the log's records. */
@@ -21,6 +22,33 @@ final class RecordCodec {
         }
         return new EventRecord(stream, type, e.id().getMostSignificantBits(), e.id().getLeastSignificantBits(),
                 e.metadata(), e.data(), e.binary());
+    }
+
+    /** The batch as log records; {@link InvalidRequestException} for a bad batch. */
+    static EventRecord[] encodeBatch(String stream, List<NewEvent> events, long expectedVersion) {
+        int n = events == null ? 0 : events.size();
+        if (n == 0) {
+            throw new InvalidRequestException("a batch needs at least one event");
+        }
+        if (expectedVersion < 0 && expectedVersion != ExpectedVersion.ANY && expectedVersion != ExpectedVersion.NO_STREAM
+                && expectedVersion != ExpectedVersion.EXISTS) {
+            throw new InvalidRequestException("bad expected version: " + expectedVersion);
+        }
+        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
+        EventRecord[] records = new EventRecord[n];
+        for (int i = 0; i < n; i++) {
+            NewEvent e = events.get(i);
+            if (e.type().isEmpty()) {
+                throw new InvalidRequestException("event " + i + " has an empty type");
+            }
+            records[i] = RecordCodec.encode(name, e);
+            for (int j = 0; j < i; j++) {
+                if (records[j].idMsb() == records[i].idMsb() && records[j].idLsb() == records[i].idLsb()) {
+                    throw new InvalidRequestException("event id " + e.id() + " appears twice in the batch");
+                }
+            }
+        }
+        return records;
     }
 
     /** Copies the record at {@code b[at..]} (log position {@code position}) onto the heap. */
