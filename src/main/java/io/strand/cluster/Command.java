@@ -17,10 +17,6 @@ sealed interface Command {
      */
     record Append(String stream, long expectedVersion, long timestampMillis, List<NewEvent> events, boolean freshIds)
             implements Command {
-        /** An append of ids a client chose. */
-        Append(String stream, long expectedVersion, long timestampMillis, List<NewEvent> events) {
-            this(stream, expectedVersion, timestampMillis, events, false);
-        }
     }
 
     /**

@@ -145,16 +145,7 @@ public final class CommitLog implements AutoCloseable {
      * carries {@code raftIndex} and the timestamp {@code max(timestampMillis, lastTimestamp())}, so
      * replicas applying the same entries write the same bytes. A {@code raftIndex} below the last
      * one written (other than 0: not replicated) is refused with {@link IllegalArgumentException}.
-     */
-    public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability,
-                            long timestampMillis, long raftIndex) {
-        return appender.append(records, count, firstVersion, durability, timestampMillis, raftIndex, Placement.NONE);
-    }
-
-    /**
-     * As {@link #append(EventRecord[], int, long, Durability, long, long)}, telling {@code placement}
-     * the batch's position before the batch can commit (under the append lock): what it records
-     * about the batch is there before a reader of the log can meet the batch.
+     * {@code placement} learns the batch's position before it can commit ({@link Placement}).
      */
     public LogAppend append(EventRecord[] records, int count, long firstVersion, Durability durability,
                             long timestampMillis, long raftIndex, Placement placement) {

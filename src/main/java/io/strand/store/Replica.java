@@ -23,9 +23,10 @@ public final class Replica {
     private final CopiedRecords copied;
     private final StreamLifecycle lifecycle;
     /**
-     * Where the records this replica applied end, once their streams' index entries are published:
-     * the commit thread may commit a record before its appender published it, and a read that waited
-     * only for the commit could then miss the stream (seen: a 404 right after another node's 201).
+     * Where the records of the apply calls that returned end: Raft's applied index as positions.
+     * Stream indexes are published before the log can commit (see {@code Appender.place}); what an
+     * apply call changes besides (metadata, a group's state) is changed before it returns, so a
+     * read that waits for this sees all of the entries up to it, not only their records.
      */
     private volatile long applied;
     private final CommitWaiters appliedWaiters;
@@ -57,16 +58,9 @@ public final class Replica {
      * (block) for the stream's previous append to commit; the stage completes once this one is
      * committed, or fails as {@link EventStore#append(String, List, long, Durability)} would (a refusal that is
      * the same on every replica: bad batch, conflict) or with a {@link LogException} (this replica's
-     * log failed; it cannot go on applying).
-     */
-    public CompletionStage<AppendOutcome> applyReplicated(String stream, List<NewEvent> events, long expectedVersion,
-                                                          long timestampMillis, long raftIndex) {
-        return applyReplicated(stream, events, expectedVersion, false, timestampMillis, raftIndex);
-    }
-
-    /**
-     * As above; {@code freshIds}: the accepting node made every id (a client's re-send cannot carry
-     * them, only the same command applied again), so the first id decides the repeat check.
+     * log failed; it cannot go on applying). {@code freshIds}: the accepting node made every id (a
+     * client's re-send cannot carry them, only the same command applied again), so the first id
+     * decides the repeat check.
      */
     public CompletionStage<AppendOutcome> applyReplicated(String stream, List<NewEvent> events, long expectedVersion,
                                                           boolean freshIds, long timestampMillis, long raftIndex) {
@@ -173,7 +167,7 @@ public final class Replica {
 
     /**
      * Completes (on the store's notifier) once this replica has applied and committed the log up to
-     * {@code position}: the records below it are readable through their streams, not only {@code $all}.
+     * {@code position}: what the entries up to it changed is in place, not only their records.
      */
     public CompletionStage<Void> awaitApplied(long position) {
         return appliedWaiters.await(position);

@@ -33,7 +33,7 @@ class CommandDescriptorTest {
         NewEvent json = new NewEvent(UUID.randomUUID(), "placed", "{\"n\":1}".getBytes(StandardCharsets.UTF_8),
                 "{\"by\":\"ü\"}".getBytes(StandardCharsets.UTF_8), false);
         NewEvent binary = new NewEvent(UUID.randomUUID(), "blob", new byte[]{0, 1, 2, (byte) 255}, null, true);
-        Command.Append a = new Command.Append("orders-ü", ExpectedVersion.NO_STREAM, 1_700_000_000_123L, List.of(json, binary));
+        Command.Append a = new Command.Append("orders-ü", ExpectedVersion.NO_STREAM, 1_700_000_000_123L, List.of(json, binary), false);
         Command.Append back = (Command.Append) CommandDescriptor.decode(ByteBuffer.wrap(CommandDescriptor.encode(a)));
         assertEquals(a.stream(), back.stream());
         assertEquals(a.expectedVersion(), back.expectedVersion());
@@ -54,7 +54,7 @@ class CommandDescriptorTest {
     void anAppendOfServerMadeIdsSaysSoAndIsKindSix() {
         List<NewEvent> events = List.of(NewEvent.json(UUID.randomUUID(), "t", "{}"), NewEvent.json(UUID.randomUUID(), "t", "[]"));
         byte[] fresh = CommandDescriptor.encode(new Command.Append("s", 4, 9, events, true));
-        byte[] chosen = CommandDescriptor.encode(new Command.Append("s", 4, 9, events));
+        byte[] chosen = CommandDescriptor.encode(new Command.Append("s", 4, 9, events, false));
         assertEquals(CommandDescriptor.KIND_APPEND_FRESH, fresh[CommandDescriptor.KIND_OFFSET]);
         assertEquals(CommandDescriptor.KIND_APPEND, chosen[CommandDescriptor.KIND_OFFSET]);
         Command.Append back = (Command.Append) CommandDescriptor.decode(ByteBuffer.wrap(fresh));
@@ -69,7 +69,7 @@ class CommandDescriptorTest {
         List<String> types = List.of("placed", "placed", "paid", "placed", "pay", "paid", "ü-typ", "ü-typ");
         List<NewEvent> events = types.stream().map(t -> new NewEvent(UUID.randomUUID(), t, new byte[]{1}, null, true)).toList();
         Command.Append back = (Command.Append) CommandDescriptor.decode(ByteBuffer.wrap(CommandDescriptor.encode(
-                new Command.Append("s", ExpectedVersion.ANY, 1, events))));
+                new Command.Append("s", ExpectedVersion.ANY, 1, events, false))));
         assertEquals(types, back.events().stream().map(NewEvent::type).toList());
     }
 
@@ -99,7 +99,7 @@ class CommandDescriptorTest {
     void anEntryOfSeveralCommandsRoundTripsThemInOrderAndSplitsTheirAnswers() {
         Command.GroupCommit g = new Command.GroupCommit("billing", "orders-1", 41, UUID.randomUUID(), 5);
         Command.Append a = new Command.Append("orders-2", 3, 6, List.of(new NewEvent(UUID.randomUUID(), "t",
-                new byte[]{1}, null, true)));
+                new byte[]{1}, null, true)), false);
         List<Command> back = CommandDescriptor.decodeEntry(ByteBuffer.wrap(CommandDescriptor.several(
                 List.of(CommandDescriptor.encode(g), CommandDescriptor.encode(a)))));
         assertEquals(2, back.size());
@@ -150,7 +150,7 @@ class CommandDescriptorTest {
     @Test
     void streamChangesShareAnEntryWithAppendsAndCommitsInOrder() {
         Command.Append a = new Command.Append("orders-2", 3, 6, List.of(new NewEvent(UUID.randomUUID(), "t",
-                new byte[]{1}, null, true)));
+                new byte[]{1}, null, true)), false);
         Command.GroupCommit g = new Command.GroupCommit("billing", "orders-1", 41, UUID.randomUUID(), 5);
         List<Command> commands = new java.util.ArrayList<>(changes());
         commands.add(1, a);

@@ -170,14 +170,14 @@ class HttpLeaderLogTest {
             for (int j = 0; j <= i % 4; j++) {
                 batch.add(NewEvent.json(UUID.randomUUID(), "t", "{\"i\":" + i + ",\"pad\":\"" + "x".repeat(i % 300) + "\"}"));
             }
-            source.replica().applyReplicated("s-" + i % 3, batch, ExpectedVersion.ANY, 1_800_000_000_000L + i, ++raftIndex)
+            source.replica().applyReplicated("s-" + i % 3, batch, ExpectedVersion.ANY, false, 1_800_000_000_000L + i, ++raftIndex)
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
             events += batch.size();
         }
         long snapshotPosition = source.log().committedPosition();
         long snapshotIndex = raftIndex;
         source.replica().applyReplicated("later", List.of(NewEvent.json(UUID.randomUUID(), "t", "{}")), ExpectedVersion.ANY,
-                1_800_000_001_000L, ++raftIndex).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                false, 1_800_000_001_000L, ++raftIndex).toCompletableFuture().get(10, TimeUnit.SECONDS);
 
         // over HTTPS, as members with TLS on copy (the certificate trusted through strand.cluster.trust-certificates)
         HttpLeaderLog leader = serve(source.log(), io.strand.testsupport.TestCertificates.create(dir.resolve("tls")));

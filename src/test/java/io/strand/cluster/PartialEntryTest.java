@@ -35,19 +35,19 @@ class PartialEntryTest {
              EventStore store = EventStore.open(log, StoreConfig.defaults())) {
             Replica replica = store.replica();
             NewEvent older = event(UUID.randomUUID(), "older");
-            apply(replica, new Command.Append("a", ExpectedVersion.ANY, 1, List.of(older)), 6);
+            apply(replica, new Command.Append("a", ExpectedVersion.ANY, 1, List.of(older), false), 6);
 
-            Command.Append first = new Command.Append("a", ExpectedVersion.ANY, 2, List.of(event(UUID.randomUUID(), "1")));
-            Command.Append refused = new Command.Append("b", 99, 2, List.of(event(UUID.randomUUID(), "2")));
+            Command.Append first = new Command.Append("a", ExpectedVersion.ANY, 2, List.of(event(UUID.randomUUID(), "1")), false);
+            Command.Append refused = new Command.Append("b", 99, 2, List.of(event(UUID.randomUUID(), "2")), false);
             Command.GroupCommit commit = new Command.GroupCommit("g", "a", 0, UUID.randomUUID(), 2);
             Command.Append third = new Command.Append("a", ExpectedVersion.ANY, 2,
-                    List.of(event(UUID.randomUUID(), "3a"), event(UUID.randomUUID(), "3b")));
-            Command.Append last = new Command.Append("c", ExpectedVersion.ANY, 2, List.of(event(UUID.randomUUID(), "4")));
+                    List.of(event(UUID.randomUUID(), "3a"), event(UUID.randomUUID(), "3b")), false);
+            Command.Append last = new Command.Append("c", ExpectedVersion.ANY, 2, List.of(event(UUID.randomUUID(), "4")), false);
             List<Command> entry = List.of(first, refused, commit, third, last);
 
             assertEquals(0, EntryApplier.held(replica, entry, 7), "none of entry 7 yet (the log's last is 6)");
             assertEquals(0, EntryApplier.held(replica,
-                    List.of(new Command.Append("a", ExpectedVersion.ANY, 2, List.of(older))), 7), "an id of entry 6 is not entry 7's");
+                    List.of(new Command.Append("a", ExpectedVersion.ANY, 2, List.of(older), false)), 7), "an id of entry 6 is not entry 7's");
             apply(replica, first, 7);
             assertEquals(1, EntryApplier.held(replica, entry, 7));
             replica.applyGroupCommit(commit.group(), commit.stream(), commit.version(), commit.id(), 2, 7)
@@ -88,7 +88,7 @@ class PartialEntryTest {
     }
 
     private static void apply(Replica replica, Command.Append a, long raftIndex) throws Exception {
-        replica.applyReplicated(a.stream(), a.events(), a.expectedVersion(), a.timestampMillis(), raftIndex)
+        replica.applyReplicated(a.stream(), a.events(), a.expectedVersion(), a.freshIds(), a.timestampMillis(), raftIndex)
                 .toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 }

@@ -33,7 +33,7 @@ class ReplicatedAppendTest {
         for (int j = 0; j < count; j++) {
             batch[j] = TestRecords.record(version + j);
         }
-        return log.append(batch, count, version, Durability.COMMITTED, timestampMillis, raftIndex)
+        return log.append(batch, count, version, Durability.COMMITTED, timestampMillis, raftIndex, Placement.NONE)
                 .toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
@@ -119,7 +119,7 @@ class ReplicatedAppendTest {
             long tail = log.committedPosition();
             for (long raftIndex : new long[] {9, -1}) {
                 LogAppend refused = log.append(new EventRecord[] {TestRecords.record(1)}, 1, 1, Durability.COMMITTED,
-                        T0, raftIndex);
+                        T0, raftIndex, Placement.NONE);
                 assertNull(refused.reserved(), "refused before anything was placed");
                 ExecutionException e = assertThrows(ExecutionException.class, () -> refused.get(10, TimeUnit.SECONDS));
                 assertInstanceOf(IllegalArgumentException.class, e.getCause());
@@ -210,7 +210,7 @@ class ReplicatedAppendTest {
             for (int k = 1; k <= 150; k++) {
                 append(log, k, 1, T0 + k, k);
             }
-            log.append(new EventRecord[] {TestRecords.record(0)}, 1, 151, Durability.FLUSHED, T0 + 151, 151)
+            log.append(new EventRecord[] {TestRecords.record(0)}, 1, 151, Durability.FLUSHED, T0 + 151, 151, Placement.NONE)
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
             int before = log.segmentCount();
             assertTrue(log.deleteBefore(log.committedPosition()) > 0, "old segments deleted");

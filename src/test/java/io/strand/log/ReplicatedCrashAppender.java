@@ -29,7 +29,7 @@ public final class ReplicatedCrashAppender {
                 batch[j] = TestRecords.record(k * 3 + j);
             }
             long entry = k;
-            CompletableFuture<AppendResult> f = log.append(batch, count, k * 3, Durability.COMMITTED, T0 + k, k)
+            CompletableFuture<AppendResult> f = log.append(batch, count, k * 3, Durability.COMMITTED, T0 + k, k, Placement.NONE)
                     .toCompletableFuture();
             if (f.isCompletedExceptionally()) {
                 try {

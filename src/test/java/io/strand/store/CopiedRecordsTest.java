@@ -50,11 +50,11 @@ class CopiedRecordsTest {
             }
             if (i == 41) { // entry 42, refused: it writes nothing
                 long index = raftIndex;
-                assertThrows(Exception.class, () -> r.applyReplicated("s-0", events(9_000, 1), 999, T0, index)
+                assertThrows(Exception.class, () -> r.applyReplicated("s-0", events(9_000, 1), 999, false, T0, index)
                         .toCompletableFuture().get(10, TimeUnit.SECONDS));
                 continue;
             }
-            r.applyReplicated("s-" + i % 4, events(i * 10L, 1 + i % 3), ExpectedVersion.ANY, T0 + i, raftIndex)
+            r.applyReplicated("s-" + i % 4, events(i * 10L, 1 + i % 3), ExpectedVersion.ANY, false, T0 + i, raftIndex)
                     .toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
         raftIndex++;
@@ -124,10 +124,10 @@ class CopiedRecordsTest {
     void aReplicaWithAnotherHistoryIsFoundDiverging(@TempDir Path dir) throws Exception {
         try (StoreFixture source = StoreFixture.open(config(dir.resolve("a")), StoreConfig.defaults());
              StoreFixture target = StoreFixture.open(config(dir.resolve("b")), StoreConfig.defaults())) {
-            source.store.replica().applyReplicated("a", events(0, 1), ExpectedVersion.ANY, T0, 1).toCompletableFuture().get();
-            source.store.replica().applyReplicated("b", events(1, 1), ExpectedVersion.ANY, T0, 2).toCompletableFuture().get();
+            source.store.replica().applyReplicated("a", events(0, 1), ExpectedVersion.ANY, false, T0, 1).toCompletableFuture().get();
+            source.store.replica().applyReplicated("b", events(1, 1), ExpectedVersion.ANY, false, T0, 2).toCompletableFuture().get();
             // Same size, another stream: the positions agree, the versions of "b" do not.
-            target.store.replica().applyReplicated("b", events(0, 1), ExpectedVersion.ANY, T0, 1).toCompletableFuture().get();
+            target.store.replica().applyReplicated("b", events(0, 1), ExpectedVersion.ANY, false, T0, 1).toCompletableFuture().get();
             long end = target.log.committedPosition();
             assertEquals(end, source.store.readEvent("b", 0).position());
             IllegalStateException e = assertThrows(IllegalStateException.class,

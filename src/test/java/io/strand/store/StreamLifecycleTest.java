@@ -352,7 +352,7 @@ class StreamLifecycleTest {
         try (StoreFixture f = StoreFixture.open(dir)) {
             // Old events written as a replica writes them: with the entry's (an hour old) timestamp.
             for (int i = 0; i < 5; i++) {
-                await(f.store.replica().applyReplicated("aged", List.of(event(i)), ExpectedVersion.ANY, hourAgo + i, i + 1));
+                await(f.store.replica().applyReplicated("aged", List.of(event(i)), ExpectedVersion.ANY, false, hourAgo + i, i + 1));
             }
             appendN(f, "aged", 5, 3);
             assertEquals(0, f.store.versionAt("aged", 0), "before maxAge, every version is visible");
