@@ -204,6 +204,24 @@ public final class StreamEntry {
         assigned = written; // release: publishes the staged slots (and a grown array) to readers
     }
 
+    /**
+     * Grows the positions so the next {@code count} versions stage without growing them: the store
+     * stages under the log's append lock, where copying a large stream's array would stall every
+     * appender. Caller holds this entry's monitor.
+     */
+    void makeRoom(int count) {
+        long[] p = versions;
+        int n = written - (int) p[0];
+        if (n + count + 1 > p.length) {
+            versions = Arrays.copyOf(p, Math.max(n + count + 1, 1 + Math.max(2, n + (n >> 1) + 1)));
+        }
+    }
+
+    /** How many versions the positions array holds from the stream's first held one (for tests). */
+    int capacity() {
+        return versions.length - 1;
+    }
+
     /** Drops the staged versions. Caller holds this entry's monitor. */
     void unstage() {
         written = assigned;

@@ -23,8 +23,9 @@ import java.util.function.LongPredicate;
  * log from the last trusted entry is indexed again. So after any crash the index never points past
  * the log and never misses an event the log holds.
  *
- * <p>The store keeps the in-memory index current as it appends ({@link #add}); a version is visible
- * once its position is below the log's committed position.
+ * <p>The store keeps the in-memory index current as it appends: it {@link #stage}s and
+ * {@link #publish}es a batch's versions before the log can commit the batch, and a version is
+ * visible once its position is below the log's committed position.
  */
 public final class StreamIndex implements AutoCloseable {
     public static final int CHECKPOINT_MAGIC = 0x58444953; // "SIDX" little-endian
@@ -198,21 +199,18 @@ public final class StreamIndex implements AutoCloseable {
     }
 
     /**
-     * Records the next version of {@code stream} at {@code position} (reserved in the log, maybe not
-     * committed yet) and remembers its id. Caller holds the stream's monitor.
-     */
-    public void add(StreamEntry stream, long position, long idMsb, long idLsb, long timestamp) {
-        index(stream, position, DedupIndex.key(stream.id(), idMsb, idLsb), timestamp, dedup, Long.MIN_VALUE);
-    }
-
-    /**
-     * As {@link #add}, for one event of an atomic batch, without its id (see {@link #remember}):
+     * Stages the next version of {@code stream} at {@code position}, one event of an atomic batch, without its id (see {@link #remember}):
      * readers do not see it until {@link #publish} makes the whole batch visible at once. Called
      * before the log can commit the batch, so a reader that meets the batch in the log finds it in
      * the stream too. Caller holds the stream's monitor.
      */
     public void stage(StreamEntry stream, long position, long idMsb, long idLsb) {
         stream.stage(position, DedupIndex.key(stream.id(), idMsb, idLsb));
+    }
+
+    /** Makes room for {@code count} versions to {@link #stage} without growing the stream's array. Caller holds the stream's monitor. */
+    public void makeRoom(StreamEntry stream, int count) {
+        stream.makeRoom(count);
     }
 
     /** Publishes the versions {@link #stage}d since the last publish. Caller holds the stream's monitor. */

@@ -217,6 +217,7 @@ final class Appender {
                 if (lifecycle.matches(stream, expectedVersion, current)) {
                     long at = timestamp == NOW ? System.currentTimeMillis() : timestamp;
                     StreamEntry entry = s;
+                    index.makeRoom(s, records.length); // not under the log's lock: place() only writes slots
                     LogAppend appended = log.append(records, records.length, current + 1, durability, at, raftIndex,
                             p -> place(entry, records, p));
                     reserved = appended.reserved();

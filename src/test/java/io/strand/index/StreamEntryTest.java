@@ -71,6 +71,27 @@ class StreamEntryTest {
     }
 
     @Test
+    void madeRoomStagesABatchWithoutGrowingAndUnstagedSlotsAreForgotten() {
+        StreamEntry s = entry();
+        s.add(positionOf(0), 0);
+        s.makeRoom(1000);
+        int capacity = s.capacity();
+        assertTrue(capacity >= 1001, "room for the batch after the held version: " + capacity);
+        for (int v = 1; v <= 1000; v++) {
+            s.stage(positionOf(v), v);
+        }
+        assertEquals(capacity, s.capacity(), "staging the batch did not grow the array");
+        s.unstage();
+        assertEquals(1, s.written(), "a refused batch leaves no staged slot behind");
+        assertEquals(1, s.assigned());
+        s.stage(positionOf(7), 7);
+        s.publish();
+        assertEquals(positionOf(7), s.position(1), "the next batch takes the refused one's versions");
+        s.makeRoom(1);
+        assertEquals(capacity, s.capacity(), "room that is there already is not made again");
+    }
+
+    @Test
     void shouldTrimAnEmptyOrLaterStartingStream() {
         StreamEntry s = entry();
         assertEquals(0, s.trim(1 << 20));
