@@ -51,6 +51,22 @@ public record ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Durat
                 + electionTimeout + ", requestTimeout=" + requestTimeout + ", peerSecret=" + (peerSecret == null ? "none" : "set") + ", peerTrust=" + peerTrust + ", raftTls=" + raftTls + "]";
     }
 
+    /** See {@link #entryBytes}: Ratis's buffers are twice an entry, and its sizes are ints. */
+    static final long MAX_ENTRY_BYTES = 256L << 20;
+
+    /**
+     * The largest Raft entry (one command, or the commands coalesced into it) for batches of at most
+     * {@code maxBatchBytes} framed bytes that arrive in request bodies of at most {@code maxBodyBytes}.
+     * With the pool on a batch fits a pool buffer (4 MiB); with it off it may fill a segment (1 GiB by
+     * default), far beyond any request, and sizing Ratis's buffers by that overflowed them (a node
+     * with the pool off did not start). A command is at most about twice its body: JSON's shortest
+     * events grow by a 16-byte id and the command's framing.
+     */
+    public static int entryBytes(int maxBatchBytes, long maxBodyBytes) {
+        long commands = Math.max(4L << 20, 2 * Math.max(0, maxBodyBytes));
+        return (int) Math.min(Math.min(maxBatchBytes, commands), MAX_ENTRY_BYTES);
+    }
+
     public Peer self() {
         return peers.stream().filter(p -> p.id().equals(nodeId)).findFirst().orElseThrow();
     }

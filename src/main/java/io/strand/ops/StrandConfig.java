@@ -321,8 +321,8 @@ public interface StrandConfig {
         MemorySize bufferSize();
     }
 
-    /** The cluster's plain settings (null when replication is off); {@code maxEntryBytes} is the largest batch. */
-    default io.strand.cluster.ClusterConfig toClusterConfig(int maxEntryBytes) {
+    /** The cluster's plain settings (null when replication is off); {@code maxBatchBytes}: the log's largest batch. */
+    default io.strand.cluster.ClusterConfig toClusterConfig(int maxBatchBytes) {
         Cluster c = cluster();
         if (!c.enabled()) {
             return null;
@@ -333,7 +333,7 @@ public interface StrandConfig {
                 new IllegalArgumentException("strand.cluster.enabled=true needs strand.cluster.peers (id=host:raftPort:httpPort,...)")));
         return new io.strand.cluster.ClusterConfig(id, peers, dataDir().resolve("raft"), c.electionTimeout(),
                 http().appendTimeout(), c.snapshotThreshold(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(),
-                maxEntryBytes, c.secret().orElse(null), c.trustCertificates().orElse(null), raftTls(c.raftTls()));
+                io.strand.cluster.ClusterConfig.entryBytes(maxBatchBytes, http().maxBodySize().asLongValue()), c.secret().orElse(null), c.trustCertificates().orElse(null), raftTls(c.raftTls()));
     }
 
     default StoreConfig toStoreConfig() {
