@@ -308,9 +308,13 @@ public interface StrandConfig {
     }
 
     interface TransientPool {
-        /** Stage appends in locked off-heap buffers (true) or write straight into the mapping (false). */
-        @WithDefault("true")
-        boolean enabled();
+        /**
+         * Stage appends in locked off-heap buffers (true) or write straight into the mapping (false).
+         * Unset: on for a single node, whose event loops append; off in a cluster, where only the
+         * Raft applying thread writes the log, which may fault a page, and the pool would cost a
+         * copy and a hand-off to the commit thread per batch on every replica (docs/CLUSTER.md).
+         */
+        java.util.Optional<Boolean> enabled();
 
         /** Buffers in the ring. */
         @WithDefault("8")
@@ -343,7 +347,7 @@ public interface StrandConfig {
     default StorageConfig toStorageConfig() {
         Log log = log();
         return new StorageConfig(dataDir(), Math.toIntExact(log.segmentSize().asLongValue()),
-                log.transientPool().enabled(), log.transientPool().buffers(),
+                log.transientPool().enabled().orElse(!cluster().enabled()), log.transientPool().buffers(),
                 Math.toIntExact(log.transientPool().bufferSize().asLongValue()), log.flush(), log.flushInterval(),
                 log.maxPendingAppends(), log.checkpointInterval(), scrub().rate().asLongValue(), scrub().interval());
     }
