@@ -217,7 +217,9 @@ public final class RaftNode implements AutoCloseable {
             RaftPeerId l = info.getLeaderId();
             leader = l == null ? null : l.toString();
             term = info.getCurrentTerm();
-            commitIndex = division.getRaftLog().getLastCommittedIndex();
+            // A follower learns the leader's commit with the next entry (-1 after a start on a quiet
+            // log), but whatever it applied was committed: never report less.
+            commitIndex = Math.max(division.getRaftLog().getLastCommittedIndex(), appliedIndex);
             if (info.isLeader()) {
                 // What the leader knows of each follower's commit index (from its append answers).
                 for (var c : division.getCommitInfos()) {

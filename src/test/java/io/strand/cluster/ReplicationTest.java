@@ -57,6 +57,10 @@ class ReplicationTest {
     @Test
     void appendsThroughAnyMemberReachEveryLogAsTheSameBytes() throws Exception {
         startThree(Duration.ofSeconds(10), 100_000);
+        for (ReplicaNode n : nodes) { // a follower learns the leader's commit late; what it applied is committed
+            ClusterStatus s = n.raft.status();
+            assertTrue(s.commitIndex() >= s.appliedIndex(), n.config.nodeId() + " reports " + s);
+        }
         ReplicaNode follower = cluster.follower();
         AppendOutcome first = append(follower, "orders-1", ExpectedVersion.NO_STREAM,
                 event(UUID.randomUUID(), "a"), event(UUID.randomUUID(), "b"));
