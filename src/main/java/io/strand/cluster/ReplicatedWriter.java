@@ -114,7 +114,11 @@ final class ReplicatedWriter implements EventWriter {
     }
 
     private static List<UUID> ids(List<NewEvent> events) {
-        return events.stream().map(NewEvent::id).toList();
+        List<UUID> ids = new java.util.ArrayList<>(events.size()); // a sized loop: this runs per append
+        for (NewEvent e : events) {
+            ids.add(e.id());
+        }
+        return ids;
     }
 
     /** Sends {@code command} in this node's next entry; completes once this node applied and committed it. */

@@ -178,7 +178,14 @@ public final class StreamIndex implements AutoCloseable {
         int version = stream.written();
         stream.stage(position, key);
         stream.publish();
-        if (version >= SCAN_VERSIONS && timestamp >= dedupFrom && !stream.reserved()) {
+        if (timestamp >= dedupFrom) {
+            remember(dedup, stream, version, key, position, timestamp);
+        }
+    }
+
+    /** The one rule for which ids the dedup index holds: past the scanned versions, not the store's own streams. */
+    private static void remember(DedupIndex dedup, StreamEntry stream, long version, long key, long position, long timestamp) {
+        if (version >= SCAN_VERSIONS && !stream.reserved()) {
             dedup.insert(key, position, timestamp);
         }
     }
@@ -229,9 +236,7 @@ public final class StreamIndex implements AutoCloseable {
      * Caller holds the stream's monitor.
      */
     public void remember(StreamEntry stream, long version, long position, long idMsb, long idLsb, long timestamp) {
-        if (version >= SCAN_VERSIONS && !stream.reserved()) {
-            dedup.insert(DedupIndex.key(stream.id(), idMsb, idLsb), position, timestamp);
-        }
+        remember(dedup, stream, version, DedupIndex.key(stream.id(), idMsb, idLsb), position, timestamp);
     }
 
     /**
