@@ -49,6 +49,7 @@ final class RaftClients implements AutoCloseable {
     private final long retireAfterMillis;
     private volatile RaftPeerId leader;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicLong requests = new java.util.concurrent.atomic.AtomicLong();
 
     RaftClients(RaftGroup group, ClusterConfig config) {
         this.group = group;
@@ -90,6 +91,7 @@ final class RaftClients implements AutoCloseable {
      */
     CompletableFuture<RaftClientReply> send(Function<RaftClient, CompletableFuture<RaftClientReply>> request,
                                             long timeoutMillis) {
+        requests.incrementAndGet();
         CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
         attempt(request, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), result);
         return result.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -124,8 +126,7 @@ final class RaftClients implements AutoCloseable {
                 failed(used);
             }
             if (deadline - System.nanoTime() > TimeUnit.MILLISECONDS.toNanos(2 * SLEEP_MILLIS)) {
-                CompletableFuture.delayedExecutor(SLEEP_MILLIS, TimeUnit.MILLISECONDS)
-                        .execute(() -> attempt(request, deadline, result));
+                RaftTimer.after(SLEEP_MILLIS).execute(() -> attempt(request, deadline, result));
             } else {
                 result.completeExceptionally(why);
             }
@@ -158,6 +159,11 @@ final class RaftClients implements AutoCloseable {
             return true;
         }
         return false;
+    }
+
+    /** Requests sent through {@link #send} so far (the leader sends its own entries in-process). */
+    long requests() {
+        return requests.get();
     }
 
     private RaftClient build() {

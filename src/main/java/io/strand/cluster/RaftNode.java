@@ -83,8 +83,8 @@ public final class RaftNode implements AutoCloseable {
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         this.client = new RaftClients(group, config);
-        this.writer = new ReplicatedWriter(client, replica, stateMachine.applied(), config.requestTimeout(),
-                Math.max(1 << 20, config.maxEntryBytes()), self, () -> self.equals(stateMachine.leader()));
+        this.writer = new ReplicatedWriter(client, new LocalRequests(server, self), replica, stateMachine.applied(), config.requestTimeout(),
+                Math.max(1 << 20, config.maxEntryBytes()), () -> self.equals(stateMachine.leader()));
         stateMachine.onLeaderChange(leader -> {
             if (client.leaderChanged(leader)) {
                 writer.abandonInFlight();
@@ -182,6 +182,11 @@ public final class RaftNode implements AutoCloseable {
         return l == null ? null : config.peers().stream().filter(p -> p.id().equals(l.toString())).findFirst().orElse(null);
     }
 
+    /** Requests this node sent through its Ratis client: see {@link RaftClients#requests()}. */
+    long clientRequests() {
+        return client.requests();
+    }
+
     /** Appends and group commits through the Raft log. */
     public EventWriter writer() {
         return writer;
@@ -193,7 +198,7 @@ public final class RaftNode implements AutoCloseable {
      * Fails with {@link StoreUnavailableException} without a leader or a majority within the request timeout.
      */
     public CompletionStage<Void> linearizableBarrier() {
-        return writer.barrier(self);
+        return writer.barrier();
     }
 
     /** Completes once this node has applied (committed, readable) the log up to and including the record at {@code position}. */

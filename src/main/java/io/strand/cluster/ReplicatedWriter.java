@@ -8,7 +8,8 @@ import io.strand.store.StoreUnavailableException;
 import io.strand.store.StreamChange;
 import io.strand.store.WriteDurability;
 import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 import java.nio.ByteBuffer;
@@ -32,11 +33,11 @@ import java.util.concurrent.TimeoutException;
  */
 final class ReplicatedWriter implements EventWriter {
     private final RaftClients clients;
+    private final LocalRequests local;
     private final Replica replica;
     private final AppliedIndex applied;
     private final long timeoutMillis;
     private final EntryCoalescer coalescer;
-    private final RaftPeerId self;
     private final java.util.function.BooleanSupplier leading;
     private final java.util.concurrent.atomic.AtomicBoolean nudging = new java.util.concurrent.atomic.AtomicBoolean();
     /** The highest entry a nudge was asked for. */
@@ -48,13 +49,13 @@ final class ReplicatedWriter implements EventWriter {
      * against 50, when it asked after 2 ms whatever was applied meanwhile).
      */
     static final long NUDGE_AFTER_MILLIS = 5;
-    private static final Executor NUDGE_LATER = CompletableFuture.delayedExecutor(NUDGE_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+    private static final Executor NUDGE_LATER = RaftTimer.after(NUDGE_AFTER_MILLIS);
 
-    ReplicatedWriter(RaftClients clients, Replica replica, AppliedIndex applied, Duration timeout, long maxEntryBytes,
-                     RaftPeerId self, java.util.function.BooleanSupplier leading) {
-        this.self = self;
+    ReplicatedWriter(RaftClients clients, LocalRequests local, Replica replica, AppliedIndex applied, Duration timeout, long maxEntryBytes,
+                     java.util.function.BooleanSupplier leading) {
         this.leading = leading;
         this.clients = clients;
+        this.local = local;
         this.replica = replica;
         this.applied = applied;
         this.timeoutMillis = timeout.toMillis();
@@ -131,10 +132,26 @@ final class ReplicatedWriter implements EventWriter {
                 .thenCompose(a -> appliedHere(a.logIndex()).thenApply(x -> a.content()));
     }
 
-    /** One entry through the Ratis client ({@link RaftClients#send}): its answer. */
+    /**
+     * One entry through Raft: its answer. On the leader its own server takes it in-process
+     * ({@link LocalRequests}); a refusal there (leadership just moved, not ready yet) and every
+     * entry on a follower go through the Ratis client ({@link RaftClients#send}).
+     */
     private CompletableFuture<EntryCoalescer.Answer> sendEntry(byte[] entry) {
         Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(entry));
-        return clients.send(c -> c.async().send(message), timeoutMillis)
+        CompletableFuture<RaftClientReply> sent = !leading.getAsBoolean() ? throughClient(message)
+                : local.write(message, timeoutMillis)
+                        .orTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                        .handle((reply, e) -> {
+                            if (e == null && (reply.isSuccess() || reply.getException() instanceof StateMachineException)) {
+                                return CompletableFuture.completedFuture(reply);
+                            }
+                            // The time is up: its outcome is unknown, and a second try would take as long again.
+                            return e instanceof TimeoutException ? CompletableFuture.<RaftClientReply>failedFuture(e)
+                                    : throughClient(message);
+                        })
+                        .thenCompose(f -> f);
+        return sent
                 .handle((reply, e) -> {
                     if (e != null) {
                         throw unavailable("no answer from the Raft leader", e);
@@ -144,6 +161,10 @@ final class ReplicatedWriter implements EventWriter {
                     }
                     return new EntryCoalescer.Answer(reply.getLogIndex(), reply.getMessage().getContent().asReadOnlyByteBuffer());
                 });
+    }
+
+    private CompletableFuture<RaftClientReply> throughClient(Message message) {
+        return clients.send(c -> c.async().send(message), timeoutMillis);
     }
 
     /** The Raft client was replaced (a new leader): see {@link EntryCoalescer#abandonInFlight()}. */
@@ -189,7 +210,7 @@ final class ReplicatedWriter implements EventWriter {
         if (applied.get() >= wanted || !nudging.compareAndSet(false, true)) {
             return;
         }
-        barrier(self).whenComplete((x, e) -> {
+        barrier().whenComplete((x, e) -> {
             nudging.set(false);
             long w = this.wanted.get();
             if (e == null && applied.get() < w) {
@@ -199,13 +220,14 @@ final class ReplicatedWriter implements EventWriter {
     }
 
     /**
-     * See {@link RaftNode#linearizableBarrier()}. Unordered: through the Raft client's ordered
-     * window a ReadIndex waited behind requests to a leader that had died, timing out (10 s after a
-     * failover in ReplicatedGroupsTest; 30 s of failed appends after a SIGKILL of the leader in the
-     * cluster benchmark once followers asked for ReadIndexes), where it now answers in milliseconds.
+     * See {@link RaftNode#linearizableBarrier()}. This node's own server takes the read
+     * ({@link LocalRequests}), not the Raft client: through the client's ordered window a ReadIndex
+     * waited behind requests to a leader that had died, timing out (10 s after a failover in
+     * ReplicatedGroupsTest; 30 s of failed appends after a SIGKILL of the leader in the cluster
+     * benchmark once followers asked for ReadIndexes), and its unordered reads started a thread each.
      */
-    CompletionStage<Void> barrier(RaftPeerId self) {
-        return clients.send(c -> c.async().sendReadOnlyUnordered(StoreStateMachine.QUERY_POSITION, self), timeoutMillis)
+    CompletionStage<Void> barrier() {
+        return local.read(StoreStateMachine.QUERY_POSITION, timeoutMillis)
                 .handle((reply, e) -> {
                     if (e != null || !reply.isSuccess()) {
                         Throwable c = e != null ? e : reply.getException();

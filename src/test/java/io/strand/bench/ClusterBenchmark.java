@@ -60,7 +60,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       {@code batch}, on the single node (async and {@code Durability: fsync}) and on the group
  *       through the leader and through a follower. The cases run round-robin {@code rounds} times
  *       after {@code warmup-rounds} unmeasured ones (a JIT warm-up under the cases' own load, after
- *       the prewarm, which goes on until the servers' JIT compiler threads settle or a minute passed),
+ *       the prewarm, which goes on until the servers' JIT compiler threads settle or {@code jit-settle} s passed),
  *       the order rotated every round (as {@link Rounds} does), and each three-node case is given as
  *       the median of its per-round ratio to the single node. The issue's target: batches through the
  *       group at 50% or more of the single node's fsync rate.</li>
@@ -88,7 +88,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Arguments (all optional): {@code quick} (small sizes: 1 round, shorter windows, 50 MB catch-up,
  * 1 failover, no warm-up round), {@code rounds=3}, {@code warmup-rounds=1}, {@code warmup=1} and {@code measure=3} (s per throughput case),
- * {@code latency-warmup=1}, {@code latency-measure=4}, {@code prewarm=4}, {@code connections=64},
+ * {@code latency-warmup=1}, {@code latency-measure=4}, {@code prewarm=4}, {@code jit-settle=240}, {@code connections=64},
  * {@code loops=2}, {@code batch=100}, {@code streams=1000}, {@code catchup=200} (MB),
  * {@code catchup-stop=kill}, {@code failovers=3}, {@code phases=throughput,latency,failover,catchup}, {@code rate=N} (single
  * events/s for the latency phase when the throughput phase is skipped), {@code heap=1024} (MiB per
@@ -108,6 +108,13 @@ public final class ClusterBenchmark {
     static double latencyWarmupSeconds = 1.0;
     static double latencyMeasureSeconds = 4.0;
     static double prewarmSeconds = 4.0;
+    /**
+     * The longest the prewarm waits for the JIT to settle. Three replicas on two cores take
+     * 160-200 s of load before their C2 compiles stop (counted with -XX:+PrintCompilation on
+     * 2026-12-07; the single node, 80 s): with a one-minute cap, the first measured rounds ran
+     * beside 25% of a core of compiling per replica and the rounds of one case spread 110-186 k events/s.
+     */
+    static double jitSettleSeconds = 240;
     /** Unmeasured rounds of every throughput case before the measured ones. */
     static int warmupRounds = 1;
     static int connections = 64;
@@ -228,6 +235,7 @@ public final class ClusterBenchmark {
                 latencyWarmupSeconds = 0.5;
                 latencyMeasureSeconds = 2;
                 prewarmSeconds = 2;
+                jitSettleSeconds = 30;
                 catchupBytes = 50L * 1_000_000;
                 failovers = 1;
             }
@@ -237,6 +245,7 @@ public final class ClusterBenchmark {
             case "latency-warmup" -> latencyWarmupSeconds = Double.parseDouble(kv[1]);
             case "latency-measure" -> latencyMeasureSeconds = Double.parseDouble(kv[1]);
             case "prewarm" -> prewarmSeconds = Double.parseDouble(kv[1]);
+            case "jit-settle" -> jitSettleSeconds = Double.parseDouble(kv[1]);
             case "connections" -> connections = Integer.parseInt(kv[1]);
             case "loops" -> clientLoops = Integer.parseInt(kv[1]);
             case "batch" -> batch = Integer.parseInt(kv[1]);
@@ -260,7 +269,7 @@ public final class ClusterBenchmark {
             case "warmup-rounds" -> warmupRounds = Integer.parseInt(kv[1]);
             case "timeout" -> timeoutSeconds = Integer.parseInt(kv[1]);
             default -> throw new IllegalArgumentException("unknown argument: " + arg + " (known: quick, rounds=N, warmup=S,"
-                    + " measure=S, latency-warmup=S, latency-measure=S, prewarm=S, connections=N, loops=N, batch=N, streams=N,"
+                    + " measure=S, latency-warmup=S, latency-measure=S, prewarm=S, jit-settle=S, connections=N, loops=N, batch=N, streams=N,"
                     + " catchup=MB, catchup-stop=term|kill, failovers=N, phases=throughput,latency,failover,catchup, rate=N, heap=MiB, segment=SIZE,"
                     + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S, cases=ID,ID, warmup-rounds=N)");
         }
@@ -708,7 +717,7 @@ public final class ClusterBenchmark {
             for (Map.Entry<ClusterBenchNode, Long> e : t0.entrySet()) {
                 compiling = Math.max(compiling, (e.getKey().compilerTicks() - e.getValue()) * 100.0 / TICKS_PER_SECOND / 5);
             }
-        } while (compiling > 5 && seconds(settleStart) < 60);
+        } while (compiling > 5 && seconds(settleStart) < jitSettleSeconds);
         long calls = 0;
         StringBuilder errors = new StringBuilder();
         for (Load l : loads) {

@@ -1,0 +1,85 @@
+package io.strand.cluster;
+
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Requests this node's own Raft server takes in-process, with no Ratis client and no gRPC call to
+ * itself.
+ *
+ * <p>Linearizable reads: a follower asks the leader for its ReadIndex over the servers' own channel
+ * and waits to apply that far. Through the client, an unordered read was answered with
+ * {@code whenCompleteAsync} and no executor, which starts a thread per read wherever the JVM sees
+ * two CPUs or fewer; and each follower's nudge for the commit index is one such read. A read refused
+ * fast (no leader known yet, a leader not ready, a refused connection) is asked again every
+ * {@value #RETRY_MILLIS} ms until {@code timeoutMillis} is up, as appends are
+ * ({@link RaftClients#send}): after a failover it is answered once a new leader is known.
+ *
+ * <p>Entries on the leader: the leader's own appends skip the client's serialization, a loopback
+ * gRPC round trip and its thread hand-offs. Only one attempt: a refusal (no longer the leader, not
+ * ready yet) is for the caller to send through the client instead.
+ */
+final class LocalRequests {
+    static final long RETRY_MILLIS = 100;
+
+    private final RaftServer server;
+    private final RaftPeerId self;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+
+    LocalRequests(RaftServer server, RaftPeerId self) {
+        this.server = server;
+        this.self = self;
+    }
+
+    /** The state machine's answer to {@code query} once this node applied the group's ReadIndex. */
+    CompletableFuture<RaftClientReply> read(Message query, long timeoutMillis) {
+        CompletableFuture<RaftClientReply> result = new CompletableFuture<>();
+        attempt(query, timeoutMillis, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), result);
+        return result.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void attempt(Message query, long timeoutMillis, long deadline, CompletableFuture<RaftClientReply> result) {
+        if (result.isDone()) {
+            return;
+        }
+        submit(query, RaftClientRequest.readRequestType(), timeoutMillis).whenComplete((reply, e) -> {
+            if (e == null && reply.isSuccess()) {
+                result.complete(reply);
+                return;
+            }
+            Throwable why = e != null ? e : reply.getException();
+            if (deadline - System.nanoTime() > TimeUnit.MILLISECONDS.toNanos(2 * RETRY_MILLIS)) {
+                RaftTimer.after(RETRY_MILLIS).execute(() -> attempt(query, timeoutMillis, deadline, result));
+            } else {
+                result.completeExceptionally(why != null ? why : new IOException("the read failed: " + reply));
+            }
+        });
+    }
+
+    /** Appends {@code entry} through this node's server, which must lead: its reply, or a refusal. */
+    CompletableFuture<RaftClientReply> write(Message entry, long timeoutMillis) {
+        return submit(entry, RaftClientRequest.writeRequestType(), timeoutMillis);
+    }
+
+    private CompletableFuture<RaftClientReply> submit(Message message, RaftClientRequest.Type type, long timeoutMillis) {
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(clientId).setServerId(self).setGroupId(RaftNode.GROUP_ID)
+                .setCallId(callIds.incrementAndGet()).setMessage(message).setType(type).setTimeoutMs(timeoutMillis)
+                .build();
+        try {
+            return server.submitClientRequestAsync(request);
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+}
