@@ -192,20 +192,6 @@ public final class RaftNode implements AutoCloseable {
         return writer;
     }
 
-    /**
-     * Completes once this node has applied everything the group had committed when it was called
-     * (Raft ReadIndex, confirmed by the leader with a majority): a read served after it is linearizable.
-     * Fails with {@link StoreUnavailableException} without a leader or a majority within the request timeout.
-     */
-    public CompletionStage<Void> linearizableBarrier() {
-        return writer.barrier();
-    }
-
-    /** Completes once this node has applied (committed, readable) the log up to and including the record at {@code position}. */
-    public CompletionStage<Void> awaitPosition(long position) {
-        return writer.awaitPosition(position);
-    }
-
     public ClusterStatus status() {
         String role = ClusterStatus.CANDIDATE;
         String leader = null;

@@ -210,7 +210,7 @@ final class ReplicatedWriter implements EventWriter {
         if (applied.get() >= wanted || !nudging.compareAndSet(false, true)) {
             return;
         }
-        barrier().whenComplete((x, e) -> {
+        linearizable().whenComplete((x, e) -> {
             nudging.set(false);
             long w = this.wanted.get();
             if (e == null && applied.get() < w) {
@@ -220,13 +220,16 @@ final class ReplicatedWriter implements EventWriter {
     }
 
     /**
-     * See {@link RaftNode#linearizableBarrier()}. This node's own server takes the read
+     * See {@link EventWriter#linearizable()}: Raft ReadIndex, confirmed by the leader with a majority;
+     * {@link StoreUnavailableException} without a leader or a majority within the request timeout.
+     * This node's own server takes the read
      * ({@link LocalRequests}), not the Raft client: through the client's ordered window a ReadIndex
      * waited behind requests to a leader that had died, timing out (10 s after a failover in
      * ReplicatedGroupsTest; 30 s of failed appends after a SIGKILL of the leader in the cluster
      * benchmark once followers asked for ReadIndexes), and its unordered reads started a thread each.
      */
-    CompletionStage<Void> barrier() {
+    @Override
+    public CompletionStage<Void> linearizable() {
         return local.read(StoreStateMachine.QUERY_POSITION, timeoutMillis)
                 .handle((reply, e) -> {
                     if (e != null || !reply.isSuccess()) {
@@ -240,8 +243,9 @@ final class ReplicatedWriter implements EventWriter {
                 });
     }
 
-    /** See {@link RaftNode#awaitPosition(long)}. */
-    CompletionStage<Void> awaitPosition(long position) {
+    /** Raft's applied index as positions: what an apply call changes besides the records is done too. */
+    @Override
+    public CompletionStage<Void> awaitPosition(long position) {
         return replica.awaitApplied(position + 1);
     }
 

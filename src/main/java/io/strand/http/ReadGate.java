@@ -1,8 +1,7 @@
 package io.strand.http;
 
-import io.strand.cluster.RaftNode;
 import io.strand.ops.StorageLifecycle;
-import io.strand.store.EventStore;
+import io.strand.store.EventWriter;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -40,7 +39,7 @@ final class ReadGate implements Handler<RoutingContext> {
     public void handle(RoutingContext ctx) {
         long min;
         boolean linearizable;
-        EventStore store;
+        EventWriter writer;
         try {
             min = minPosition(ctx);
             linearizable = linearizable(ctx);
@@ -48,29 +47,19 @@ final class ReadGate implements Handler<RoutingContext> {
                 ctx.next();
                 return;
             }
-            store = Http.store(storage);
+            writer = Http.writer(storage);
         } catch (RuntimeException e) {
             Http.problem(ctx, e);
             return;
         }
-        CompletionStage<Void> ready = CompletableFuture.completedFuture(null);
-        if (linearizable && storage.clustered()) {
-            RaftNode node = storage.clusterOrNull();
-            if (node == null) {
-                Http.problem(ctx, Problem.unavailable("this node has not joined the cluster yet", 2));
-                return;
-            }
-            ready = node.linearizableBarrier();
-        }
+        CompletionStage<Void> ready = linearizable ? writer.linearizable() : CompletableFuture.completedFuture(null);
         if (min >= 0) {
-            // A replica counts a record once its stream's index has it too, not only once committed.
-            ready = ready.thenCompose(x -> (storage.clustered() ? store.replica().awaitApplied(min + 1)
-                            : store.replica().awaitCommitted(min + 1)).toCompletableFuture()
+            ready = ready.thenCompose(x -> writer.awaitPosition(min).toCompletableFuture()
                     .orTimeout(waitMillis, TimeUnit.MILLISECONDS)
                     .exceptionally(e -> {
                         throw Problem.unavailable("this node has not applied the record at position " + min
                                 + " within strand.cluster.read-wait (" + waitMillis + " ms); its log ends at "
-                                + store.replica().committedPosition() + "; retry, or read from another node", 1);
+                                + Http.store(storage).replica().committedPosition() + "; retry, or read from another node", 1);
                     }));
         }
         Context loop = Vertx.currentContext();

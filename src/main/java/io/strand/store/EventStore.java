@@ -282,10 +282,7 @@ public final class EventStore implements EventWriter, AutoCloseable {
     }
 
     // ---------------------------------------------------------------- lifecycle
-    /**
-     * Deletes, tombstones or sets the metadata of {@code stream} if it is at {@code expectedVersion}
-     * (see {@link StreamLifecycle#change(String, StreamChange, long, java.util.UUID, ConsumerGroups.Appends)}).
-     */
+    /** See {@link StreamLifecycle#change(String, StreamChange, long, java.util.UUID, ConsumerGroups.Appends)}. */
     @Override
     public CompletionStage<Void> changeStream(String stream, StreamChange change, long expectedVersion) {
         return lifecycle.change(stream, change, expectedVersion);
@@ -376,6 +373,12 @@ public final class EventStore implements EventWriter, AutoCloseable {
     public CompletionStage<AppendOutcome> write(String stream, List<NewEvent> events, long expectedVersion,
                                                  WriteDurability durability, Executor coldReads, boolean freshIds) {
         return appender.append(stream, events, expectedVersion, durability == null ? null : durability.toLog(), coldReads, freshIds);
+    }
+
+    /** A record is readable here once committed: its stream's index is published before its batch commits. */
+    @Override
+    public CompletionStage<Void> awaitPosition(long position) {
+        return replica.awaitCommitted(position + 1);
     }
 
     /** Refuses appends, lets in-flight ones commit, completes subscriptions, stops the notifier, saves the index; the log stays open. */

@@ -28,4 +28,19 @@ public interface EventWriter {
      * ({@link ExpectedVersion#ANY}: no check); flushed when the stage completes.
      */
     CompletionStage<Void> changeStream(String stream, StreamChange change, long expectedVersion);
+
+    /**
+     * Completes once a read on this node would see the record at log position {@code position} (a
+     * 201's {@code position}), its stream's index included.
+     */
+    CompletionStage<Void> awaitPosition(long position);
+
+    /**
+     * Completes once this node has applied every write acknowledged before the call (with
+     * replication, Raft ReadIndex); fails with {@link StoreUnavailableException} when it cannot
+     * tell. A writer that holds the only copy is linearizable as it is.
+     */
+    default CompletionStage<Void> linearizable() {
+        return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
 }

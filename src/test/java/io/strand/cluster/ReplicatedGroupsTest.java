@@ -171,7 +171,7 @@ class ReplicatedGroupsTest {
         next.raft.awaitCommittedApplied().toCompletableFuture().get(30, TimeUnit.SECONDS);
         // A linearizable read on the new leader answers (it timed out when read-only requests went
         // through the Raft client's ordered window, behind requests to the stopped leader).
-        next.raft.linearizableBarrier().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        next.raft.writer().linearizable().toCompletableFuture().get(30, TimeUnit.SECONDS);
         SharedGroups after = SharedGroups.open(next.store, next.raft.systemWriter(nextTerm), () -> { });
         try {
             GroupStatus s = after.status("g").toCompletableFuture().get(30, TimeUnit.SECONDS);

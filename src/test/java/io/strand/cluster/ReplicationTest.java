@@ -179,7 +179,7 @@ class ReplicationTest {
         // plain reads still served from what it applied
         assertEquals(0, last.store.streamInfo("x").lastVersion());
         ExecutionException read = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                () -> last.raft.linearizableBarrier().toCompletableFuture().get(10, TimeUnit.SECONDS));
+                () -> last.raft.writer().linearizable().toCompletableFuture().get(10, TimeUnit.SECONDS));
         assertInstanceOf(StoreUnavailableException.class, read.getCause());
         ClusterStatus s = last.raft.status();
         assertNotNull(s.role());
