@@ -74,9 +74,10 @@ class ThreadStartsTest {
     }
 
     @Test
-    void followersAppendOnTheThreadThatTookTheEntriesAndRaftKeysGivenToTheJvmWin() throws Exception {
+    void ratisAppendsInlineCachesTwoSegmentsAndTakesRaftKeysGivenToTheJvm() throws Exception {
         ClusterConfig config = ReplicaNode.configs(dir, 3, Duration.ofSeconds(5), 1000).get(0);
         assertFalse(RaftServerConfigKeys.Log.appendEntriesComposeEnabled(RaftProps.server(config)));
+        assertEquals(2, RaftServerConfigKeys.Log.segmentCacheNumMax(RaftProps.server(config)));
 
         Properties given = new Properties();
         given.setProperty("raft.server.log.preallocated.size", "64KB");
