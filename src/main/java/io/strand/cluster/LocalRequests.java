@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code whenCompleteAsync} and no executor, which starts a thread per read wherever the JVM sees
  * two CPUs or fewer; and each follower's nudge for the commit index is one such read. A read refused
  * fast (no leader known yet, a leader not ready, a refused connection) is asked again every
- * {@value #RETRY_MILLIS} ms until {@code timeoutMillis} is up, as appends are
+ * {@value RaftTimer#RETRY_MILLIS} ms until {@code timeoutMillis} is up, as appends are
  * ({@link RaftClients#send}): after a failover it is answered once a new leader is known.
  *
  * <p>Entries on the leader: the leader's own appends skip the client's serialization, a loopback
@@ -29,8 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * ready yet) is for the caller to send through the client instead.
  */
 final class LocalRequests {
-    static final long RETRY_MILLIS = 100;
-
     private final RaftServer server;
     private final RaftPeerId self;
     private final ClientId clientId = ClientId.randomId();
@@ -57,10 +55,8 @@ final class LocalRequests {
                 result.complete(reply);
                 return;
             }
-            Throwable why = e != null ? e : reply.getException();
-            if (deadline - System.nanoTime() > TimeUnit.MILLISECONDS.toNanos(2 * RETRY_MILLIS)) {
-                RaftTimer.after(RETRY_MILLIS).execute(() -> attempt(query, timeoutMillis, deadline, result));
-            } else {
+            if (!RaftTimer.retryBefore(deadline, () -> attempt(query, timeoutMillis, deadline, result))) {
+                Throwable why = e != null ? e : reply.getException();
                 result.completeExceptionally(why != null ? why : new IOException("the read failed: " + reply));
             }
         });

@@ -61,7 +61,7 @@ final class RaftClients implements AutoCloseable {
         this.retireAfterMillis = 2 * config.requestTimeout().toMillis();
     }
 
-    private static final long SLEEP_MILLIS = 100;
+    private static final long SLEEP_MILLIS = RaftTimer.RETRY_MILLIS;
 
     /** The client to send through now. */
     RaftClient get() {
@@ -125,9 +125,7 @@ final class RaftClients implements AutoCloseable {
             if (used != null) {
                 failed(used);
             }
-            if (deadline - System.nanoTime() > TimeUnit.MILLISECONDS.toNanos(2 * SLEEP_MILLIS)) {
-                RaftTimer.after(SLEEP_MILLIS).execute(() -> attempt(request, deadline, result));
-            } else {
+            if (!RaftTimer.retryBefore(deadline, () -> attempt(request, deadline, result))) {
                 result.completeExceptionally(why);
             }
         });

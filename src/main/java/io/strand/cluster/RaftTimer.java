@@ -29,6 +29,21 @@ final class RaftTimer {
         return timer;
     }
 
+    /** How long a request that failed fast waits before it is made again ({@link #retryBefore}). */
+    static final long RETRY_MILLIS = 100;
+
+    /**
+     * Runs {@code retry} {@value #RETRY_MILLIS} ms from now if the deadline ({@code System.nanoTime()})
+     * leaves room for it and its answer (two waits); false, running nothing, when the time is up.
+     */
+    static boolean retryBefore(long deadline, Runnable retry) {
+        if (deadline - System.nanoTime() <= TimeUnit.MILLISECONDS.toNanos(2 * RETRY_MILLIS)) {
+            return false;
+        }
+        TIMER.schedule(retry, RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        return true;
+    }
+
     /** Runs its tasks {@code millis} after they are given, on the timer thread. */
     static Executor after(long millis) {
         return task -> TIMER.schedule(task, millis, TimeUnit.MILLISECONDS);

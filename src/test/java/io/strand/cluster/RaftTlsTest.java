@@ -3,8 +3,8 @@ package io.strand.cluster;
 import io.strand.store.AppendOutcome;
 import io.strand.store.ExpectedVersion;
 import io.strand.testsupport.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -26,12 +26,8 @@ class RaftTlsTest {
     @TempDir
     Path dir;
 
-    private final TestCluster cluster = new TestCluster();
-
-    @AfterEach
-    void stopAll() throws Exception {
-        cluster.close();
-    }
+    @RegisterExtension
+    final TestCluster cluster = new TestCluster();
 
     private static ClusterConfig withTls(ClusterConfig c, TestCertificates tls) {
         return new ClusterConfig(c.nodeId(), c.peers(), c.raftDir(), c.electionTimeout(), c.requestTimeout(),

@@ -11,8 +11,8 @@ import io.strand.store.groups.GroupConsumer;
 import io.strand.store.groups.GroupSettings;
 import io.strand.store.groups.GroupStatus;
 import io.strand.store.groups.SharedGroups;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -45,12 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReplicatedGroupsTest {
     @TempDir
     Path dir;
-    private final TestCluster cluster = new TestCluster();
-
-    @AfterEach
-    void stopAll() throws Exception {
-        cluster.close();
-    }
+    @RegisterExtension
+    final TestCluster cluster = new TestCluster();
 
     private void startThree() throws Exception {
         cluster.startThree(dir, Duration.ofSeconds(10), 100_000);

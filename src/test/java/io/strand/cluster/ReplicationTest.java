@@ -10,8 +10,8 @@ import io.strand.store.StreamMetadata;
 import io.strand.store.StreamNotFoundException;
 import io.strand.store.StreamTombstonedException;
 import io.strand.store.WrongExpectedVersionException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -42,13 +42,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReplicationTest {
     @TempDir
     Path dir;
-    private final TestCluster cluster = new TestCluster();
+    @RegisterExtension
+    final TestCluster cluster = new TestCluster();
     private final List<ReplicaNode> nodes = cluster.nodes;
-
-    @AfterEach
-    void stopAll() throws Exception {
-        cluster.close();
-    }
 
     private void startThree(Duration requestTimeout, long snapshotThreshold) throws Exception {
         cluster.startThree(dir, requestTimeout, snapshotThreshold);

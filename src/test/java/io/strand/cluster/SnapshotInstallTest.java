@@ -7,8 +7,8 @@ import io.strand.store.RecordedEvent;
 import io.strand.store.StreamChange;
 import io.strand.store.StreamInfo;
 import io.strand.store.StreamMetadata;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -48,13 +48,9 @@ class SnapshotInstallTest {
 
     @TempDir
     Path dir;
-    private final TestCluster cluster = new TestCluster();
+    @RegisterExtension
+    final TestCluster cluster = new TestCluster();
     private final Map<String, InProcessLeaderLog> served = new ConcurrentHashMap<>();
-
-    @AfterEach
-    void stopAll() throws IOException {
-        cluster.close();
-    }
 
     private void startThree() throws Exception {
         for (ClusterConfig c : ReplicaNode.configs(dir, 3, Duration.ofSeconds(10), 50, true, 1)) {

@@ -12,8 +12,11 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Replicas of one test, and what tests of them wait for: a leader, the same log bytes everywhere. */
-final class TestCluster implements AutoCloseable {
+/**
+ * Replicas of one test, and what tests of them wait for: a leader, the same log bytes everywhere.
+ * A field {@code @RegisterExtension final TestCluster cluster = new TestCluster();} stops them after each test.
+ */
+final class TestCluster implements AutoCloseable, org.junit.jupiter.api.extension.AfterEachCallback {
     final List<ReplicaNode> nodes = new ArrayList<>();
 
     ReplicaNode node(String id) {
@@ -89,6 +92,11 @@ final class TestCluster implements AutoCloseable {
             assertArrayEquals(first, bytes.apply(n), () -> n.config.nodeId() + "'s CommitLog differs from "
                     + up.get(0).config.nodeId() + "'s");
         }
+    }
+
+    @Override
+    public void afterEach(org.junit.jupiter.api.extension.ExtensionContext context) throws IOException {
+        close();
     }
 
     @Override

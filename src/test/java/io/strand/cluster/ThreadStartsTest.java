@@ -1,8 +1,8 @@
 package io.strand.cluster;
 
 import org.apache.ratis.server.RaftServerConfigKeys;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.management.ManagementFactory;
@@ -29,12 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ThreadStartsTest {
     @TempDir
     Path dir;
-    private final TestCluster cluster = new TestCluster();
-
-    @AfterEach
-    void stopAll() throws Exception {
-        cluster.close();
-    }
+    @RegisterExtension
+    final TestCluster cluster = new TestCluster();
 
     @Test
     void appendsThroughAFollowerStartNoThreadEach() throws Exception {
