@@ -44,6 +44,8 @@ final class ClusterBenchNode {
     final Path logFile;
     private final List<String> command;
     private volatile Process process;
+    /** Its cgroup (null: none): every start joins it. */
+    volatile NodeLimits limits;
     /** System.nanoTime() of the latest start. */
     volatile long startedNanos;
     int starts;
@@ -95,6 +97,9 @@ final class ClusterBenchNode {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         startedNanos = System.nanoTime();
         process = pb.start();
+        if (limits != null) {
+            limits.join(process.pid());
+        }
     }
 
     boolean alive() {

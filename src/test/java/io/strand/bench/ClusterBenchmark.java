@@ -95,7 +95,9 @@ import java.util.concurrent.atomic.LongAdder;
  * server), {@code segment=256M}, {@code server=key=value} (a server property for every node,
  * repeatable), {@code jar=PATH}, {@code dir=PATH}, {@code keep} (keep data directories and node
  * logs), {@code timeout=900} (s: the run is stopped and every server killed after it), {@code cases=ID,...}
- * (only these throughput cases).
+ * (only these throughput cases), {@code memory-limit=2048} (MiB per server, its cgroup's; 0: none) and
+ * {@code cpu-limit=0.5} (cores per server in the {@code -capped} cases; 0: no capped cases): see
+ * {@link NodeLimits}; both need root (cgroups), and without it the run says so and goes on without.
  */
 public final class ClusterBenchmark {
     private static final String TYPE = "BenchEvent";
@@ -135,6 +137,10 @@ public final class ClusterBenchmark {
     static Path root = Paths.get("target", "bench-cluster");
     static boolean keep;
     static int timeoutSeconds = 900;
+    /** Each server's memory limit (MiB; 0: none), as a pod's: see {@link NodeLimits}. */
+    static long memoryLimitMiB = 2048;
+    /** Each server's CPU in the capped cases (cores; 0: no capped cases). */
+    static double cpuLimit = 0.5;
 
     // ---------------------------------------------------------------- state
 
@@ -148,6 +154,7 @@ public final class ClusterBenchmark {
     private static final List<String> failures = new ArrayList<>();
     private static final long T0 = System.nanoTime();
     private static Buffer oneEvent;
+    private static String limitsLine = "";
     private static Buffer manyEvents;
 
     public static void main(String[] args) throws Exception {
@@ -268,10 +275,12 @@ public final class ClusterBenchmark {
             case "cases" -> onlyCases = List.of(kv[1].split(","));
             case "warmup-rounds" -> warmupRounds = Integer.parseInt(kv[1]);
             case "timeout" -> timeoutSeconds = Integer.parseInt(kv[1]);
+            case "memory-limit" -> memoryLimitMiB = Long.parseLong(kv[1]);
+            case "cpu-limit" -> cpuLimit = Double.parseDouble(kv[1]);
             default -> throw new IllegalArgumentException("unknown argument: " + arg + " (known: quick, rounds=N, warmup=S,"
                     + " measure=S, latency-warmup=S, latency-measure=S, prewarm=S, jit-settle=S, connections=N, loops=N, batch=N, streams=N,"
                     + " catchup=MB, catchup-stop=term|kill, failovers=N, phases=throughput,latency,failover,catchup, rate=N, heap=MiB, segment=SIZE,"
-                    + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S, cases=ID,ID, warmup-rounds=N)");
+                    + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S, cases=ID,ID, warmup-rounds=N, memory-limit=MiB, cpu-limit=CORES)");
         }
     }
 
@@ -296,6 +305,16 @@ public final class ClusterBenchmark {
             members.add(n);
             all.add(n);
         }
+        String noLimits = memoryLimitMiB > 0 || cpuLimit > 0 ? NodeLimits.unavailable() : "none asked for";
+        if (noLimits == null) {
+            for (ClusterBenchNode n : all) {
+                n.limits = NodeLimits.create(n.id, memoryLimitMiB << 20);
+            }
+        } else {
+            cpuLimit = 0;
+        }
+        limitsLine = noLimits == null ? all.get(0).limits.describe(cpuLimit, memoryLimitMiB << 20)
+                : "no cgroup limits (" + noLimits + "): memory unlimited, no capped cases";
         long t = System.nanoTime();
         for (ClusterBenchNode n : all) {
             n.start();
@@ -315,6 +334,7 @@ public final class ClusterBenchmark {
         System.out.printf(Locale.ROOT, "- servers: one node (replication off) on :%d, and n1, n2, n3 (Raft peers %s), all ready"
                         + " %.1f s after start; leader %s; -Xmx%dm, %s segments, %s%n", single.httpPort, peers, seconds(t),
                 r.leader, heapMiB, segmentSize, String.join(", ", props.subList(1, props.size())));
+        System.out.println("- limits per server: " + limitsLine);
         System.out.println("- data and node logs in " + run + (keep ? " (kept)" : " (deleted at the end)"));
         System.out.println("- command of n1: " + String.join(" ", members.get(0).command()));
         System.out.println();
@@ -340,6 +360,11 @@ public final class ClusterBenchmark {
                 th.join(45_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        for (ClusterBenchNode n : all) {
+            if (n.limits != null && !n.alive()) {
+                n.limits.close();
             }
         }
         System.out.println();
@@ -765,8 +790,17 @@ public final class ClusterBenchmark {
         }
     }
 
-    /** A throughput case: where its requests go and what they carry. */
-    record Case(String id, String title, String via, int eventsPerCall, boolean fsync, String baseline, String baseline2) {
+    /**
+     * A throughput case: where its requests go and what they carry; {@code capped}: every server
+     * runs with its CPU capped at {@code cpu-limit} cores ({@link NodeLimits}), so the three replicas
+     * have three times one node's CPU, as on three machines of its size.
+     */
+    record Case(String id, String title, String via, int eventsPerCall, boolean fsync, String baseline, String baseline2,
+                boolean capped) {
+        Case(String id, String title, String via, int eventsPerCall, boolean fsync, String baseline, String baseline2) {
+            this(id, title, via, eventsPerCall, fsync, baseline, baseline2, false);
+        }
+
         boolean clustered() {
             return !via.equals("single");
         }
@@ -780,7 +814,12 @@ public final class ClusterBenchmark {
             new Case("1n-batch", "one node, batches", "single", 0, false, null, null),
             new Case("1n-batch-fsync", "one node, batches, Durability: fsync", "single", 0, true, null, null),
             new Case("3n-batch-leader", "three nodes, batches through the leader", "leader", 0, false, "1n-batch", "1n-batch-fsync"),
-            new Case("3n-batch-follower", "three nodes, batches through a follower", "follower", 0, false, "1n-batch", "1n-batch-fsync"));
+            new Case("3n-batch-follower", "three nodes, batches through a follower", "follower", 0, false, "1n-batch", "1n-batch-fsync"),
+            new Case("1n-batch-fsync-capped", "one node, batches, Durability: fsync, CPU capped", "single", 0, true, null, null, true),
+            new Case("3n-batch-leader-capped", "three nodes, batches through the leader, each CPU capped", "leader", 0, false,
+                    null, "1n-batch-fsync-capped", true),
+            new Case("3n-batch-follower-capped", "three nodes, batches through a follower, each CPU capped", "follower", 0, false,
+                    null, "1n-batch-fsync-capped", true));
 
     static int eventsPerCall(Case c) {
         return c.eventsPerCall == 0 ? batch : 1;
@@ -808,7 +847,7 @@ public final class ClusterBenchmark {
         for (int round = -warmupRounds; round < rounds; round++) {
             for (int k = 0; k < CASES.size(); k++) {
                 Case c = CASES.get((k + Math.max(0, round)) % CASES.size());
-                if (!onlyCases.isEmpty() && !onlyCases.contains(c.id)) {
+                if (!onlyCases.isEmpty() && !onlyCases.contains(c.id) || c.capped && cpuLimit <= 0) {
                     continue;
                 }
                 Run run = runCase(c, round);
@@ -827,6 +866,25 @@ public final class ClusterBenchmark {
     }
 
     private static Run runCase(Case c, int round) throws Exception {
+        if (!c.capped) {
+            return measureCase(c, round);
+        }
+        capAll(cpuLimit);
+        try {
+            return measureCase(c, round);
+        } finally {
+            capAll(0);
+        }
+    }
+
+    /** Caps every server's CPU at {@code cores} (0: uncapped). */
+    private static void capAll(double cores) throws IOException {
+        for (ClusterBenchNode n : all) {
+            n.limits.capCpu(cores);
+        }
+    }
+
+    private static Run measureCase(Case c, int round) throws Exception {
         Roles r = roles(30);
         ClusterBenchNode target = target(c, r);
         int per = eventsPerCall(c);
@@ -1304,8 +1362,16 @@ public final class ClusterBenchmark {
             if (!runs.isEmpty()) {
                 double r = ratio("3n-batch-leader", "1n-batch-fsync");
                 double rf = ratio("3n-batch-follower", "1n-batch-fsync");
-                System.out.printf(Locale.ROOT, "- batches of %d on three nodes >= 50%% of one node's fsync rate: %.0f%% through the leader,"
-                        + " %.0f%% through a follower: %s%n", batch, 100 * r, 100 * rf, r >= 0.5 ? "met" : "MISSED");
+                System.out.printf(Locale.ROOT, "- batches of %d on three nodes >= 50%% of one node's fsync rate, the three sharing the"
+                        + " cores one node has to itself: %.0f%% through the leader, %.0f%% through a follower: %s%n", batch, 100 * r,
+                        100 * rf, r >= 0.5 ? "met" : "MISSED");
+                double rc = ratio("3n-batch-leader-capped", "1n-batch-fsync-capped");
+                double rcf = ratio("3n-batch-follower-capped", "1n-batch-fsync-capped");
+                if (!Double.isNaN(rc)) {
+                    System.out.printf(Locale.ROOT, "- the same, every server capped at %s core(s) (three nodes have three times one"
+                            + " node's CPU, as on three machines of its size): %.0f%% through the leader, %.0f%% through a"
+                            + " follower: %s%n", cpuLimit, 100 * rc, 100 * rcf, rc >= 0.5 ? "met" : "MISSED");
+                }
             }
             for (LatencyRun l : latencies) {
                 if (l.id.startsWith("3n-single")) {
@@ -1440,7 +1506,9 @@ public final class ClusterBenchmark {
                         + " sent again): requests that wait longer than the client's timeout are failed and re-sent together.%n",
                         grouped(failed));
             }
-            System.out.println("- on three machines each replica would have its own cores; what costs per entry would not change.");
+            System.out.println("- on three machines each replica would have its own cores; what costs per entry would not change."
+                    + " The capped cases measure that: every server, the one node too, gets the same CPU.");
+            System.out.println("- limits per server: " + limitsLine + ".");
         }
     }
 
