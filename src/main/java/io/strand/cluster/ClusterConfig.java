@@ -13,6 +13,7 @@ import java.util.List;
  * @param electionTimeout   the shortest election timeout (the longest is twice it)
  * @param requestTimeout    how long an append may take through Raft before it fails as unavailable
  * @param snapshotThreshold Raft entries between snapshots (a snapshot is the CommitLog flushed)
+ * @param snapshotBytes     bytes of Raft entries applied between snapshots, whichever comes first
  * @param purgeUpToSnapshot purge the Raft log up to the snapshot even when a follower still needs
  *                          older entries (it then installs the snapshot from the leader's log)
  * @param purgeGap          Raft entries kept behind a purge
@@ -24,14 +25,23 @@ import java.util.List;
  * @param raftTls           mutual TLS on the Raft traffic, or null for plain gRPC
  */
 public record ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Duration electionTimeout,
-                            Duration requestTimeout, long snapshotThreshold, boolean purgeUpToSnapshot, int purgeGap,
+                            Duration requestTimeout, long snapshotThreshold, long snapshotBytes, boolean purgeUpToSnapshot, int purgeGap,
                             long readyMaxLag, int maxEntryBytes, String peerSecret, Path peerTrust,
                             RaftTls raftTls) {
     /** Without a peer secret: members' HTTP APIs serve each other unauthenticated (loopback, tests). */
     public ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Duration electionTimeout, Duration requestTimeout,
                          long snapshotThreshold, boolean purgeUpToSnapshot, int purgeGap, long readyMaxLag, int maxEntryBytes) {
-        this(nodeId, peers, raftDir, electionTimeout, requestTimeout, snapshotThreshold, purgeUpToSnapshot, purgeGap,
-                readyMaxLag, maxEntryBytes, null, null, null);
+        this(nodeId, peers, raftDir, electionTimeout, requestTimeout, snapshotThreshold, DEFAULT_SNAPSHOT_BYTES, purgeUpToSnapshot,
+                purgeGap, readyMaxLag, maxEntryBytes, null, null, null);
+    }
+
+    /** {@code strand.cluster.snapshot-bytes}'s default: four of Ratis's 64 MiB log segments. */
+    public static final long DEFAULT_SNAPSHOT_BYTES = 256L << 20;
+
+    /** This configuration with {@code bytes} of Raft entries between snapshots. */
+    public ClusterConfig withSnapshotBytes(long bytes) {
+        return new ClusterConfig(nodeId, peers, raftDir, electionTimeout, requestTimeout, snapshotThreshold, bytes,
+                purgeUpToSnapshot, purgeGap, readyMaxLag, maxEntryBytes, peerSecret, peerTrust, raftTls);
     }
 
     public ClusterConfig {
@@ -39,6 +49,9 @@ public record ClusterConfig(String nodeId, List<Peer> peers, Path raftDir, Durat
         if (peers.stream().noneMatch(p -> p.id().equals(nodeId))) {
             throw new IllegalArgumentException("strand.cluster.node-id=" + nodeId + " is not among strand.cluster.peers "
                     + peers.stream().map(Peer::id).toList());
+        }
+        if (snapshotBytes < 1) {
+            throw new IllegalArgumentException("strand.cluster.snapshot-bytes must be positive: " + snapshotBytes);
         }
         if (electionTimeout.toMillis() < 100) {
             throw new IllegalArgumentException("strand.cluster.election-timeout must be at least 100ms: " + electionTimeout);

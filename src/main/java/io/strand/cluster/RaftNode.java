@@ -69,7 +69,7 @@ public final class RaftNode implements AutoCloseable {
                 .map(p -> RaftPeer.newBuilder().setId(p.id()).setAddress(p.raftAddress()).build()).toList();
         this.group = RaftGroup.valueOf(GROUP_ID, peers);
         this.self = RaftPeerId.valueOf(config.nodeId());
-        this.stateMachine = new StoreStateMachine(replica, leaderLogs);
+        this.stateMachine = new StoreStateMachine(replica, leaderLogs, config.snapshotBytes());
         Files.createDirectories(config.raftDir());
         RaftServer.Builder builder = RaftServer.newBuilder();
         if (config.raftTls() != null) {

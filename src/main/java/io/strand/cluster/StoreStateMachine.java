@@ -72,10 +72,15 @@ final class StoreStateMachine extends BaseStateMachine {
     private volatile java.util.function.LongConsumer leaderReady = t -> { };
     private final SnapshotInstaller installer;
     private final EntryApplier applier;
+    private final SnapshotTrigger snapshots;
 
-    /** {@code leaderLogs}: how to read a leader's snapshot and log, by its peer id (null: unknown peer). */
-    StoreStateMachine(Replica replica, Function<String, LeaderLog> leaderLogs) {
+    /**
+     * {@code leaderLogs}: how to read a leader's snapshot and log, by its peer id (null: unknown
+     * peer); {@code snapshotBytes}: entry bytes applied between snapshots ({@link SnapshotTrigger}).
+     */
+    StoreStateMachine(Replica replica, Function<String, LeaderLog> leaderLogs, long snapshotBytes) {
         this.replica = replica;
+        this.snapshots = new SnapshotTrigger(snapshotBytes, this::getServer, RaftNode.GROUP_ID);
         this.installer = new SnapshotInstaller(this, replica, leaderLogs);
         this.applier = new EntryApplier(replica, this::stop);
     }
@@ -165,6 +170,7 @@ final class StoreStateMachine extends BaseStateMachine {
                 answer = applier.apply(commands, held, index, entry.getTerm());
             }
             advanceApplied(entry.getTerm(), index);
+            snapshots.applied(entry.getSerializedSize());
         } finally {
             applying.unlock();
         }
@@ -234,6 +240,7 @@ final class StoreStateMachine extends BaseStateMachine {
         storage.updateLatestSnapshot(info);
         latestSnapshot = info;
         snapshot = s;
+        snapshots.taken();
         LOG.log(System.Logger.Level.INFO, "snapshot " + s);
     }
 
@@ -359,5 +366,10 @@ final class StoreStateMachine extends BaseStateMachine {
 
     long snapshotsInstalled() {
         return installer.installs();
+    }
+
+    /** Snapshots this member asked for by bytes ({@link SnapshotTrigger}). */
+    long snapshotsAskedByBytes() {
+        return snapshots.requests();
     }
 }

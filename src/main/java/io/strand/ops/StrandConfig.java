@@ -217,6 +217,13 @@ public interface StrandConfig {
         @WithDefault("100000")
         long snapshotThreshold();
 
+        /**
+         * Bytes of Raft entries applied between snapshots, whichever of this and the threshold comes
+         * first: a restarted member reads every entry since its last snapshot, and batches make entries large.
+         */
+        @WithDefault("256M")
+        MemorySize snapshotBytes();
+
         /** Purge the Raft log up to the snapshot even when a follower still needs it (it then copies the leader's log). */
         @WithDefault("false")
         boolean purgeUpToSnapshot();
@@ -336,7 +343,7 @@ public interface StrandConfig {
         java.util.List<io.strand.cluster.Peer> peers = io.strand.cluster.Peer.parseList(c.peers().orElseThrow(() ->
                 new IllegalArgumentException("strand.cluster.enabled=true needs strand.cluster.peers (id=host:raftPort:httpPort,...)")));
         return new io.strand.cluster.ClusterConfig(id, peers, dataDir().resolve("raft"), c.electionTimeout(),
-                http().appendTimeout(), c.snapshotThreshold(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(),
+                http().appendTimeout(), c.snapshotThreshold(), c.snapshotBytes().asLongValue(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(),
                 io.strand.cluster.ClusterConfig.entryBytes(maxBatchBytes, http().maxBodySize().asLongValue()), c.secret().orElse(null), c.trustCertificates().orElse(null), raftTls(c.raftTls()));
     }
 

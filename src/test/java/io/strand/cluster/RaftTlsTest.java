@@ -31,7 +31,7 @@ class RaftTlsTest {
 
     private static ClusterConfig withTls(ClusterConfig c, TestCertificates tls) {
         return new ClusterConfig(c.nodeId(), c.peers(), c.raftDir(), c.electionTimeout(), c.requestTimeout(),
-                c.snapshotThreshold(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(), c.maxEntryBytes(), null, null,
+                c.snapshotThreshold(), c.snapshotBytes(), c.purgeUpToSnapshot(), c.purgeGap(), c.readyMaxLag(), c.maxEntryBytes(), null, null,
                 new RaftTls(tls.keyPem, tls.certPem, tls.certPem));
     }
 
