@@ -107,6 +107,17 @@ final class ClusterBenchNode {
         return p != null && p.isAlive();
     }
 
+    /** Waits up to {@code seconds} for the process to exit; whether it has. */
+    boolean awaitExit(int seconds) {
+        Process p = process;
+        try {
+            return p == null || p.waitFor(seconds, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     long pid() {
         Process p = process;
         return p == null ? -1 : p.pid();

@@ -18,7 +18,8 @@ import java.util.Locale;
  * such page then costs ~10 us (perf: 27% of the machine's CPU in a three-node case went to the
  * page faults and page-cache copies of fresh pages). A server whose memory is full of page cache
  * (any server after a while, or a pod at its limit) reuses pages instead: `dd` of 3 GB ran 6.5 s
- * unlimited and 1.3 s in a 512 MiB cgroup, on 2026-12-07. The limit measures that steady state.
+ * unlimited and 1.3 s in a 512 MiB cgroup, on 2026-12-07. The limit measures that steady state;
+ * it is off by default ({@code ClusterBenchmark.memoryLimitMiB} says why).
  *
  * <p>Why a CPU cap: three replicas on this machine's two cores share the cores one node has to
  * itself; capped alike, each server gets the same CPU, as on machines of one size.
