@@ -90,7 +90,7 @@ import java.util.concurrent.atomic.LongAdder;
  * 1 failover, no warm-up round), {@code rounds=3}, {@code warmup-rounds=1}, {@code warmup=1} and {@code measure=3} (s per throughput case),
  * {@code latency-warmup=1}, {@code latency-measure=4}, {@code prewarm=4}, {@code jit-settle=240}, {@code connections=64},
  * {@code loops=2}, {@code batch=100}, {@code streams=1000}, {@code catchup=200} (MB),
- * {@code catchup-stop=kill}, {@code failovers=3}, {@code phases=throughput,latency,failover,catchup}, {@code rate=N} (single
+ * {@code catchup-stop=kill}, {@code failovers=3}, {@code phases=throughput,latency,failover,catchup,capped}, {@code rate=N} (single
  * events/s for the latency phase when the throughput phase is skipped), {@code heap=1024} (MiB per
  * server), {@code segment=256M}, {@code server=key=value} (a server property for every node,
  * repeatable), {@code jar=PATH}, {@code dir=PATH}, {@code keep} (keep data directories and node
@@ -125,7 +125,7 @@ public final class ClusterBenchmark {
     static int streams = 1000;
     static long catchupBytes = 200L * 1_000_000;
     static int failovers = 3;
-    static List<String> phases = List.of("throughput", "latency", "failover", "catchup");
+    static List<String> phases = List.of("throughput", "latency", "failover", "catchup", "capped");
     /** Throughput cases to run (their ids); empty: all. */
     static List<String> onlyCases = List.of();
     static boolean catchupKill = true;
@@ -290,7 +290,7 @@ public final class ClusterBenchmark {
             case "cpu-limit" -> cpuLimit = Double.parseDouble(kv[1]);
             default -> throw new IllegalArgumentException("unknown argument: " + arg + " (known: quick, rounds=N, warmup=S,"
                     + " measure=S, latency-warmup=S, latency-measure=S, prewarm=S, jit-settle=S, connections=N, loops=N, batch=N, streams=N,"
-                    + " catchup=MB, catchup-stop=term|kill, failovers=N, phases=throughput,latency,failover,catchup, rate=N, heap=MiB, segment=SIZE,"
+                    + " catchup=MB, catchup-stop=term|kill, failovers=N, phases=throughput,latency,failover,catchup,capped, rate=N, heap=MiB, segment=SIZE,"
                     + " server=key=value, jar=PATH, dir=PATH, keep, timeout=S, cases=ID,ID, warmup-rounds=N, memory-limit=MiB, cpu-limit=CORES)");
         }
     }
@@ -703,6 +703,9 @@ public final class ClusterBenchmark {
         if (phase("catchup")) {
             attempt("catch-up", () -> catchUp(report));
         }
+        if (phase("capped") && cpuLimit > 0) {
+            attempt("capped", () -> capped(report));
+        }
     }
 
     interface Body {
@@ -853,12 +856,26 @@ public final class ClusterBenchmark {
         System.out.printf(Locale.ROOT, "## Throughput, closed loop: %d requests in flight, %.1f s warm-up + %.1f s measured per case,"
                 + " %d round(s) after %d unmeasured one(s), order rotated each round%n%n", connections, warmupSeconds, measureSeconds,
                 rounds, warmupRounds);
+        rounds(report, false);
+    }
+
+    /**
+     * The capped cases, last: run among the others they slowed the uncapped cases after them (single
+     * events through the leader at half the rate of runs without them, its CPU per append up by half).
+     */
+    private static void capped(Report report) throws Exception {
+        requireHealthy("the capped cases");
+        System.out.printf(Locale.ROOT, "## Throughput, every server capped at %s core(s), closed loop as above%n%n", cpuLimit);
+        rounds(report, true);
+    }
+
+    private static void rounds(Report report, boolean capped) throws Exception {
         // Warm-up rounds first (the same cases, not reported): the replicas' JIT keeps compiling long
         // after a light prewarm, and the heavy cases' own paths (entries of many commands) warm only under them.
         for (int round = -warmupRounds; round < rounds; round++) {
             for (int k = 0; k < CASES.size(); k++) {
                 Case c = CASES.get((k + Math.max(0, round)) % CASES.size());
-                if (!onlyCases.isEmpty() && !onlyCases.contains(c.id) || c.capped && cpuLimit <= 0) {
+                if (!onlyCases.isEmpty() && !onlyCases.contains(c.id) || c.capped != capped) {
                     continue;
                 }
                 Run run = runCase(c, round);
