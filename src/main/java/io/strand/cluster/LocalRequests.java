@@ -9,6 +9,10 @@ import org.apache.ratis.server.RaftServer;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,8 +31,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Entries on the leader: the leader's own appends skip the client's serialization, a loopback
  * gRPC round trip and its thread hand-offs. Only one attempt: a refusal (no longer the leader, not
  * ready yet) is for the caller to send through the client instead.
+ *
+ * <p>Every request is handed to the server from a thread of its own ({@link #submitter}), never from
+ * the caller's: Ratis's {@code submitClientRequestAsync} waits while its client executor takes the
+ * request, and a caller may be Ratis's own applying thread, completing a read while it holds the
+ * ReadIndex queue's monitor, which the client executor needs to queue the next read. A follower's
+ * nudge asked again from such a completion deadlocked the two, and the member never applied again
+ * (cluster benchmark, 2026-12-07 20:47). An event loop asking for a linearizable read must not wait either.
  */
 final class LocalRequests {
+    /**
+     * Hands requests to the server. One thread per member: a hand-off is short (Ratis queues the
+     * request and returns), and requests keep their order; it ends when idle for a minute.
+     */
+    private final ExecutorService submitter = submitter();
+
     private final RaftServer server;
     private final RaftPeerId self;
     private final ClientId clientId = ClientId.randomId();
@@ -72,10 +89,22 @@ final class LocalRequests {
                 .setClientId(clientId).setServerId(self).setGroupId(RaftNode.GROUP_ID)
                 .setCallId(callIds.incrementAndGet()).setMessage(message).setType(type).setTimeoutMs(timeoutMillis)
                 .build();
-        try {
-            return server.submitClientRequestAsync(request);
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return server.submitClientRequestAsync(request);
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, submitter).thenCompose(f -> f);
+    }
+
+    private static ExecutorService submitter() {
+        ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "strand-raft-submit");
+            t.setDaemon(true);
+            return t;
+        });
+        e.allowCoreThreadTimeOut(true);
+        return e;
     }
 }

@@ -908,7 +908,9 @@ public final class ClusterBenchmark {
     /** Caps every server's CPU at {@code cores} (0: uncapped). */
     private static void capAll(double cores) throws IOException {
         for (ClusterBenchNode n : all) {
-            n.limits.capCpu(cores);
+            if (n.alive()) {
+                n.limits.capCpu(n.pid(), cores);
+            }
         }
     }
 

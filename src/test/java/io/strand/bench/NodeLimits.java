@@ -69,34 +69,25 @@ final class NodeLimits {
         return l;
     }
 
-    /** Puts the process (every thread of it) into this cgroup. */
+    /**
+     * Puts the process (every thread of it) into the memory cgroup (cgroup v2: the one cgroup). On
+     * v1 the CPU cgroup is joined only while capped ({@link #capCpu}): a process in a CPU cgroup of
+     * its own competes as one entity with the rest of the machine (group scheduling), not thread by
+     * thread as before, and the uncapped figures must not change for it.
+     */
     void join(long pid) throws IOException {
         write(memory.resolve("cgroup.procs"), Long.toString(pid));
-        if (!v2) {
-            write(cpu.resolve("cgroup.procs"), Long.toString(pid));
-        }
     }
 
-    /** Caps the CPU at {@code cores} (0: no cap). */
-    void capCpu(double cores) throws IOException {
+    /** Caps process {@code pid}'s CPU at {@code cores}; 0 lifts the cap (on v1 it leaves the CPU cgroup). */
+    void capCpu(long pid, double cores) throws IOException {
         long quota = cores <= 0 ? -1 : Math.max(1000, Math.round(cores * CPU_PERIOD_MICROS));
         if (v2) {
             write(cpu.resolve("cpu.max"), (quota < 0 ? "max" : Long.toString(quota)) + " " + CPU_PERIOD_MICROS);
-        } else {
-            write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+            return;
         }
-    }
-
-    /** Times the cap held the cgroup back, from the kernel's count (-1: unknown). */
-    long throttledPeriods() {
-        String stat = read(cpu.resolve("cpu.stat"));
-        for (String line : stat.split("\n")) {
-            String[] kv = line.trim().split("\\s+");
-            if (kv.length == 2 && kv[0].equals("nr_throttled")) {
-                return Long.parseLong(kv[1]);
-            }
-        }
-        return -1;
+        write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+        write((quota < 0 ? CGROUPS.resolve("cpu") : cpu).resolve("cgroup.procs"), Long.toString(pid));
     }
 
     /** Removes the cgroup(s); the processes in them have exited. */
