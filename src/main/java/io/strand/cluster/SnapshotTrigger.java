@@ -31,7 +31,6 @@ final class SnapshotTrigger {
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
     private final AtomicBoolean asked = new AtomicBoolean();
-    private final AtomicLong requests = new AtomicLong();
     /** Entry bytes applied since the last snapshot. Applying thread (or the applying lock) only. */
     private long since;
 
@@ -57,13 +56,7 @@ final class SnapshotTrigger {
         asked.set(false);
     }
 
-    /** Snapshots asked for since the start (for tests). */
-    long requests() {
-        return requests.get();
-    }
-
     private void ask() {
-        requests.incrementAndGet();
         try {
             RaftServer s = server.get().join();
             // A gap of one entry: Ratis's default (1024 entries) would refuse a snapshot after a few hundred large ones.

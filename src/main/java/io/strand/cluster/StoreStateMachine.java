@@ -367,9 +367,4 @@ final class StoreStateMachine extends BaseStateMachine {
     long snapshotsInstalled() {
         return installer.installs();
     }
-
-    /** Snapshots this member asked for by bytes ({@link SnapshotTrigger}). */
-    long snapshotsAskedByBytes() {
-        return snapshots.requests();
-    }
 }

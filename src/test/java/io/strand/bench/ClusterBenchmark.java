@@ -1000,7 +1000,7 @@ public final class ClusterBenchmark {
                         + " events/s and %,.1f batches/s (%,.0f events/s); %.1f s warm-up + %.1f s measured%n%n", singleRate,
                 batchRate, batchRate * batch, latencyWarmupSeconds, latencyMeasureSeconds);
         for (Case c : CASES) {
-            if (c.id.equals("1n-batch") || c.id.equals("1n-single-fsync")) {
+            if (c.id.equals("1n-batch") || c.id.equals("1n-single-fsync") || c.capped) {
                 continue;
             }
             int per = eventsPerCall(c);
