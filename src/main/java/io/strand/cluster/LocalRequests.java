@@ -5,6 +5,7 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
 import org.apache.ratis.server.RaftServer;
 
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Requests this node's own Raft server takes in-process, with no Ratis client and no gRPC call to
@@ -31,6 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Entries on the leader: the leader's own appends skip the client's serialization, a loopback
  * gRPC round trip and its thread hand-offs. Only one attempt: a refusal (no longer the leader, not
  * ready yet) is for the caller to send through the client instead.
+ *
+ * <p>Snapshots: this member's own snapshot, asked for by {@link SnapshotTrigger}.
  *
  * <p>Every request is handed to the server from a thread of its own ({@link #submitter}), never from
  * the caller's: Ratis's {@code submitClientRequestAsync} waits while its client executor takes the
@@ -84,18 +88,33 @@ final class LocalRequests {
         return submit(entry, RaftClientRequest.writeRequestType(), timeoutMillis);
     }
 
+    /**
+     * Asks this node's server to take a snapshot now. A gap of one entry: Ratis's default (1024
+     * entries) would refuse one after a few hundred large entries.
+     */
+    CompletableFuture<RaftClientReply> snapshot(long timeoutMillis) {
+        SnapshotManagementRequest request = SnapshotManagementRequest.newCreate(clientId, self, RaftNode.GROUP_ID,
+                callIds.incrementAndGet(), timeoutMillis, 1);
+        return handOff(() -> server.snapshotManagementAsync(request));
+    }
+
     private CompletableFuture<RaftClientReply> submit(Message message, RaftClientRequest.Type type, long timeoutMillis) {
         RaftClientRequest request = RaftClientRequest.newBuilder()
                 .setClientId(clientId).setServerId(self).setGroupId(RaftNode.GROUP_ID)
                 .setCallId(callIds.incrementAndGet()).setMessage(message).setType(type).setTimeoutMs(timeoutMillis)
                 .build();
-        return CompletableFuture.supplyAsync(() -> {
+        return handOff(() -> {
             try {
                 return server.submitClientRequestAsync(request);
             } catch (IOException e) {
                 throw new CompletionException(e);
             }
-        }, submitter).thenCompose(f -> f);
+        });
+    }
+
+    /** Runs {@code call} on {@link #submitter}, never on the caller's thread (see above). */
+    private CompletableFuture<RaftClientReply> handOff(Supplier<CompletableFuture<RaftClientReply>> call) {
+        return CompletableFuture.supplyAsync(call, submitter).thenCompose(f -> f);
     }
 
     private static ExecutorService submitter() {

@@ -83,7 +83,9 @@ public final class RaftNode implements AutoCloseable {
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         this.client = new RaftClients(group, config);
-        this.writer = new ReplicatedWriter(client, new LocalRequests(server, self), replica, stateMachine.applied(), config.requestTimeout(),
+        LocalRequests local = new LocalRequests(server, self);
+        stateMachine.askSnapshotsThrough(local);
+        this.writer = new ReplicatedWriter(client, local, replica, stateMachine.applied(), config.requestTimeout(),
                 Math.max(1 << 20, config.maxEntryBytes()), () -> self.equals(stateMachine.leader()));
         stateMachine.onLeaderChange(leader -> {
             if (client.leaderChanged(leader)) {

@@ -1,13 +1,9 @@
 package io.strand.cluster;
 
-import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.SnapshotManagementRequest;
-import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.protocol.RaftClientReply;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -19,34 +15,38 @@ import java.util.function.Supplier;
  * bounds that read, the restart's time, and the Raft log's disk.
  *
  * <p>{@link #applied} and {@link #taken} run on the applying thread, or under the state machine's
- * applying lock; the request goes out on a thread of its own (Ratis's admin call waits while it is
- * handed on).
+ * applying lock; the request goes out through {@link LocalRequests#snapshot}, which hands it on.
  */
 final class SnapshotTrigger {
     private static final System.Logger LOG = System.getLogger(SnapshotTrigger.class.getName());
+    private static final long TIMEOUT_MILLIS = 60_000;
 
     private final long bytes;
-    private final Supplier<CompletableFuture<RaftServer>> server;
-    private final RaftGroupId group;
-    private final ClientId clientId = ClientId.randomId();
-    private final AtomicLong callIds = new AtomicLong();
     private final AtomicBoolean asked = new AtomicBoolean();
+    /** How to ask (set once the server exists; until then every ask is refused and made again later). */
+    private volatile Supplier<CompletableFuture<RaftClientReply>> ask = () -> CompletableFuture.failedFuture(
+            new IllegalStateException("the Raft server is not built yet"));
     /** Entry bytes applied since the last snapshot. Applying thread (or the applying lock) only. */
     private long since;
 
-    SnapshotTrigger(long bytes, Supplier<CompletableFuture<RaftServer>> server, RaftGroupId group) {
+    SnapshotTrigger(long bytes) {
         this.bytes = bytes;
-        this.server = server;
-        this.group = group;
+    }
+
+    /** Asks through {@code local} from now on. */
+    void askThrough(LocalRequests local) {
+        ask = () -> local.snapshot(TIMEOUT_MILLIS);
     }
 
     /** An entry of {@code entryBytes} was applied: asks for a snapshot when the bytes since the last one reach the bound. */
     void applied(long entryBytes) {
         since += entryBytes;
         if (since >= bytes && asked.compareAndSet(false, true)) {
-            Thread t = new Thread(this::ask, "strand-snapshot-request");
-            t.setDaemon(true);
-            t.start();
+            ask.get().whenComplete((reply, e) -> {
+                if (e != null || !reply.isSuccess()) {
+                    retryLater(e != null ? e : reply.getException());
+                }
+            });
         }
     }
 
@@ -54,22 +54,6 @@ final class SnapshotTrigger {
     void taken() {
         since = 0;
         asked.set(false);
-    }
-
-    private void ask() {
-        try {
-            RaftServer s = server.get().join();
-            // A gap of one entry: Ratis's default (1024 entries) would refuse a snapshot after a few hundred large ones.
-            SnapshotManagementRequest request = SnapshotManagementRequest.newCreate(clientId, s.getId(), group,
-                    callIds.incrementAndGet(), 60_000, 1);
-            s.snapshotManagementAsync(request).whenComplete((reply, e) -> {
-                if (e != null || reply == null || !reply.isSuccess()) {
-                    retryLater(e != null ? e : reply == null ? null : reply.getException());
-                }
-            });
-        } catch (Exception e) {
-            retryLater(e);
-        }
     }
 
     /** The server could not take it now (starting, installing a snapshot): the next entry past a second asks again. */

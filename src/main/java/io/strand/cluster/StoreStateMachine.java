@@ -80,7 +80,7 @@ final class StoreStateMachine extends BaseStateMachine {
      */
     StoreStateMachine(Replica replica, Function<String, LeaderLog> leaderLogs, long snapshotBytes) {
         this.replica = replica;
-        this.snapshots = new SnapshotTrigger(snapshotBytes, this::getServer, RaftNode.GROUP_ID);
+        this.snapshots = new SnapshotTrigger(snapshotBytes);
         this.installer = new SnapshotInstaller(this, replica, leaderLogs);
         this.applier = new EntryApplier(replica, this::stop);
     }
@@ -327,6 +327,11 @@ final class StoreStateMachine extends BaseStateMachine {
             return;
         }
         leaderReady.accept(term);
+    }
+
+    /** Snapshots by bytes are asked for through {@code local} (built after this state machine, with the server). */
+    void askSnapshotsThrough(LocalRequests local) {
+        snapshots.askThrough(local);
     }
 
     /** Told the term when this member becomes a ready leader, on Ratis's thread: it must not block. */
