@@ -96,7 +96,7 @@ final class EntryCoalescer {
             return null;
         }
         List<Pending> entry = new ArrayList<>();
-        Set<UUID> ids = new HashSet<>();
+        Set<UUID> ids = null; // made for the first command with ids to track
         long bytes = CommandDescriptor.SEVERAL_HEADER_LENGTH;
         while (!waiting.isEmpty()) {
             Pending p = waiting.peek();
@@ -105,12 +105,17 @@ final class EntryCoalescer {
                 continue;
             }
             long size = 4 + p.command.length;
-            if (!entry.isEmpty() && (bytes + size > maxEntryBytes || p.ids.stream().anyMatch(ids::contains))) {
+            if (!entry.isEmpty() && (bytes + size > maxEntryBytes || shares(ids, p.ids))) {
                 break;
             }
             waiting.poll();
             entry.add(p);
-            ids.addAll(p.ids);
+            if (!p.ids.isEmpty()) {
+                if (ids == null) {
+                    ids = new HashSet<>();
+                }
+                ids.addAll(p.ids);
+            }
             bytes += size;
         }
         if (entry.isEmpty()) {
@@ -120,6 +125,18 @@ final class EntryCoalescer {
         entries++;
         commands += entry.size();
         return new Entry(entry, generation);
+    }
+
+    private static boolean shares(Set<UUID> taken, List<UUID> ids) {
+        if (taken == null) {
+            return false;
+        }
+        for (UUID id : ids) {
+            if (taken.contains(id)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void send(Entry sending) {

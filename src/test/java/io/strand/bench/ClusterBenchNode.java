@@ -51,7 +51,7 @@ final class ClusterBenchNode {
     int starts;
 
     ClusterBenchNode(String id, boolean clustered, int httpPort, int raftPort, Path runDir, Path jar, int heapMiB,
-                     String peers, List<String> extraProperties) {
+                     String peers, List<String> extraProperties, List<String> jvmOptions) {
         this.id = id;
         this.clustered = clustered;
         this.httpPort = httpPort;
@@ -61,6 +61,7 @@ final class ClusterBenchNode {
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx" + heapMiB + "m");
+        cmd.addAll(jvmOptions);
         if (Runtime.version().feature() >= 21) {
             cmd.add("--enable-native-access=ALL-UNNAMED");
         }

@@ -88,7 +88,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Arguments (all optional): {@code quick} (small sizes: 1 round, shorter windows, 50 MB catch-up,
  * 1 failover, no warm-up round), {@code rounds=3}, {@code warmup-rounds=1}, {@code warmup=1} and {@code measure=3} (s per throughput case),
- * {@code latency-warmup=1}, {@code latency-measure=4}, {@code prewarm=4}, {@code jit-settle=240}, {@code connections=64},
+ * {@code latency-warmup=15}, {@code latency-measure=10}, {@code prewarm=4}, {@code jit-settle=240}, {@code connections=64},
  * {@code loops=2}, {@code batch=100}, {@code streams=1000}, {@code catchup=200} (MB),
  * {@code catchup-stop=kill}, {@code failovers=3}, {@code phases=throughput,latency,failover,catchup,capped}, {@code rate=N} (single
  * events/s for the latency phase when the throughput phase is skipped), {@code heap=1024} (MiB per
@@ -107,8 +107,16 @@ public final class ClusterBenchmark {
     static int rounds = 3;
     static double warmupSeconds = 1.0;
     static double measureSeconds = 3.0;
-    static double latencyWarmupSeconds = 1.0;
-    static double latencyMeasureSeconds = 4.0;
+    /**
+     * Each latency case's unmeasured start. The open-loop load deoptimizes code the prewarm compiled
+     * (a new connection pool, other call-site types): with -XX:+PrintCompilation the leader compiled
+     * AppendHandler.handle and Netty's HTTP decoder again from tier 3 in the case's first second, and
+     * C2 went on for ~15 s, a third of the leader's CPU (perf). With 1 s, p99 through the leader was
+     * 128-570 ms and through a follower 251-1,241 ms (four runs); with 15 s, 25 and 36 ms.
+     */
+    static double latencyWarmupSeconds = 15;
+    /** Long enough that a p99 holds a few young GCs and Raft log forces of every replica, not one or none. */
+    static double latencyMeasureSeconds = 10;
     static double prewarmSeconds = 4.0;
     /**
      * The longest the prewarm waits for the JIT to settle. Three replicas on two cores take
@@ -133,6 +141,8 @@ public final class ClusterBenchmark {
     static int heapMiB = 1024;
     static String segmentSize = "256M";
     static final List<String> serverProps = new ArrayList<>();
+    /** JVM options of every server, the single node's too ({@code jvm=-XX:+Flag,-XX:-Other}): a way to try one. */
+    static List<String> serverJvm = List.of();
     static Path jar = Paths.get("target", "quarkus-app", "quarkus-run.jar");
     static Path root = Paths.get("target", "bench-cluster");
     static boolean keep;
@@ -280,6 +290,7 @@ public final class ClusterBenchmark {
             case "heap" -> heapMiB = Integer.parseInt(kv[1]);
             case "segment" -> segmentSize = kv[1];
             case "server" -> serverProps.add(kv[1]);
+            case "jvm" -> serverJvm = kv[1].isEmpty() ? List.of() : List.of(kv[1].split(","));
             case "jar" -> jar = Paths.get(kv[1]);
             case "dir" -> root = Paths.get(kv[1]);
             case "keep" -> keep = true;
@@ -308,11 +319,11 @@ public final class ClusterBenchmark {
             peers.append(i == 0 ? "" : ",").append("n").append(i + 1).append("=127.0.0.1:").append(ports[1 + 2 * i])
                     .append(':').append(ports[2 + 2 * i]);
         }
-        single = new ClusterBenchNode("single", false, ports[0], -1, run, jar, heapMiB, null, props);
+        single = new ClusterBenchNode("single", false, ports[0], -1, run, jar, heapMiB, null, props, serverJvm);
         all.add(single);
         for (int i = 0; i < 3; i++) {
             ClusterBenchNode n = new ClusterBenchNode("n" + (i + 1), true, ports[2 + 2 * i], ports[1 + 2 * i], run, jar,
-                    heapMiB, peers.toString(), props);
+                    heapMiB, peers.toString(), props, serverJvm);
             members.add(n);
             all.add(n);
         }

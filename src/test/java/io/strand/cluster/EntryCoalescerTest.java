@@ -99,6 +99,23 @@ class EntryCoalescerTest {
     }
 
     @Test
+    void commandsWithNoIdsToTrackGoTogetherAndStillMeetTheIdRuleOfOthers() {
+        EntryCoalescer c = new EntryCoalescer(this::send, 1, 1 << 20);
+        c.submit(command(0), List.of(UUID.randomUUID()));
+        UUID shared = UUID.randomUUID();
+        c.submit(command(1), List.of()); // ids the node made: none to track
+        c.submit(command(2), List.of());
+        c.submit(command(3), List.of(shared));
+        c.submit(command(4), List.of());
+        c.submit(command(5), List.of(shared)); // a re-send: ends the entry
+        answer(0, 1);
+        assertEquals(List.of("s1", "s2", "s3", "s4"), CommandDescriptor.decodeEntry(ByteBuffer.wrap(sent.get(1))).stream()
+                .map(x -> ((Command.GroupCommit) x).stream()).toList());
+        answer(1, 2);
+        assertEquals(1, CommandDescriptor.decodeEntry(ByteBuffer.wrap(sent.get(2))).size(), "the re-sent id went alone");
+    }
+
+    @Test
     void aFailedEntryFailsEveryCommandItCarried() {
         EntryCoalescer c = new EntryCoalescer(this::send, 1, 1 << 20);
         c.submit(command(0), List.of(UUID.randomUUID()));
