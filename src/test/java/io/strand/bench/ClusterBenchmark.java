@@ -1045,6 +1045,7 @@ public final class ClusterBenchmark {
                     run.achieved, run.latency, run.errors.isEmpty() && run.dropped == 0 ? ""
                             : "  dropped " + run.dropped + " " + run.errors, cpuLine(run.cpu),
                     run.clientFailures == 0 ? "" : "  Raft client failures logged: " + run.clientFailures);
+            System.out.println("    slowest seconds: " + p.latency.worstSeconds(3));
         }
         System.out.println();
     }

@@ -51,11 +51,26 @@ final class HttpLoad {
             return h;
         });
         volatile boolean on;
+        /** The slowest answer of each wall-clock second (epoch s), to line stalls up with the servers' logs. */
+        private final java.util.concurrent.ConcurrentHashMap<Long, java.util.concurrent.atomic.LongAccumulator> worstPerSecond =
+                new java.util.concurrent.ConcurrentHashMap<>();
 
         void record(long nanos) {
             if (on) {
                 local.get()[index(Math.max(0, nanos / 1000))]++;
+                worstPerSecond.computeIfAbsent(System.currentTimeMillis() / 1000, k -> new java.util.concurrent.atomic.LongAccumulator(Math::max, 0))
+                        .accumulate(nanos);
             }
+        }
+
+        /** The {@code n} seconds with the slowest answers, as "HH:mm:ss UTC max ms", slowest first. */
+        String worstSeconds(int n) {
+            java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss").withZone(java.time.ZoneOffset.UTC);
+            return worstPerSecond.entrySet().stream()
+                    .sorted((a, b) -> Long.compare(b.getValue().get(), a.getValue().get()))
+                    .limit(n)
+                    .map(e -> f.format(java.time.Instant.ofEpochSecond(e.getKey())) + " " + ms(e.getValue().get() / 1e6) + " ms")
+                    .collect(java.util.stream.Collectors.joining(", "));
         }
 
         static int index(long us) {
