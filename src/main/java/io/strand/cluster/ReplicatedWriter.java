@@ -76,7 +76,7 @@ final class ReplicatedWriter implements EventWriter {
                                                  WriteDurability durability, Executor coldReads, boolean freshIds) {
         Command.Append command = new Command.Append(stream, expectedVersion, System.currentTimeMillis(), events, freshIds);
         // Ids this node just made (random) cannot meet another command's in one entry: the coalescer
-        // need not track them (100 set inserts per batch of 100 on the leader's event loop).
+        // need not track them (100 set inserts per batch of 100 on the node that took it).
         return send(command, freshIds ? List.of() : ids(events)).thenApply(reply -> ReplyDescriptor.outcome(reply, stream, durability));
     }
 

@@ -221,7 +221,7 @@ final class StoreStateMachine extends BaseStateMachine {
             recordSnapshot(new SnapshotFile(last.getTerm(), last.getIndex(), flushed));
             // Nothing applies meanwhile (Ratis calls this on its applying thread): its time is every waiting append's.
             LOG.log(System.Logger.Level.INFO, "snapshot at Raft index " + last.getIndex() + ": "
-                    + (forced - start) / 1_000_000 + " ms to force the CommitLog, "
+                    + (forced - start) / 1_000_000 + " ms to take the applying lock and force the CommitLog, "
                     + (System.nanoTime() - forced) / 1_000_000 + " ms to write the snapshot file");
             return last.getIndex();
         } finally {
